@@ -1,0 +1,46 @@
+# yunjian — the two commands: `make run` (demo) and `make test` (whole suite on PostgreSQL).
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+STAMP_RUN := $(VENV)/.installed-run
+STAMP_DEV := $(VENV)/.installed-dev
+
+.PHONY: run test lint check-db clean
+
+$(PY):
+	$(PYTHON) -c 'import sys; sys.exit("需要 Python 3.11 或更高版本 (Python 3.11+ required)") if sys.version_info < (3, 11) else None'
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+
+$(STAMP_RUN): requirements.txt | $(PY)
+	$(PIP) install --quiet -r requirements.txt
+	touch $@
+
+$(STAMP_DEV): requirements.txt requirements-dev.txt | $(PY)
+	$(PIP) install --quiet -r requirements-dev.txt
+	touch $@ $(STAMP_RUN)
+
+## make run: install, migrate, load the demo data and accounts, serve http://127.0.0.1:8000
+run: $(STAMP_RUN)
+	mkdir -p var
+	DEBUG=true $(PY) manage.py migrate --no-input
+	DEBUG=true $(PY) manage.py load_demo
+	DEBUG=true $(PY) manage.py rundemo
+
+## make test: install dev requirements, lint, check migrations, run every test on PostgreSQL
+test: $(STAMP_DEV) check-db
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+	DEBUG=true DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/yunjian} $(PY) manage.py makemigrations --check --dry-run
+	$(PY) -m pytest -q -p no:randomly
+
+check-db: $(STAMP_RUN)
+	$(PY) -m yunjian.dbcheck
+
+lint: $(STAMP_DEV)
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+clean:
+	rm -rf var/yunjian.sqlite3 var/staticfiles var/test-media

@@ -1,0 +1,843 @@
+"""The project records of the notice: a project, its buildings, and the reviewable records.
+
+Each reviewable record has a protected django-fsm state. The only way its state
+changes is a transition, and the only callers of transitions are the services in
+`projects.services` and `review.services`. Who may fire which transition is
+declared once, in `review.workflow`.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transition
+from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
+
+from projects import codes
+from yunjian.core.models import Division, Organization
+from yunjian.core.validators import validate_not_negative, validate_positive, validate_prj_num
+
+
+class RecordKind(models.TextChoices):
+    """The kinds of reviewable record; each is one model below."""
+
+    DRAWING_REVIEW = "drawing_review", _("施工图审查信息")
+    ADDITION_REQUEST = "addition_request", _("图审信息新增申请")
+    PERMIT = "permit", _("施工许可信息")
+    TENDER_CONTRACT = "tender_contract", _("招投标信息及合同登记信息")
+    COMPLETION = "completion", _("竣工验收信息及竣工验收备案信息")
+    SPECIALTY_INFO = "specialty_info", _("专业承包项目基本信息")
+
+
+class Origin(models.TextChoices):
+    PMS = "pms", _("省工程项目管理系统已有")
+    ENTERED = "entered", _("企业录入")
+    PLATFORM = "platform", _("省一体化平台办理")
+
+
+class Project(models.Model):
+    """工程项目基本信息 (TBProjectInfo). Entered through the drawing-review and permit forms."""
+
+    class Kind(models.TextChoices):
+        GENERAL = "general", _("总承包项目")
+        DIRECT_SPECIALTY = "direct_specialty", _("建设单位直接发包的专业承包项目")
+
+    prj_num = models.CharField(_("项目编号"), max_length=16, unique=True, validators=[validate_prj_num])
+    name = models.CharField(_("项目名称"), max_length=200)
+    kind = models.CharField(_("项目类型"), max_length=20, choices=Kind.choices, default=Kind.GENERAL)
+    origin = models.CharField(_("数据来源"), max_length=10, choices=Origin.choices, default=Origin.PMS)
+    prj_type = models.CharField(_("项目分类"), max_length=2, choices=codes.PrjType.choices, blank=True)
+    prj_property = models.CharField(
+        _("建设性质"), max_length=3, choices=codes.PrjProperty.choices, blank=True
+    )
+    prj_function = models.CharField(
+        _("工程用途"), max_length=3, choices=codes.PrjFunction.choices, blank=True
+    )
+    approval_level = models.CharField(
+        _("立项级别"), max_length=3, choices=codes.ApprovalLevel.choices, blank=True
+    )
+    approval_num = models.CharField(_("立项文号"), max_length=200, blank=True)
+    county = models.ForeignKey(Division, verbose_name=_("项目所在县（市、区）"), on_delete=models.PROTECT)
+    address = models.CharField(_("具体地点"), max_length=200, blank=True)
+    owner_org = models.ForeignKey(
+        Organization,
+        verbose_name=_("建设单位"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="owned_projects",
+    )
+    land_plan_num = models.CharField(_("建设用地规划许可证编号"), max_length=100, blank=True)
+    project_plan_num = models.CharField(_("建设工程规划许可证编号"), max_length=100, blank=True)
+    total_investment = models.DecimalField(
+        _("总投资（万元）"),
+        max_digits=15,
+        decimal_places=4,
+        null=True,
+        blank=True,
+        validators=[validate_positive],
+    )
+    total_area = models.DecimalField(
+        _("总面积（平方米）"),
+        max_digits=15,
+        decimal_places=4,
+        null=True,
+        blank=True,
+        validators=[validate_positive],
+    )
+    scale = models.CharField(_("建设规模"), max_length=500, blank=True)
+    planned_start = models.DateField(_("计划开工日期"), null=True, blank=True)
+    planned_end = models.DateField(_("计划竣工日期"), null=True, blank=True)
+    actual_start = models.DateField(_("实际开工日期"), null=True, blank=True)
+    actual_end = models.DateField(_("实际竣工日期"), null=True, blank=True)
+    # Set when the project's drawing reviews and a permit are approved (notice 一(一)3),
+    # and when the platform acknowledges the sync (一(二) opens from then on).
+    permit_approved_at = models.DateTimeField(_("施工许可认定时间"), null=True, blank=True)
+    platform_synced_at = models.DateTimeField(_("同步至省一体化平台时间"), null=True, blank=True)
+    created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    # Fields of the project that the drawing-review and permit forms carry (notice 一(一)3).
+    BASIC_INFO_FIELDS = (
+        "name",
+        "prj_type",
+        "prj_property",
+        "prj_function",
+        "approval_level",
+        "approval_num",
+        "county",
+        "address",
+        "owner_org",
+        "land_plan_num",
+        "project_plan_num",
+        "total_investment",
+        "total_area",
+        "scale",
+        "planned_start",
+        "planned_end",
+    )
+
+    class Meta:
+        verbose_name = _("工程项目")
+        verbose_name_plural = _("工程项目")
+        indexes = [models.Index(fields=["county", "id"], name="project_county_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.name}（{self.prj_num}）"
+
+
+class ProjectParty(models.Model):
+    """An organization's role on a project: who sees the project in their workspace."""
+
+    class Role(models.TextChoices):
+        OWNER = "owner", _("建设单位")
+        DESIGN = "design", _("设计单位")
+        SURVEY = "survey", _("勘察单位")
+        GENERAL_CONTRACTOR = "general_contractor", _("施工总承包单位")
+        SPECIALTY_CONTRACTOR = "specialty_contractor", _("专业承包单位")
+        SUPERVISION = "supervision", _("监理单位")
+        REVIEW_INSTITUTION = "review_institution", _("施工图审查机构")
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="parties")
+    organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="project_roles")
+    role = models.CharField(_("角色"), max_length=24, choices=Role.choices)
+
+    class Meta:
+        verbose_name = _("项目参建单位")
+        verbose_name_plural = _("项目参建单位")
+        constraints = [
+            models.UniqueConstraint(fields=["project", "organization", "role"], name="party_unique"),
+        ]
+        indexes = [models.Index(fields=["organization", "-project"], name="party_org_project_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.organization} / {self.get_role_display()}"
+
+
+class Building(models.Model):
+    """单体: one building of a project with its technical indicators (业绩技术指标)."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="buildings")
+    name = models.CharField(_("单体名称"), max_length=100)
+    structure_type = models.CharField(
+        _("结构体系"), max_length=20, choices=codes.StructureType.choices, blank=True
+    )
+    floors_above = models.PositiveSmallIntegerField(
+        _("地上层数"), null=True, blank=True, validators=[MaxValueValidator(200)]
+    )
+    floors_below = models.PositiveSmallIntegerField(
+        _("地下层数"), null=True, blank=True, validators=[MaxValueValidator(20)]
+    )
+    height = models.DecimalField(
+        _("高度（米）"), max_digits=8, decimal_places=2, null=True, blank=True, validators=[validate_positive]
+    )
+    span = models.DecimalField(
+        _("跨度（米）"), max_digits=8, decimal_places=2, null=True, blank=True, validators=[validate_positive]
+    )
+    length = models.DecimalField(
+        _("长度（米）"),
+        max_digits=10,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[validate_positive],
+    )
+    area_above = models.DecimalField(
+        _("地上建筑面积（平方米）"),
+        max_digits=12,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[validate_not_negative],
+    )
+    area_below = models.DecimalField(
+        _("地下建筑面积（平方米）"),
+        max_digits=12,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[validate_not_negative],
+    )
+    seismic_intensity = models.CharField(
+        _("抗震设防烈度"), max_length=4, choices=codes.SeismicIntensity.choices, blank=True
+    )
+    prefabricated = models.BooleanField(_("装配式建筑"), default=False)
+    green_building = models.BooleanField(_("绿色建筑"), default=False)
+    over_limit = models.BooleanField(_("超限高层"), default=False)
+
+    SNAPSHOT_FIELDS = (
+        "name",
+        "structure_type",
+        "floors_above",
+        "floors_below",
+        "height",
+        "span",
+        "length",
+        "area_above",
+        "area_below",
+        "seismic_intensity",
+        "prefabricated",
+        "green_building",
+        "over_limit",
+    )
+
+    class Meta:
+        verbose_name = _("单体")
+        verbose_name_plural = _("单体")
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class State(models.TextChoices):
+    DRAFT = "draft", _("草稿")
+    IN_REVIEW = "in_review", _("待审核")
+    RETURNED = "returned", _("已退回")
+    APPROVED = "approved", _("已审核认定")
+
+
+def _can_submit(instance, user) -> bool:
+    from review import workflow
+
+    return workflow.can_submit(user, instance)
+
+
+def _can_decide(instance, user) -> bool:
+    from review import workflow
+
+    return workflow.can_decide(user, instance)
+
+
+class ReviewableRecord(ConcurrentTransitionMixin, models.Model):
+    """What every reviewable record carries: state, step, revision, who entered it, rounds.
+
+    `lock_version` grows on every save, so a reviewer's decision made on a page
+    showing an older version is refused (see review.services).
+    """
+
+    KIND: str = ""
+
+    state = FSMField(_("状态"), default=State.DRAFT, choices=State.choices, protected=True, db_index=False)
+    step = models.PositiveSmallIntegerField(_("当前审核步骤"), default=0)
+    revision = models.PositiveIntegerField(_("提交轮次"), default=0)
+    lock_version = models.PositiveIntegerField(default=0, editable=False)
+    origin = models.CharField(_("数据来源"), max_length=10, choices=Origin.choices, default=Origin.ENTERED)
+    owner_org = models.ForeignKey(
+        Organization, verbose_name=_("录入单位"), on_delete=models.PROTECT, related_name="+"
+    )
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("录入人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    submitted_at = models.DateTimeField(_("提交时间"), null=True, blank=True)
+    approved_at = models.DateTimeField(_("认定时间"), null=True, blank=True)
+    return_reason = models.TextField(_("退回原因"), blank=True)
+    return_fields = models.JSONField(_("退回涉及字段"), default=list, blank=True)
+    created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    # Fields copied into each round's snapshot (besides the project's basic info).
+    SNAPSHOT_FIELDS: tuple[str, ...] = ()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        self.lock_version += 1
+        super().save(*args, **kwargs)
+
+    @property
+    def chain_key(self) -> str:
+        return self.KIND
+
+    @property
+    def is_editable(self) -> bool:
+        return self.state in (State.DRAFT, State.RETURNED)
+
+    @transition(
+        field=state, source=[State.DRAFT, State.RETURNED], target=State.IN_REVIEW, permission=_can_submit
+    )
+    def submit(self) -> None:
+        """Submit this round: the first step of the chain takes it."""
+        self.revision += 1
+        self.step = 0
+        self.submitted_at = timezone.now()
+        self.return_reason = ""
+        self.return_fields = []
+
+    @transition(
+        field=state,
+        source=State.IN_REVIEW,
+        target=RETURN_VALUE(State.IN_REVIEW, State.APPROVED),
+        permission=_can_decide,
+    )
+    def approve(self) -> str:
+        """Approve the current step: the next step takes it, or the record is approved."""
+        from review import workflow
+
+        if self.step + 1 < len(workflow.chain_for(self)):
+            self.step += 1
+            return State.IN_REVIEW
+        self.approved_at = timezone.now()
+        return State.APPROVED
+
+    @transition(field=state, source=State.IN_REVIEW, target=State.RETURNED, permission=_can_decide)
+    def send_back(self, *, reason: str, fields: list[str]) -> None:
+        """Return the record to its enterer with a reason (required) and the fields at fault."""
+        self.return_reason = reason
+        self.return_fields = fields
+        self.step = 0
+
+
+class DrawingReview(ReviewableRecord):
+    """施工图审查信息 (TBProjectCensorInfo). Pre-exists in PMS; the design unit completes it."""
+
+    class Path(models.TextChoices):
+        PMS = "pms", _("省工程项目管理系统（审图机构确认、省厅复核）")
+        PLATFORM = "platform", _("省一体化平台（项目所在地住房城乡建设部门审核）")
+
+    KIND = RecordKind.DRAWING_REVIEW
+    AUDIT_TYPE = "drawing_review"
+
+    project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="drawing_reviews")
+    path = models.CharField(_("审核路径"), max_length=10, choices=Path.choices, default=Path.PMS)
+    censor_num = models.CharField(_("施工图审查合格书编号"), max_length=50, unique=True)
+    censor_org = models.ForeignKey(
+        Organization, verbose_name=_("施工图审查机构"), on_delete=models.PROTECT, related_name="+"
+    )
+    survey_org = models.ForeignKey(
+        Organization,
+        verbose_name=_("勘察单位"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    censor_date = models.DateField(_("审查完成日期"), null=True, blank=True)
+    one_pass = models.BooleanField(_("一次审查是否通过"), null=True, blank=True)
+    violations_count = models.PositiveSmallIntegerField(_("一次审查时违反强条数"), null=True, blank=True)
+    violations_content = models.CharField(_("一次审查时违反的强条条目"), max_length=500, blank=True)
+    scale = models.CharField(_("建设规模"), max_length=500, blank=True)
+    fire_censor_num = models.CharField(_("消防审查合格书编号"), max_length=50, blank=True)
+    civil_defense_censor_num = models.CharField(_("人防审查合格书编号"), max_length=50, blank=True)
+
+    SNAPSHOT_FIELDS = (
+        "censor_num",
+        "censor_org",
+        "survey_org",
+        "censor_date",
+        "one_pass",
+        "violations_count",
+        "violations_content",
+        "scale",
+        "fire_censor_num",
+        "civil_defense_censor_num",
+    )
+
+    class Meta:
+        verbose_name = _("施工图审查信息")
+        verbose_name_plural = _("施工图审查信息")
+        indexes = [
+            models.Index(fields=["owner_org", "-id"], name="dr_owner_idx"),
+            models.Index(fields=["project", "state"], name="dr_project_state_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.censor_num
+
+    @property
+    def chain_key(self) -> str:
+        return f"{self.KIND}:{self.path}"
+
+    @property
+    def number(self) -> str:
+        return self.censor_num
+
+
+class DrawingReviewAdditionRequest(ReviewableRecord):
+    """图审信息新增申请 (附件1): a design unit asks the design division to create a missing record."""
+
+    KIND = RecordKind.ADDITION_REQUEST
+    AUDIT_TYPE = "addition_request"
+
+    project = models.ForeignKey(
+        Project,
+        verbose_name=_("工程项目"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="addition_requests",
+    )
+    prj_num = models.CharField(_("项目编号"), max_length=16, validators=[validate_prj_num])
+    project_name = models.CharField(_("项目名称"), max_length=200)
+    county = models.ForeignKey(Division, verbose_name=_("项目所在县（市、区）"), on_delete=models.PROTECT)
+    owner_name = models.CharField(_("建设单位名称"), max_length=200)
+    censor_num = models.CharField(_("施工图审查合格书编号"), max_length=50)
+    censor_org = models.ForeignKey(
+        Organization, verbose_name=_("施工图审查机构"), on_delete=models.PROTECT, related_name="+"
+    )
+    censor_date = models.DateField(_("审查完成日期"))
+    reason = models.TextField(_("申请原因（系统中无图审信息的历史原因）"))
+    contact_name = models.CharField(_("经办人"), max_length=50)
+    contact_phone = models.CharField(_("联系电话"), max_length=30)
+    created_review = models.OneToOneField(
+        DrawingReview,
+        verbose_name=_("已生成的图审信息"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="addition_request",
+    )
+
+    SNAPSHOT_FIELDS = (
+        "prj_num",
+        "project_name",
+        "county",
+        "owner_name",
+        "censor_num",
+        "censor_org",
+        "censor_date",
+        "reason",
+        "contact_name",
+        "contact_phone",
+    )
+
+    class Meta:
+        verbose_name = _("图审信息新增申请")
+        verbose_name_plural = _("图审信息新增申请")
+        indexes = [models.Index(fields=["owner_org", "-id"], name="addreq_owner_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.project_name} {self.censor_num}"
+
+    @property
+    def number(self) -> str:
+        return self.censor_num
+
+
+class ConstructionPermit(ReviewableRecord):
+    """施工许可信息 (TBBuilderLicenceManage), entered by the general contractor."""
+
+    KIND = RecordKind.PERMIT
+    AUDIT_TYPE = "permit"
+
+    project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="permits")
+    drawing_reviews = models.ManyToManyField(
+        DrawingReview, verbose_name=_("施工图审查信息"), related_name="permits", blank=True
+    )
+    permit_num = models.CharField(_("施工许可证编号"), max_length=50, blank=True)
+    section_name = models.CharField(_("标段名称"), max_length=200, blank=True)
+    issuing_org = models.ForeignKey(
+        Organization, verbose_name=_("发证机关"), on_delete=models.PROTECT, related_name="+"
+    )
+    issuing_division = models.ForeignKey(
+        Division, verbose_name=_("发证机关所在行政区划"), on_delete=models.PROTECT, related_name="+"
+    )
+    issue_date = models.DateField(_("发证日期"), null=True, blank=True)
+    contract_amount = models.DecimalField(
+        _("合同金额（万元）"),
+        max_digits=15,
+        decimal_places=4,
+        null=True,
+        blank=True,
+        validators=[validate_positive],
+    )
+    area = models.DecimalField(
+        _("面积（平方米）"),
+        max_digits=15,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[validate_positive],
+    )
+    length = models.DecimalField(
+        _("长度（米）"),
+        max_digits=15,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[validate_positive],
+    )
+    span = models.DecimalField(
+        _("跨度（米）"),
+        max_digits=15,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[validate_positive],
+    )
+    supervision_org = models.ForeignKey(
+        Organization,
+        verbose_name=_("监理单位"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    safety_cert_num = models.CharField(_("施工单位安全生产许可证编号"), max_length=30, blank=True)
+    project_manager = models.CharField(_("项目经理"), max_length=50, blank=True)
+    project_manager_cert = models.CharField(_("项目经理注册证书编号"), max_length=50, blank=True)
+    chief_supervisor = models.CharField(_("总监理工程师"), max_length=50, blank=True)
+    chief_supervisor_cert = models.CharField(_("总监理工程师注册证书编号"), max_length=50, blank=True)
+
+    SNAPSHOT_FIELDS = (
+        "permit_num",
+        "section_name",
+        "issuing_org",
+        "issue_date",
+        "contract_amount",
+        "area",
+        "length",
+        "span",
+        "supervision_org",
+        "safety_cert_num",
+        "project_manager",
+        "project_manager_cert",
+        "chief_supervisor",
+        "chief_supervisor_cert",
+    )
+    REQUIRED_ON_SUBMIT = ("permit_num", "issue_date", "contract_amount", "project_manager")
+
+    class Meta:
+        verbose_name = _("施工许可信息")
+        verbose_name_plural = _("施工许可信息")
+        indexes = [
+            models.Index(fields=["owner_org", "-id"], name="permit_owner_idx"),
+            models.Index(fields=["permit_num"], name="permit_num_idx"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["permit_num"], condition=~Q(permit_num=""), name="permit_num_unique_when_set"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.permit_num or f"施工许可（草稿）#{self.pk}"
+
+    @property
+    def number(self) -> str:
+        return self.permit_num
+
+
+class TenderContract(ReviewableRecord):
+    """招投标信息及合同登记信息 (TBTenderInfo + TBContractRecordManage) of one contracted scope."""
+
+    KIND = RecordKind.TENDER_CONTRACT
+    AUDIT_TYPE = "tender_contract"
+
+    project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="tender_contracts")
+    scope = models.CharField(_("招标类型（承包范围）"), max_length=20, choices=codes.Scope.choices)
+    tender_method = models.CharField(_("招标方式"), max_length=3, choices=codes.TenderMethod.choices)
+    tender_num = models.CharField(_("中标通知书编号"), max_length=50, blank=True)
+    tender_date = models.DateField(_("中标日期"), null=True, blank=True)
+    tender_amount = models.DecimalField(
+        _("中标金额（万元）"),
+        max_digits=15,
+        decimal_places=4,
+        null=True,
+        blank=True,
+        validators=[validate_positive],
+    )
+    area = models.DecimalField(
+        _("面积（平方米）"),
+        max_digits=15,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[validate_positive],
+    )
+    agency_name = models.CharField(_("招标代理单位名称"), max_length=200, blank=True)
+    agency_code = models.CharField(_("招标代理单位统一社会信用代码"), max_length=18, blank=True)
+    project_leader = models.CharField(_("项目负责人（项目经理/总监理工程师）"), max_length=50, blank=True)
+    contract_num = models.CharField(_("合同编号"), max_length=50, blank=True)
+    contract_type = models.CharField(_("合同类别"), max_length=3, choices=codes.ContractType.choices)
+    contract_amount = models.DecimalField(
+        _("合同金额（万元）"),
+        max_digits=15,
+        decimal_places=4,
+        null=True,
+        blank=True,
+        validators=[validate_positive],
+    )
+    contract_date = models.DateField(_("合同签订日期"), null=True, blank=True)
+    client_name = models.CharField(_("发包单位名称"), max_length=200, blank=True)
+    client_code = models.CharField(_("发包单位统一社会信用代码"), max_length=18, blank=True)
+    union_name = models.CharField(_("联合体承包单位名称"), max_length=200, blank=True)
+    union_code = models.CharField(_("联合体承包单位统一社会信用代码"), max_length=18, blank=True)
+    scale = models.CharField(_("建设规模"), max_length=500, blank=True)
+
+    SNAPSHOT_FIELDS = (
+        "scope",
+        "tender_method",
+        "tender_num",
+        "tender_date",
+        "tender_amount",
+        "area",
+        "agency_name",
+        "agency_code",
+        "project_leader",
+        "contract_num",
+        "contract_type",
+        "contract_amount",
+        "contract_date",
+        "client_name",
+        "client_code",
+        "union_name",
+        "union_code",
+        "scale",
+    )
+
+    class Meta:
+        verbose_name = _("招投标信息及合同登记信息")
+        verbose_name_plural = _("招投标信息及合同登记信息")
+        indexes = [
+            models.Index(fields=["owner_org", "-id"], name="tc_owner_idx"),
+            models.Index(fields=["project", "scope"], name="tc_project_scope_idx"),
+            models.Index(fields=["contract_num"], name="tc_contract_num_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_scope_display()} {self.contract_num or self.tender_num}"
+
+    @property
+    def number(self) -> str:
+        return self.contract_num or self.tender_num
+
+
+class Completion(ReviewableRecord):
+    """竣工验收信息及竣工验收备案信息 (TBProjectFinishManage), entered by the general contractor.
+
+    A specialty contractor enters the completion of its own subcontracted scope, linked to
+    that scope's tender+contract (notice 二(一)).
+    """
+
+    KIND = RecordKind.COMPLETION
+    AUDIT_TYPE = "completion"
+
+    project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="completions")
+    specialty_contract = models.ForeignKey(
+        TenderContract,
+        verbose_name=_("专业承包合同"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="completions",
+    )
+    acceptance_num = models.CharField(_("竣工验收编号"), max_length=50, blank=True)
+    acceptance_date = models.DateField(_("竣工验收日期"), null=True, blank=True)
+    actual_start = models.DateField(_("实际开工日期"), null=True, blank=True)
+    filing_num = models.CharField(_("竣工验收备案编号"), max_length=50, blank=True)
+    filing_date = models.DateField(_("备案日期"), null=True, blank=True)
+    filing_org = models.ForeignKey(
+        Organization,
+        verbose_name=_("备案机关"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    actual_cost = models.DecimalField(
+        _("实际造价（万元）"),
+        max_digits=15,
+        decimal_places=4,
+        null=True,
+        blank=True,
+        validators=[validate_positive],
+    )
+    actual_area = models.DecimalField(
+        _("实际面积（平方米）"),
+        max_digits=15,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[validate_positive],
+    )
+    actual_scale = models.CharField(_("实际建设规模"), max_length=500, blank=True)
+    structure_type = models.CharField(
+        _("结构体系"), max_length=20, choices=codes.StructureType.choices, blank=True
+    )
+    qc_org_name = models.CharField(_("质量检测机构名称"), max_length=200, blank=True)
+    remark = models.CharField(_("备注"), max_length=500, blank=True)
+
+    SNAPSHOT_FIELDS = (
+        "specialty_contract",
+        "acceptance_num",
+        "acceptance_date",
+        "actual_start",
+        "filing_num",
+        "filing_date",
+        "filing_org",
+        "actual_cost",
+        "actual_area",
+        "actual_scale",
+        "structure_type",
+        "qc_org_name",
+        "remark",
+    )
+
+    class Meta:
+        verbose_name = _("竣工验收信息及竣工验收备案信息")
+        verbose_name_plural = _("竣工验收信息及竣工验收备案信息")
+        indexes = [models.Index(fields=["owner_org", "-id"], name="completion_owner_idx")]
+
+    def __str__(self) -> str:
+        return self.filing_num or self.acceptance_num or f"竣工验收（草稿）#{self.pk}"
+
+    @property
+    def number(self) -> str:
+        return self.filing_num or self.acceptance_num
+
+
+class SpecialtyProjectInfo(ReviewableRecord):
+    """工程项目基本信息 of a specialty project the owner contracted directly (notice 二(二)).
+
+    It must be approved before anything else is entered for the project.
+    """
+
+    KIND = RecordKind.SPECIALTY_INFO
+    AUDIT_TYPE = "specialty_info"
+
+    project = models.OneToOneField(Project, on_delete=models.PROTECT, related_name="specialty_info")
+    specialty_scope = models.CharField(_("专业承包内容"), max_length=200)
+
+    SNAPSHOT_FIELDS = ("specialty_scope",)
+
+    class Meta:
+        verbose_name = _("专业承包项目基本信息")
+        verbose_name_plural = _("专业承包项目基本信息")
+        indexes = [models.Index(fields=["owner_org", "-id"], name="specinfo_owner_idx")]
+
+    def __str__(self) -> str:
+        return str(self.project)
+
+    @property
+    def number(self) -> str:
+        return self.project.prj_num
+
+
+RECORD_MODELS: dict[str, type[ReviewableRecord]] = {
+    RecordKind.DRAWING_REVIEW: DrawingReview,
+    RecordKind.ADDITION_REQUEST: DrawingReviewAdditionRequest,
+    RecordKind.PERMIT: ConstructionPermit,
+    RecordKind.TENDER_CONTRACT: TenderContract,
+    RecordKind.COMPLETION: Completion,
+    RecordKind.SPECIALTY_INFO: SpecialtyProjectInfo,
+}
+
+
+class Round(models.Model):
+    """What was submitted at one round of one record: the snapshot a reviewer compares."""
+
+    kind = models.CharField(_("记录类型"), max_length=20, choices=RecordKind.choices)
+    record_id = models.BigIntegerField(_("记录编号"))
+    revision = models.PositiveIntegerField(_("轮次"))
+    data = models.JSONField(_("提交内容"))
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    submitted_at = models.DateTimeField(_("提交时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("提交轮次")
+        verbose_name_plural = _("提交轮次")
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "record_id", "revision"], name="round_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind}#{self.record_id} r{self.revision}"
+
+
+def attachment_path(instance: Attachment, filename: str) -> str:
+    return f"attachments/{instance.kind}/{instance.record_id}/{instance.revision}/{instance.sha256[:16]}"
+
+
+class Attachment(models.Model):
+    """A scan attached to one round of a record; served only through an access-checked view."""
+
+    kind = models.CharField(_("记录类型"), max_length=20, choices=RecordKind.choices)
+    record_id = models.BigIntegerField(_("记录编号"))
+    revision = models.PositiveIntegerField(_("所属轮次"))
+    file = models.FileField(_("文件"), upload_to=attachment_path, max_length=300)
+    original_name = models.CharField(_("文件名"), max_length=200)
+    content_type = models.CharField(_("文件类型"), max_length=50)
+    size = models.PositiveIntegerField(_("大小（字节）"), validators=[MinValueValidator(1)])
+    sha256 = models.CharField(max_length=64)
+    description = models.CharField(_("说明"), max_length=100, blank=True)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    uploaded_at = models.DateTimeField(_("上传时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("附件")
+        verbose_name_plural = _("附件")
+        indexes = [models.Index(fields=["kind", "record_id", "revision"], name="attachment_record_idx")]
+
+    def __str__(self) -> str:
+        return self.original_name
+
+
+# django-guardian direct-foreign-key permission tables (docs: userguide/performance):
+# explicit grants such as "this design unit owns this pre-existing drawing review".
+class DrawingReviewUserObjectPermission(UserObjectPermissionBase):
+    content_object = models.ForeignKey(DrawingReview, on_delete=models.CASCADE)
+
+
+class DrawingReviewGroupObjectPermission(GroupObjectPermissionBase):
+    content_object = models.ForeignKey(DrawingReview, on_delete=models.CASCADE)
+
+
+class ConstructionPermitUserObjectPermission(UserObjectPermissionBase):
+    content_object = models.ForeignKey(ConstructionPermit, on_delete=models.CASCADE)
+
+
+class ConstructionPermitGroupObjectPermission(GroupObjectPermissionBase):
+    content_object = models.ForeignKey(ConstructionPermit, on_delete=models.CASCADE)

@@ -1,0 +1,470 @@
+"""Entry services: enterprises create and complete records. Every write takes the acting user,
+locks the row, checks the notice's rules (projects.rules), validates, writes, and audits.
+Submission and decisions are in review.services.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import models, transaction
+from guardian.shortcuts import assign_perm
+
+from projects import rules
+from projects.codes import Scope
+from projects.models import (
+    Building,
+    Completion,
+    ConstructionPermit,
+    DrawingReview,
+    DrawingReviewAdditionRequest,
+    Origin,
+    Project,
+    ProjectParty,
+    ReviewableRecord,
+    SpecialtyProjectInfo,
+    State,
+    TenderContract,
+)
+from review import services as review_services
+from review import workflow
+from yunjian.core import audit
+from yunjian.core.models import AuditEntry, Organization
+
+PARTY_ROLE_BY_KIND = {
+    Organization.Kind.DESIGN: ProjectParty.Role.DESIGN,
+    Organization.Kind.SURVEY: ProjectParty.Role.SURVEY,
+    Organization.Kind.GENERAL_CONTRACTOR: ProjectParty.Role.GENERAL_CONTRACTOR,
+    Organization.Kind.SPECIALTY_CONTRACTOR: ProjectParty.Role.SPECIALTY_CONTRACTOR,
+    Organization.Kind.SUPERVISION: ProjectParty.Role.SUPERVISION,
+}
+SCOPE_PARTY_ROLE = {
+    Scope.SURVEY: ProjectParty.Role.SURVEY,
+    Scope.DESIGN: ProjectParty.Role.DESIGN,
+    Scope.CONSTRUCTION: ProjectParty.Role.GENERAL_CONTRACTOR,
+    Scope.SUPERVISION: ProjectParty.Role.SUPERVISION,
+    Scope.SPECIALTY: ProjectParty.Role.SPECIALTY_CONTRACTOR,
+}
+GUARDED = {
+    DrawingReview: "projects.change_drawingreview",
+    ConstructionPermit: "projects.change_constructionpermit",
+}
+
+
+def ensure_party(project: Project, org: Organization | None, role: str) -> None:
+    if org is not None:
+        ProjectParty.objects.get_or_create(project=project, organization=org, role=role)
+
+
+def grant_to_org(record: ReviewableRecord, org: Organization) -> None:
+    """Record the explicit per-object grant that makes `org` the owner of a pre-existing record."""
+    perm = GUARDED.get(type(record))
+    if perm:
+        assign_perm(perm, org.group, record)
+
+
+def _apply(instance, data: dict, allowed: tuple[str, ...]) -> list[str]:
+    changed = []
+    for name, value in data.items():
+        if name not in allowed:
+            continue
+        field = instance._meta.get_field(name)
+        current = getattr(instance, field.attname)
+        new = value.pk if field.is_relation and isinstance(value, models.Model) else value
+        if current != new:
+            setattr(instance, name, value)
+            changed.append(name)
+    return changed
+
+
+def _clean(instance, prefix: str = "") -> None:
+    try:
+        instance.full_clean(exclude=["state", "owner_org", "entered_by", "project", "group"])
+    except ValidationError as exc:
+        if prefix and hasattr(exc, "error_dict"):
+            raise ValidationError({f"{prefix}{k}": v for k, v in exc.error_dict.items()}) from exc
+        raise
+
+
+def _replace_buildings(project: Project, buildings: list[dict] | None) -> bool:
+    if buildings is None:
+        return False
+    rows = []
+    for index, row in enumerate(buildings, start=1):
+        building = Building(
+            project=project, **{k: v for k, v in row.items() if k in Building.SNAPSHOT_FIELDS}
+        )
+        try:
+            building.full_clean(exclude=["project"])
+        except ValidationError as exc:
+            raise ValidationError({"buildings": [f"第{index}个单体：" + "；".join(exc.messages)]}) from exc
+        rows.append(building)
+    project.buildings.all().delete()
+    Building.objects.bulk_create(rows)
+    return True
+
+
+def _update_project(project: Project, project_data: dict | None, buildings: list[dict] | None) -> list[str]:
+    """Update the basic-info fields a drawing-review, permit or specialty form carries."""
+    if project_data is None and buildings is None:
+        return []
+    locked = project.permit_approved_at is not None or project.origin == Origin.PLATFORM
+    if (
+        project.kind == Project.Kind.DIRECT_SPECIALTY
+        and rules.specialty_info_state(project) == State.APPROVED
+    ):
+        locked = True
+    if locked:
+        if project_data or buildings is not None:
+            raise ValidationError({"__all__": "该项目基本信息已审核认定（或来自省一体化平台），不能再修改。"})
+        return []
+    changed = _apply(project, project_data or {}, Project.BASIC_INFO_FIELDS)
+    if changed:
+        _clean(project, prefix="project.")
+        project.save()
+        if project.owner_org_id:
+            ensure_party(project, project.owner_org, ProjectParty.Role.OWNER)
+    if _replace_buildings(project, buildings):
+        changed.append("buildings")
+    return [f"project.{name}" for name in changed]
+
+
+def can_edit(user, record: ReviewableRecord) -> bool:
+    """The enterer's organization, while the record is a draft or returned; for pre-existing
+    drawing reviews and permits, only the organization holding the explicit grant."""
+    if not (workflow.is_enterer(user, record) and record.is_editable):
+        return False
+    perm = GUARDED.get(type(record))
+    if perm and record.origin == Origin.PMS:
+        return user.has_perm(perm, record)
+    return True
+
+
+def _lock_for_edit(model, pk: int, actor) -> ReviewableRecord:
+    record = model.objects.select_for_update(of=("self",)).select_related("project").get(pk=pk)
+    if not can_edit(actor, record):
+        if workflow.is_enterer(actor, record) and not record.is_editable:
+            raise PermissionDenied("该记录正在审核或已审核认定，不能修改。")
+        raise PermissionDenied("只有录入单位可以修改该记录。")
+    return record
+
+
+def _audit_change(actor, record, action, changed, ip):
+    audit.record(
+        action=action, actor=actor, obj=record, to_state=record.state, data={"fields": changed}, ip=ip
+    )
+
+
+def _maybe_submit(actor, record, submit: bool, ip):
+    if submit:
+        return review_services.record_submit(actor=actor, kind=record.KIND, record_id=record.pk, ip=ip)
+    return record
+
+
+# --- 施工图审查信息 -------------------------------------------------------------------------
+
+
+@transaction.atomic
+def drawing_review_register(
+    *,
+    project: Project,
+    censor_num: str,
+    censor_org: Organization,
+    design_org: Organization,
+    origin: str = Origin.PMS,
+    path: str = DrawingReview.Path.PMS,
+    **fields,
+) -> DrawingReview:
+    """Register a drawing review that already exists in PMS (or arrives by sync) for its design unit.
+
+    System use only (demo data, PMS import, inbound sync): enterprises cannot create one (notice 一(一)1).
+    """
+    review = DrawingReview.objects.create(
+        project=project,
+        censor_num=censor_num,
+        censor_org=censor_org,
+        owner_org=design_org,
+        origin=origin,
+        path=path,
+        **fields,
+    )
+    grant_to_org(review, design_org)
+    ensure_party(project, design_org, ProjectParty.Role.DESIGN)
+    ensure_party(project, censor_org, ProjectParty.Role.REVIEW_INSTITUTION)
+    audit.record(action=AuditEntry.Action.CREATE, obj=review, to_state=review.state, data={"origin": origin})
+    return review
+
+
+@transaction.atomic
+def drawing_review_create(*, actor, project_id: int, data: dict, ip: str | None = None) -> DrawingReview:
+    """Create a drawing review on the platform path: a platform-originated project (notice 三) or
+    a direct specialty project (二(二)). On the PMS path a design unit cannot create one."""
+    project = Project.objects.select_for_update().get(pk=project_id)
+    direct = project.kind == Project.Kind.DIRECT_SPECIALTY
+    if project.origin != Origin.PLATFORM and not direct:
+        raise PermissionDenied(
+            "设计单位不能自行增加图审信息；系统中没有的，请向省住房城乡建设厅勘察设计处申请新增。"
+        )
+    needed = Organization.Kind.SPECIALTY_CONTRACTOR if direct else Organization.Kind.DESIGN
+    if not rules.org_has_kind(actor, needed):
+        raise PermissionDenied("该项目的施工图审查信息应由" + Organization.Kind(needed).label + "录入。")
+    if direct and rules.specialty_info_state(project) != State.APPROVED:
+        raise PermissionDenied("该专业承包项目的基本信息尚未审核认定，暂不能录入其他信息。")
+    review = DrawingReview(
+        project=project, owner_org=actor.organization, entered_by=actor, path=DrawingReview.Path.PLATFORM
+    )
+    _apply(review, data, DrawingReview.SNAPSHOT_FIELDS)
+    _clean(review)
+    review.save()
+    ensure_party(project, actor.organization, PARTY_ROLE_BY_KIND[needed])
+    audit.record(action=AuditEntry.Action.CREATE, actor=actor, obj=review, to_state=review.state, ip=ip)
+    return review
+
+
+@transaction.atomic
+def drawing_review_update(
+    *,
+    actor,
+    review_id: int,
+    data: dict,
+    project_data: dict | None = None,
+    buildings: list[dict] | None = None,
+    submit: bool = False,
+    ip: str | None = None,
+) -> DrawingReview:
+    """Complete a drawing review the actor's design unit owns; optionally submit it to the institution."""
+    review = _lock_for_edit(DrawingReview, review_id, actor)
+    editable = tuple(
+        f for f in DrawingReview.SNAPSHOT_FIELDS if f != "censor_num" or review.origin != Origin.PMS
+    )
+    changed = _apply(review, data, editable)
+    changed += _update_project(review.project, project_data, buildings)
+    _clean(review)
+    review.save()
+    _audit_change(actor, review, AuditEntry.Action.UPDATE, changed, ip)
+    return _maybe_submit(actor, review, submit, ip)
+
+
+# --- 图审信息新增申请 ---------------------------------------------------------------------
+
+
+@transaction.atomic
+def addition_request_save(
+    *, actor, data: dict, request_id: int | None = None, submit: bool = False, ip: str | None = None
+) -> DrawingReviewAdditionRequest:
+    """A design unit files (or corrects) a request to create a missing drawing review (附件1)."""
+    if request_id is None:
+        if not rules.org_has_kind(actor, Organization.Kind.DESIGN):
+            raise PermissionDenied("只有设计单位可以申请新增图审信息。")
+        request = DrawingReviewAdditionRequest(owner_org=actor.organization, entered_by=actor)
+        action = AuditEntry.Action.CREATE
+    else:
+        request = _lock_for_edit(DrawingReviewAdditionRequest, request_id, actor)
+        action = AuditEntry.Action.UPDATE
+    changed = _apply(request, data, DrawingReviewAdditionRequest.SNAPSHOT_FIELDS)
+    _clean(request)
+    if DrawingReview.objects.filter(censor_num=request.censor_num).exists():
+        raise ValidationError(
+            {"censor_num": "系统中已有该合格书编号的图审信息，无需申请新增，请在“我的图审信息”中完善。"}
+        )
+    request.project = Project.objects.filter(prj_num=request.prj_num).first()
+    request.save()
+    _audit_change(actor, request, action, changed, ip)
+    return _maybe_submit(actor, request, submit, ip)
+
+
+def create_review_from_request(*, request: DrawingReviewAdditionRequest, actor) -> DrawingReview:
+    """On approval of an addition request: create the project if needed and the drawing review,
+    owned by the requesting design unit, which then completes and submits it (called by review.services)."""
+    project = request.project or Project.objects.filter(prj_num=request.prj_num).first()
+    if project is None:
+        project = Project.objects.create(
+            prj_num=request.prj_num, name=request.project_name, county=request.county
+        )
+    review = drawing_review_register(
+        project=project,
+        censor_num=request.censor_num,
+        censor_org=request.censor_org,
+        design_org=request.owner_org,
+        origin=Origin.ENTERED,
+        censor_date=request.censor_date,
+    )
+    request.project = project
+    request.created_review = review
+    request.save(update_fields=["project", "created_review", "lock_version", "updated_at"])
+    return review
+
+
+# --- 施工许可信息 ---------------------------------------------------------------------------
+
+
+@transaction.atomic
+def permit_save(
+    *,
+    actor,
+    drawing_review_ids: list[int],
+    data: dict,
+    permit_id: int | None = None,
+    project_data: dict | None = None,
+    buildings: list[dict] | None = None,
+    submit: bool = True,
+    ip: str | None = None,
+) -> ConstructionPermit:
+    """Enter a new permit or complete an existing one, on one or more approved drawing reviews.
+
+    Notice 一(一)2: the general contractor first selects approved drawing reviews (several allowed),
+    then enters the permit; finishing entry submits it to the issuing authority (`submit=True`).
+    """
+    reviews = list(DrawingReview.objects.filter(pk__in=drawing_review_ids).select_related("project"))
+    if not reviews or len(reviews) != len(set(drawing_review_ids)):
+        raise ValidationError({"drawing_reviews": "请至少选择一条已审核认定的施工图审查信息。"})
+    if any(r.state != State.APPROVED for r in reviews):
+        raise ValidationError({"drawing_reviews": "只能选择已审核认定的施工图审查信息。"})
+    if len({r.project_id for r in reviews}) != 1:
+        raise ValidationError({"drawing_reviews": "所选施工图审查信息须属于同一个工程项目。"})
+    project = reviews[0].project
+    direct = project.kind == Project.Kind.DIRECT_SPECIALTY
+    needed = Organization.Kind.SPECIALTY_CONTRACTOR if direct else Organization.Kind.GENERAL_CONTRACTOR
+    if permit_id is None:
+        if not rules.org_has_kind(actor, needed):
+            raise PermissionDenied("施工许可信息由" + Organization.Kind(needed).label + "录入。")
+        permit = ConstructionPermit(project=project, owner_org=actor.organization, entered_by=actor)
+        action = AuditEntry.Action.CREATE
+    else:
+        permit = _lock_for_edit(ConstructionPermit, permit_id, actor)
+        if permit.project_id != project.pk:
+            raise ValidationError({"drawing_reviews": "所选施工图审查信息与该施工许可不属于同一项目。"})
+        action = AuditEntry.Action.UPDATE
+    changed = _apply(permit, data, ConstructionPermit.SNAPSHOT_FIELDS)
+    if permit.issuing_org_id:
+        if not permit.issuing_org.has_kind(Organization.Kind.HOUSING_BUREAU):
+            raise ValidationError({"issuing_org": "发证机关应为住房城乡建设部门。"})
+        permit.issuing_division_id = permit.issuing_org.division_id
+    else:
+        raise ValidationError({"issuing_org": "请选择发证机关。"})
+    _clean(permit)
+    changed += _update_project(project, project_data, buildings)
+    permit.save()
+    permit.drawing_reviews.set(reviews)
+    ensure_party(project, actor.organization, PARTY_ROLE_BY_KIND[needed])
+    if permit.supervision_org_id:
+        ensure_party(project, permit.supervision_org, ProjectParty.Role.SUPERVISION)
+    _audit_change(actor, permit, action, changed + ["drawing_reviews"], ip)
+    return _maybe_submit(actor, permit, submit, ip)
+
+
+# --- 招投标信息及合同登记信息 ----------------------------------------------------------------
+
+
+@transaction.atomic
+def tender_contract_save(
+    *,
+    actor,
+    project_id: int,
+    data: dict,
+    contract_id: int | None = None,
+    submit: bool = False,
+    ip: str | None = None,
+) -> TenderContract:
+    """Enter the tender and contract of the scope the actor's organization won (notice 一(二)1, 二(一))."""
+    project = Project.objects.get(pk=project_id)
+    closed = rules.platform_entry_closed(project)
+    if closed:
+        raise PermissionDenied(closed)
+    if contract_id is None:
+        contract = TenderContract(project=project, owner_org=actor.organization, entered_by=actor)
+        action = AuditEntry.Action.CREATE
+    else:
+        contract = _lock_for_edit(TenderContract, contract_id, actor)
+        action = AuditEntry.Action.UPDATE
+    changed = _apply(contract, data, TenderContract.SNAPSHOT_FIELDS)
+    problem = rules.tender_scope_problem(actor, contract.scope)
+    if problem:
+        raise PermissionDenied(problem)
+    _clean(contract)
+    contract.save()
+    ensure_party(project, actor.organization, SCOPE_PARTY_ROLE[contract.scope])
+    _audit_change(actor, contract, action, changed, ip)
+    return _maybe_submit(actor, contract, submit, ip)
+
+
+# --- 竣工验收信息及竣工验收备案信息 ----------------------------------------------------------
+
+
+@transaction.atomic
+def completion_save(
+    *,
+    actor,
+    project_id: int,
+    data: dict,
+    completion_id: int | None = None,
+    submit: bool = False,
+    ip: str | None = None,
+) -> Completion:
+    """Enter completion acceptance and filing: the general contractor only (notice 一(二)2), or a
+    specialty contractor for its own subcontracted scope (二(一))."""
+    project = Project.objects.get(pk=project_id)
+    closed = rules.platform_entry_closed(project)
+    if closed:
+        raise PermissionDenied(closed)
+    if completion_id is None:
+        completion = Completion(project=project, owner_org=actor.organization, entered_by=actor)
+        action = AuditEntry.Action.CREATE
+    else:
+        completion = _lock_for_edit(Completion, completion_id, actor)
+        action = AuditEntry.Action.UPDATE
+    changed = _apply(completion, data, Completion.SNAPSHOT_FIELDS)
+    problem = rules.completion_entry_problem(actor, project, completion.specialty_contract)
+    if problem:
+        raise PermissionDenied(problem)
+    if completion.filing_org_id and not completion.filing_org.has_kind(Organization.Kind.HOUSING_BUREAU):
+        raise ValidationError({"filing_org": "备案机关应为住房城乡建设部门。"})
+    _clean(completion)
+    completion.save()
+    _audit_change(actor, completion, action, changed, ip)
+    return _maybe_submit(actor, completion, submit, ip)
+
+
+# --- 建设单位直接发包的专业承包项目 ---------------------------------------------------------
+
+
+@transaction.atomic
+def specialty_info_save(
+    *,
+    actor,
+    project_data: dict,
+    data: dict,
+    prj_num: str = "",
+    info_id: int | None = None,
+    buildings: list[dict] | None = None,
+    submit: bool = False,
+    ip: str | None = None,
+) -> SpecialtyProjectInfo:
+    """A specialty contractor enters the basic info of a project the owner contracted to it directly
+    (notice 二(二)); it is reviewed before anything else can be entered for the project."""
+    if info_id is None:
+        if not rules.org_has_kind(actor, Organization.Kind.SPECIALTY_CONTRACTOR):
+            raise PermissionDenied("只有专业承包单位可以录入建设单位直接发包的专业承包项目。")
+        project = Project(prj_num=prj_num, kind=Project.Kind.DIRECT_SPECIALTY, origin=Origin.ENTERED)
+        _apply(project, project_data, Project.BASIC_INFO_FIELDS)
+        try:
+            project.full_clean()
+        except ValidationError as exc:
+            raise ValidationError({f"project.{k}": v for k, v in exc.error_dict.items()}) from exc
+        project.save()
+        _replace_buildings(project, buildings)
+        info = SpecialtyProjectInfo(project=project, owner_org=actor.organization, entered_by=actor)
+        changed = ["project"]
+        action = AuditEntry.Action.CREATE
+    else:
+        info = _lock_for_edit(SpecialtyProjectInfo, info_id, actor)
+        project = info.project
+        changed = _update_project(project, project_data, buildings)
+        action = AuditEntry.Action.UPDATE
+    changed += _apply(info, data, SpecialtyProjectInfo.SNAPSHOT_FIELDS)
+    _clean(info)
+    info.save()
+    ensure_party(project, actor.organization, ProjectParty.Role.SPECIALTY_CONTRACTOR)
+    if project.owner_org_id:
+        ensure_party(project, project.owner_org, ProjectParty.Role.OWNER)
+    _audit_change(actor, info, action, changed, ip)
+    return _maybe_submit(actor, info, submit, ip)

@@ -1,0 +1,76 @@
+"""Snapshots of what was submitted at each round, and the field-level difference between rounds."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from django.db import models
+
+from projects.models import Building, Project, ReviewableRecord
+
+# Records whose form carries the project's basic info and buildings (notice 一(一)3, 二(二)).
+CARRIES_PROJECT = {"drawing_review", "permit", "specialty_info"}
+
+
+def display_value(instance: models.Model, name: str) -> str:
+    field = instance._meta.get_field(name)
+    value = getattr(instance, name)
+    if value is None or value == "":
+        return ""
+    if field.choices:
+        return str(getattr(instance, f"get_{name}_display")())
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f")
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return str(value)
+
+
+def field_labels(record: ReviewableRecord) -> dict[str, str]:
+    """Return {key: Chinese label} of every field a reviewer can name when returning `record`."""
+    labels = {name: str(record._meta.get_field(name).verbose_name) for name in record.SNAPSHOT_FIELDS}
+    if record.KIND in CARRIES_PROJECT:
+        for name in Project.BASIC_INFO_FIELDS:
+            labels[f"project.{name}"] = str(Project._meta.get_field(name).verbose_name)
+        labels["buildings"] = "单体及技术指标"
+    return labels
+
+
+def snapshot(record: ReviewableRecord) -> dict:
+    """Return a JSON-safe picture of the record as submitted: display values keyed like field_labels."""
+    data = {name: display_value(record, name) for name in record.SNAPSHOT_FIELDS}
+    if record.KIND in CARRIES_PROJECT and record.project_id:
+        project = record.project
+        for name in Project.BASIC_INFO_FIELDS:
+            data[f"project.{name}"] = display_value(project, name)
+        data["buildings"] = [
+            {name: display_value(b, name) for name in Building.SNAPSHOT_FIELDS}
+            for b in project.buildings.all().order_by("id")
+        ]
+    if record.KIND == "permit" and record.pk:
+        data["drawing_reviews"] = sorted(record.drawing_reviews.values_list("censor_num", flat=True))
+    return data
+
+
+def buildings_text(rows: list[dict]) -> str:
+    labels = {name: str(Building._meta.get_field(name).verbose_name) for name in Building.SNAPSHOT_FIELDS}
+    return "；".join("，".join(f"{labels[k]}:{v}" for k, v in row.items() if v) for row in rows)
+
+
+def diff(old: dict, new: dict, labels: dict[str, str]) -> list[dict]:
+    """Return the changed fields between two snapshots: [{key, label, old, new}]."""
+    labels = {**labels, "drawing_reviews": "所选施工图审查信息"}
+    changes = []
+    for key in dict.fromkeys([*old.keys(), *new.keys()]):
+        before, after = old.get(key, ""), new.get(key, "")
+        if before == after:
+            continue
+        if key == "buildings":
+            before, after = buildings_text(before or []), buildings_text(after or [])
+        elif isinstance(before, list) or isinstance(after, list):
+            before, after = "、".join(before or []), "、".join(after or [])
+        changes.append({"key": key, "label": labels.get(key, key), "old": before, "new": after})
+    return changes

@@ -1,0 +1,163 @@
+"""Who reviews (roster assignments) and what is waiting for them (tasks)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from projects.models import Project, RecordKind
+from review.stages import Stage
+from yunjian.core.models import Division, Organization, Zone
+
+
+class ReviewerAssignment(models.Model):
+    """One line of a prefecture's roster: this person reviews this stage in this division or zone."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("审核人员"),
+        on_delete=models.CASCADE,
+        related_name="assignments",
+    )
+    stage = models.CharField(_("审核环节"), max_length=20, choices=Stage.choices)
+    division = models.ForeignKey(
+        Division,
+        verbose_name=_("行政区划"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    zone = models.ForeignKey(
+        Zone, verbose_name=_("功能区"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    # The prefecture (or zone) whose roster named this person: an import replaces exactly these.
+    roster_key = models.CharField(_("所属汇总表"), max_length=20, db_index=True)
+    created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("审核人员分工")
+        verbose_name_plural = _("审核人员分工")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(division__isnull=False, zone__isnull=True)
+                | Q(division__isnull=True, zone__isnull=False),
+                name="assignment_division_xor_zone",
+            ),
+            models.UniqueConstraint(
+                fields=["user", "stage", "division"],
+                condition=Q(zone__isnull=True),
+                name="assignment_unique_div",
+            ),
+            models.UniqueConstraint(
+                fields=["user", "stage", "zone"],
+                condition=Q(division__isnull=True),
+                name="assignment_unique_zone",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        where = self.division or self.zone
+        return f"{self.user} · {self.get_stage_display()} · {where}"
+
+
+class Performer(models.TextChoices):
+    """Who performs a review step (see review.workflow)."""
+
+    INSTITUTION = "institution", _("施工图审查机构")
+    DESIGN_DIVISION = "design_division", _("省厅勘察设计处")
+    ROSTER = "roster", _("住房城乡建设部门审核人员")
+
+
+class Task(models.Model):
+    """One review step of one round of one record: an inbox row while open (待办), history once done (已办).
+
+    Denormalized on purpose: the inbox of every reviewer is one indexed query on this table,
+    whatever the record type, so it stays constant in queries and fast at millions of records.
+    """
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("待审核")
+        DONE = "done", _("已处理")
+        CANCELLED = "cancelled", _("已撤销")
+
+    class Outcome(models.TextChoices):
+        APPROVED = "approved", _("通过")
+        RETURNED = "returned", _("退回")
+
+    kind = models.CharField(_("记录类型"), max_length=20, choices=RecordKind.choices)
+    record_id = models.BigIntegerField(_("记录编号"))
+    revision = models.PositiveIntegerField(_("轮次"))
+    step = models.PositiveSmallIntegerField(_("审核步骤"))
+    step_label = models.CharField(_("审核环节"), max_length=40)
+    performer = models.CharField(_("审核方"), max_length=20, choices=Performer.choices)
+    stage = models.CharField(_("审核环节"), max_length=20, blank=True)
+    # Roster steps: the county (or issuing authority's division) code the step belongs to.
+    division_code = models.CharField(_("行政区划代码"), max_length=6, blank=True)
+    # Institution steps: the drawing-review institution that confirms.
+    assignee_org = models.ForeignKey(
+        Organization, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_constraint=False
+    )
+    project = models.ForeignKey(Project, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    owner_org = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="+")
+    title = models.CharField(_("项目名称"), max_length=200)
+    prj_num = models.CharField(_("项目编号"), max_length=16, blank=True)
+    number = models.CharField(_("证书/合同编号"), max_length=50, blank=True)
+    submitted_at = models.DateTimeField(_("提交时间"))
+    due_at = models.DateTimeField(_("办理期限"))
+    status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.OPEN)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(_("处理时间"), null=True, blank=True)
+    outcome = models.CharField(_("处理结果"), max_length=10, choices=Outcome.choices, blank=True)
+    reason = models.TextField(_("意见"), blank=True)
+
+    class Meta:
+        verbose_name = _("审核任务")
+        verbose_name_plural = _("审核任务")
+        indexes = [
+            # Inbox of roster reviewers: stage + division range, oldest first; only open rows.
+            models.Index(
+                fields=["stage", "division_code", "submitted_at", "id"],
+                condition=Q(status="open"),
+                name="task_open_roster_idx",
+            ),
+            models.Index(
+                fields=["performer", "assignee_org", "submitted_at", "id"],
+                condition=Q(status="open"),
+                name="task_open_performer_idx",
+            ),
+            models.Index(fields=["decided_by", "-decided_at", "-id"], name="task_done_idx"),
+            models.Index(fields=["kind", "record_id", "status"], name="task_record_idx"),
+        ]
+        constraints = [
+            # At most one open step per record: the lock in review.services keeps it so.
+            models.UniqueConstraint(
+                fields=["kind", "record_id"], condition=Q(status="open"), name="task_one_open_per_record"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.title} ({self.step_label})"
+
+    @property
+    def is_overdue(self) -> bool:
+        return self.status == self.Status.OPEN and self.due_at < timezone.now()
+
+
+class StageDeadline(models.Model):
+    """How many working days a step may take before it is overdue."""
+
+    key = models.CharField(_("审核环节"), max_length=20, unique=True)
+    working_days = models.PositiveSmallIntegerField(_("办理时限（工作日）"), default=5)
+
+    class Meta:
+        verbose_name = _("办理时限")
+        verbose_name_plural = _("办理时限")
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.working_days}"

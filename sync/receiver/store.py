@@ -1,0 +1,209 @@
+"""SQLite storage of the reference receiver: accepted records, applied keys and a delivery log."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sync import protocol
+from sync.protocol import FieldError, Item, Receipt
+
+from .validation import validate
+
+CST = dt.timezone(dt.timedelta(hours=8), "CST")
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS records (
+    tbl TEXT NOT NULL,
+    record_key TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    prj_num TEXT NOT NULL,
+    data TEXT NOT NULL,
+    idempotency_key TEXT NOT NULL,
+    accepted_at TEXT NOT NULL,
+    PRIMARY KEY (tbl, record_key)
+);
+CREATE INDEX IF NOT EXISTS records_prj_num ON records (tbl, prj_num);
+CREATE TABLE IF NOT EXISTS applied_keys (
+    idempotency_key TEXT PRIMARY KEY,
+    tbl TEXT NOT NULL,
+    record_key TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    accepted_at TEXT NOT NULL
+);
+-- Append-only: one row per item received, whatever its outcome.
+CREATE TABLE IF NOT EXISTS deliveries (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    idempotency_key TEXT NOT NULL,
+    status TEXT NOT NULL,
+    at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS deliveries_key ON deliveries (idempotency_key, status);
+"""
+
+
+def now_iso() -> str:
+    return dt.datetime.now(CST).isoformat(timespec="milliseconds")
+
+
+class Store:
+    """One SQLite connection behind a lock: batches are applied one at a time, each in a transaction."""
+
+    def __init__(self, path: str = ":memory:") -> None:
+        self.path = path
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        if path != ":memory:":
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.executescript(SCHEMA)
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    def apply_batch(self, items: list[Item], reject_field: dict[str, str] | None = None) -> list[Receipt]:
+        """Apply items in order; a project accepted earlier in the batch is known to later children."""
+        with self._transaction() as db:
+            return [self._apply(db, item, reject_field) for item in items]
+
+    def _apply(self, db: sqlite3.Connection, item: Item, reject_field: dict[str, str] | None) -> Receipt:
+        key, table, record_key, version = (
+            item["idempotency_key"],
+            item["table"],
+            item["record_key"],
+            item["version"],
+        )
+        received_at = now_iso()
+        errors: list[FieldError] = []
+        if db.execute("SELECT 1 FROM applied_keys WHERE idempotency_key = ?", (key,)).fetchone():
+            status = protocol.DUPLICATE
+        elif (
+            row := db.execute(
+                "SELECT version FROM records WHERE tbl = ? AND record_key = ?",
+                (table, record_key),
+            ).fetchone()
+        ) and row[0] >= version:
+            status = protocol.STALE
+        else:
+            errors = validate(table, item["data"], lambda prj_num: self._project_known(db, prj_num))
+            if reject_field and reject_field.get("table") == table:
+                name = reject_field["field"]
+                errors.append({"field": name, "message": f"平台拒收该字段（故障注入）：{name}"})
+            status = protocol.REJECTED if errors else protocol.ACCEPTED
+        if status == protocol.ACCEPTED:
+            self._store(db, item, received_at)
+        db.execute(
+            "INSERT INTO deliveries (idempotency_key, status, at) VALUES (?, ?, ?)",
+            (key, status, received_at),
+        )
+        return protocol.make_receipt(item, status, received_at, errors)
+
+    @staticmethod
+    def _project_known(db: sqlite3.Connection, prj_num: str) -> bool:
+        row = db.execute(
+            "SELECT 1 FROM records WHERE tbl = ? AND prj_num = ? LIMIT 1",
+            (protocol.TB_PROJECT, prj_num),
+        ).fetchone()
+        return row is not None
+
+    @staticmethod
+    def _store(db: sqlite3.Connection, item: Item, accepted_at: str) -> None:
+        data = item["data"]
+        prj_num = str(data.get("PrjNum") or "").strip()
+        db.execute(
+            "INSERT INTO records (tbl, record_key, version, prj_num, data, idempotency_key, accepted_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (tbl, record_key) DO UPDATE SET version = excluded.version,"
+            " prj_num = excluded.prj_num, data = excluded.data,"
+            " idempotency_key = excluded.idempotency_key, accepted_at = excluded.accepted_at",
+            (
+                item["table"],
+                item["record_key"],
+                item["version"],
+                prj_num,
+                protocol.dumps(data).decode(),
+                item["idempotency_key"],
+                accepted_at,
+            ),
+        )
+        db.execute(
+            "INSERT INTO applied_keys (idempotency_key, tbl, record_key, version, accepted_at)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (
+                item["idempotency_key"],
+                item["table"],
+                item["record_key"],
+                item["version"],
+                accepted_at,
+            ),
+        )
+
+    def records(self, table: str | None = None) -> list[dict[str, Any]]:
+        sql = "SELECT tbl, record_key, version, idempotency_key, accepted_at FROM records"
+        params: tuple[str, ...] = ()
+        if table:
+            sql, params = sql + " WHERE tbl = ?", (table,)
+        with self._lock:
+            rows = self._db.execute(sql + " ORDER BY tbl, record_key", params).fetchall()
+        return [
+            {
+                "table": t,
+                "record_key": k,
+                "version": v,
+                "idempotency_key": i,
+                "accepted_at": a,
+            }
+            for t, k, v, i, a in rows
+        ]
+
+    def record_data(self, table: str, record_key: str) -> dict[str, Any] | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT data FROM records WHERE tbl = ? AND record_key = ?",
+                (table, record_key),
+            ).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def applied_count(self, idempotency_key: str) -> int:
+        """How many times the key was applied (accepted) — must never exceed 1."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT COUNT(*) FROM deliveries WHERE idempotency_key = ? AND status = ?",
+                (idempotency_key, protocol.ACCEPTED),
+            ).fetchone()
+        return int(row[0])
+
+    def stats(self) -> dict[str, Any]:
+        with self._lock:
+            by_status = dict(
+                self._db.execute("SELECT status, COUNT(*) FROM deliveries GROUP BY status").fetchall()
+            )
+            max_applied = self._db.execute(
+                "SELECT COALESCE(MAX(n), 0) FROM (SELECT COUNT(*) AS n FROM deliveries"
+                " WHERE status = ? GROUP BY idempotency_key)",
+                (protocol.ACCEPTED,),
+            ).fetchone()[0]
+            records = self._db.execute("SELECT COUNT(*) FROM records").fetchone()[0]
+        return {
+            "items": sum(by_status.values()),
+            "by_status": {status: by_status.get(status, 0) for status in protocol.STATUSES},
+            "max_applied_per_key": max_applied,
+            "records": records,
+        }

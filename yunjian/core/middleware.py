@@ -1,0 +1,38 @@
+"""Idle-session timeout (等保 2.0): a session unused for IDLE_TIMEOUT_SECONDS is ended."""
+
+import time
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.http import urlencode
+
+from yunjian.core import audit
+from yunjian.core.models import AuditEntry
+
+SESSION_KEY = "last_activity"
+
+
+class IdleTimeoutMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.user.is_authenticated:
+            now = int(time.time())
+            last = request.session.get(SESSION_KEY)
+            if last is not None and now - last > settings.IDLE_TIMEOUT_SECONDS:
+                user = request.user
+                audit.record(
+                    action=AuditEntry.Action.TIMEOUT, actor=user, obj=user, ip=audit.client_ip(request)
+                )
+                logout(request)
+                minutes = settings.IDLE_TIMEOUT_SECONDS // 60
+                messages.info(request, f"您已超过{minutes}分钟未操作，为保障账号安全已自动退出，请重新登录。")
+                return redirect(reverse("core:login") + "?" + urlencode({"next": request.path}))
+            # Write the session at most once a minute, not on every request.
+            if last is None or now - last >= 60:
+                request.session[SESSION_KEY] = now
+        return self.get_response(request)

@@ -1,0 +1,288 @@
+"""Who is who: divisions, organizations, accounts, and the append-only audit log."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser, Group
+from django.db import models
+from django.utils import timezone
+from django.utils.functional import cached_property
+from django.utils.translation import gettext_lazy as _
+
+from yunjian.core import crypto
+from yunjian.core.validators import validate_credit_code
+
+
+class Division(models.Model):
+    """A Yunnan administrative division (GB/T 2260): the province, a prefecture or a county."""
+
+    class Level(models.TextChoices):
+        PROVINCE = "province", _("省")
+        PREFECTURE = "prefecture", _("州（市）")
+        COUNTY = "county", _("县（市、区）")
+
+    code = models.CharField(_("行政区划代码"), max_length=6, primary_key=True)
+    name = models.CharField(_("名称"), max_length=40)
+    level = models.CharField(_("级别"), max_length=12, choices=Level.choices)
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("上级"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+    )
+
+    class Meta:
+        verbose_name = _("行政区划")
+        verbose_name_plural = _("行政区划")
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def code_range(self) -> tuple[str, str]:
+        """Return [low, high) bounds of the county codes inside this division.
+
+        A range, not `startswith`, so that a b-tree index serves it on any collation.
+        """
+        if self.level == self.Level.PROVINCE:
+            prefix = self.code[:2]
+        elif self.level == self.Level.PREFECTURE:
+            prefix = self.code[:4]
+        else:
+            return self.code, self.code + "\uffff"
+        return prefix, prefix[:-1] + chr(ord(prefix[-1]) + 1)
+
+    @property
+    def prefecture_code(self) -> str:
+        return self.code[:4] + "00"
+
+
+class Zone(models.Model):
+    """A functional zone such as 滇中新区: no administrative code of its own, mapped to host counties."""
+
+    slug = models.SlugField(_("标识"), max_length=40, unique=True)
+    name = models.CharField(_("名称"), max_length=40, unique=True)
+    counties = models.ManyToManyField(Division, verbose_name=_("涉及县（市、区）"), related_name="zones")
+
+    class Meta:
+        verbose_name = _("功能区")
+        verbose_name_plural = _("功能区")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Organization(models.Model):
+    """An enterprise or an authority, identified by its 统一社会信用代码."""
+
+    class Kind(models.TextChoices):
+        DESIGN = "design", _("设计单位")
+        SURVEY = "survey", _("勘察单位")
+        GENERAL_CONTRACTOR = "general_contractor", _("施工总承包单位")
+        SPECIALTY_CONTRACTOR = "specialty_contractor", _("专业承包单位")
+        SUPERVISION = "supervision", _("监理单位")
+        OWNER = "owner", _("建设单位")
+        REVIEW_INSTITUTION = "review_institution", _("施工图审查机构")
+        HOUSING_BUREAU = "housing_bureau", _("住房城乡建设部门")
+        PROVINCE_DEPT = "province_dept", _("省住房城乡建设厅")
+        DESIGN_DIVISION = "design_division", _("省厅勘察设计处")
+
+    ENTERPRISE_KINDS = frozenset(
+        {
+            Kind.DESIGN,
+            Kind.SURVEY,
+            Kind.GENERAL_CONTRACTOR,
+            Kind.SPECIALTY_CONTRACTOR,
+            Kind.SUPERVISION,
+            Kind.OWNER,
+        }
+    )
+
+    credit_code = models.CharField(
+        _("统一社会信用代码"), max_length=18, unique=True, validators=[validate_credit_code]
+    )
+    name = models.CharField(_("单位名称"), max_length=200, db_index=True)
+    # Kinds are stored as "|design|survey|" so one LIKE finds them and a row needs no join.
+    kinds = models.CharField(_("单位类型"), max_length=200, default="")
+    division = models.ForeignKey(Division, verbose_name=_("所在行政区划"), on_delete=models.PROTECT)
+    zone = models.ForeignKey(
+        Zone, verbose_name=_("所属功能区"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    group = models.OneToOneField(Group, on_delete=models.PROTECT, related_name="organization", editable=False)
+    created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("单位")
+        verbose_name_plural = _("单位")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args, **kwargs):
+        if not self.group_id:
+            self.group = Group.objects.create(name=f"org:{self.credit_code}")
+        super().save(*args, **kwargs)
+
+    @property
+    def kind_list(self) -> list[str]:
+        return [k for k in self.kinds.split("|") if k]
+
+    def has_kind(self, kind: str) -> bool:
+        return f"|{kind}|" in self.kinds
+
+    def get_kinds_display(self) -> str:
+        labels = dict(self.Kind.choices)
+        return "、".join(str(labels.get(k, k)) for k in self.kind_list)
+
+    @staticmethod
+    def encode_kinds(kinds: list[str] | set[str] | tuple[str, ...]) -> str:
+        ordered = [k for k in Organization.Kind.values if k in set(kinds)]
+        return "|" + "|".join(ordered) + "|" if ordered else ""
+
+
+class Role(models.TextChoices):
+    ENTERPRISE = "enterprise", _("企业填报人员")
+    INSTITUTION = "institution", _("审图机构人员")
+    REVIEWER = "reviewer", _("审核人员")
+    DESIGN_DIVISION = "design_division", _("省厅勘察设计处")
+    PROVINCE_ADMIN = "province_admin", _("系统管理员")
+    SECURITY_ADMIN = "security_admin", _("安全管理员")
+    AUDIT_ADMIN = "audit_admin", _("审计管理员")
+
+
+# 三员分立: each of these roles excludes the others and every business role.
+ADMIN_ROLES = frozenset({Role.PROVINCE_ADMIN, Role.SECURITY_ADMIN, Role.AUDIT_ADMIN})
+
+
+class User(AbstractUser):
+    organization = models.ForeignKey(
+        Organization,
+        verbose_name=_("所属单位"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="users",
+    )
+    # Stored as "|reviewer|" like Organization.kinds: no join to know a user's roles.
+    roles = models.CharField(_("角色"), max_length=200, default="", blank=True)
+    full_name = models.CharField(_("姓名"), max_length=50, blank=True)
+    department = models.CharField(_("部门"), max_length=100, blank=True)
+    title = models.CharField(_("职务"), max_length=50, blank=True)
+    phone = models.CharField(_("联系电话"), max_length=30, blank=True)
+    id_number_encrypted = models.TextField(_("身份证号码（加密）"), blank=True, default="", editable=False)
+    id_number_digest = models.CharField(max_length=64, blank=True, default="", db_index=True, editable=False)
+    has_ca_certificate = models.BooleanField(_("已办理CA数字证书"), default=False)
+    must_change_password = models.BooleanField(_("首次登录须修改密码"), default=False)
+
+    class Meta:
+        verbose_name = _("用户")
+        verbose_name_plural = _("用户")
+
+    def __str__(self) -> str:
+        return self.full_name or self.username
+
+    @property
+    def display_name(self) -> str:
+        return self.full_name or self.username
+
+    @property
+    def role_list(self) -> list[str]:
+        return [r for r in self.roles.split("|") if r]
+
+    def has_role(self, role: str) -> bool:
+        return f"|{role}|" in self.roles
+
+    def get_roles_display(self) -> str:
+        labels = dict(Role.choices)
+        return "、".join(str(labels.get(r, r)) for r in self.role_list)
+
+    @staticmethod
+    def encode_roles(roles) -> str:
+        ordered = [r for r in Role.values if r in set(roles)]
+        return "|" + "|".join(ordered) + "|" if ordered else ""
+
+    @cached_property
+    def primary_role(self) -> str:
+        roles = self.role_list
+        return roles[0] if roles else ""
+
+    # 身份证号码: stored encrypted, matched by an HMAC digest, shown masked.
+    @property
+    def id_number(self) -> str:
+        return crypto.decrypt(self.id_number_encrypted) if self.id_number_encrypted else ""
+
+    @id_number.setter
+    def id_number(self, value: str) -> None:
+        value = (value or "").strip().upper()
+        self.id_number_encrypted = crypto.encrypt(value) if value else ""
+        self.id_number_digest = crypto.digest(value) if value else ""
+
+    @property
+    def id_number_masked(self) -> str:
+        return crypto.mask_id_number(self.id_number)
+
+
+class AuditEntry(models.Model):
+    """One append-only line of the audit trail (等保 2.0): logins, data changes, transitions, imports.
+
+    On PostgreSQL a trigger (migration 0002) refuses UPDATE and DELETE on this table.
+    """
+
+    class Action(models.TextChoices):
+        LOGIN = "login", _("登录")
+        LOGIN_FAILED = "login_failed", _("登录失败")
+        LOGOUT = "logout", _("退出")
+        LOCKOUT = "lockout", _("账号锁定")
+        TIMEOUT = "timeout", _("会话超时")
+        PASSWORD = "password", _("修改密码")
+        PERMISSION = "permission", _("权限变更")
+        CREATE = "create", _("新增")
+        UPDATE = "update", _("修改")
+        SUBMIT = "submit", _("提交")
+        APPROVE = "approve", _("审核通过")
+        RETURN = "return", _("退回")
+        IMPORT = "import", _("导入")
+        EXPORT = "export", _("导出")
+        SYNC = "sync", _("同步")
+
+    at = models.DateTimeField(_("时间"), default=timezone.now, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("操作人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_constraint=False,
+    )
+    actor_org = models.ForeignKey(
+        Organization,
+        verbose_name=_("操作单位"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_constraint=False,
+    )
+    ip = models.GenericIPAddressField(_("IP地址"), null=True, blank=True)
+    action = models.CharField(_("操作"), max_length=20, choices=Action.choices)
+    object_type = models.CharField(_("对象类型"), max_length=40, blank=True)
+    object_id = models.CharField(_("对象编号"), max_length=40, blank=True)
+    from_state = models.CharField(_("原状态"), max_length=20, blank=True)
+    to_state = models.CharField(_("新状态"), max_length=20, blank=True)
+    step = models.PositiveSmallIntegerField(_("审核步骤"), null=True, blank=True)
+    reason = models.TextField(_("原因/说明"), blank=True)
+    data = models.JSONField(_("数据快照"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("审计日志")
+        verbose_name_plural = _("审计日志")
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["object_type", "object_id", "at"], name="audit_object_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.get_action_display()} {self.object_type}#{self.object_id}"

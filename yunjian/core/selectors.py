@@ -1,0 +1,62 @@
+"""What each role's home page shows."""
+
+from __future__ import annotations
+
+from axes.models import AccessAttempt
+from django.conf import settings
+from django.db.models import Count, Q
+
+from yunjian.core.models import AuditEntry, Role, User
+
+
+def enterprise_home(user) -> dict:
+    from projects.selectors import owed_counts
+
+    return owed_counts(user)
+
+
+def reviewer_home(user) -> dict:
+    from projects.models import RecordKind
+    from review.selectors import reviewer_counts
+
+    counts = reviewer_counts(user)
+    labels = dict(RecordKind.choices)
+    counts["per_kind_rows"] = [
+        (kind, labels.get(kind, kind), n) for kind, n in sorted(counts["per_kind"].items())
+    ]
+    return counts
+
+
+def province_admin_home() -> dict:
+    from review.models import ReviewerAssignment
+    from sync.models import Outbox
+
+    sync_counts = dict(
+        Outbox.objects.values_list("status").annotate(n=Count("id")).values_list("status", "n")
+    )
+    return {
+        "reviewer_count": User.objects.filter(roles__contains=f"|{Role.REVIEWER}|").count(),
+        "assignment_count": ReviewerAssignment.objects.count(),
+        "sync_counts": sync_counts,
+        "sync_problems": sync_counts.get(Outbox.Status.FAILED, 0) + sync_counts.get(Outbox.Status.DEAD, 0),
+    }
+
+
+def locked_usernames(usernames: list[str]) -> set[str]:
+    return set(
+        AccessAttempt.objects.filter(
+            username__in=usernames, failures_since_start__gte=settings.AXES_FAILURE_LIMIT
+        ).values_list("username", flat=True)
+    )
+
+
+def security_admin_home() -> dict:
+    locked = list(
+        AccessAttempt.objects.filter(failures_since_start__gte=settings.AXES_FAILURE_LIMIT)
+        .order_by("-attempt_time")
+        .values("username", "ip_address", "attempt_time", "failures_since_start")[:50]
+    )
+    failed = AuditEntry.objects.filter(
+        Q(action=AuditEntry.Action.LOGIN_FAILED) | Q(action=AuditEntry.Action.LOCKOUT)
+    ).order_by("-at")[:20]
+    return {"locked": locked, "failed": list(failed)}
