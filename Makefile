@@ -23,7 +23,7 @@ $(STAMP_DEV): requirements.txt requirements-dev.txt | $(PY)
 
 ## make run: install, migrate, load the demo data and accounts, serve http://127.0.0.1:8000
 run: $(STAMP_RUN)
-	mkdir -p var
+	mkdir -p var/staticfiles
 	DEBUG=true $(PY) manage.py migrate --no-input
 	DEBUG=true $(PY) manage.py load_demo
 	DEBUG=true $(PY) manage.py rundemo

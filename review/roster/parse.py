@@ -320,12 +320,15 @@ NOTES_PREFIXES = ("填报说明", "说明:", "说明：", "备注", "注:", "注
 NUMBERED_NOTE_RE = re.compile(r"^\d{1,2}\s*[.、)]\s*\D")
 SAME_AS_ABOVE = frozenset({"同上", "〃", '"', "”", "“", "''"})
 CJK_RE = re.compile(r"[\u4e00-\u9fff]")
+SPACES_RE = re.compile(r"\s+")
+PLAIN_ASCII_RE = re.compile(r"[!-~]*\Z")
 
 
 def _is_dash(text: str) -> bool:
     return DASH_RE.match(text.replace(" ", "")) is not None
 
 
+@lru_cache(maxsize=256)
 def _yes_no(text: str) -> tuple[bool | None, str]:
     if _is_dash(text):
         return None, ""
@@ -339,7 +342,17 @@ def _yes_no(text: str) -> tuple[bool | None, str]:
 
 def _clean_name(text: str) -> str:
     # Spaces inside a Chinese name are typing slips (张 三); a transliterated name keeps them.
-    return re.sub(r"\s+", "", text) if CJK_RE.search(text) else text
+    return SPACES_RE.sub("", text) if CJK_RE.search(text) else text
+
+
+AREA_CODE_RE = re.compile(r"^\((0\d{2,3})\)\s*")
+
+
+def _phone(text: str) -> str:
+    # (0874)3123458 keeps its area code apart, as 0874-3123458; 138-0013-8000 is one mobile number.
+    phone = normalize_phone(AREA_CODE_RE.sub(r"\1-", text))
+    digits = phone.replace("-", "")
+    return digits if len(digits) == 11 and digits.startswith("1") else phone
 
 
 def _cell_text(value: object) -> str:
@@ -549,17 +562,17 @@ def _inflate(content: bytes, info: zipfile.ZipInfo, limit: int, bomb: str) -> by
     return data
 
 
-XLSX_WIDE_REF_RE = re.compile(rb'\sr="([A-Z]{2,3})\d')
-
-
 def _check_xlsx_extent(xml: bytes, max_rows: int) -> None:
-    for match in XLSX_WIDE_REF_RE.finditer(xml):
+    # Only two-letter columns and addresses with as many digits as the limit can exceed it, so the
+    # search looks for those alone; writers separate attributes with a space, which keeps it fast.
+    separator = rb"\s" if any(odd + b'r="' in xml for odd in (b"\t", b"\n", b"\r")) else b" "
+    suspect = re.compile(
+        rb'%sr="(?=[A-Z]{2}|[A-Z]{0,3}\d{%d})([A-Z]{0,3})(\d+)"' % (separator, len(str(max_rows)))
+    )
+    for match in suspect.finditer(xml):
         if _column_number(match.group(1)) > MAX_COLUMNS:
             raise RosterFileError(TOO_WIDE.format(limit=MAX_COLUMNS))
-    # Only addresses with as many digits as the limit can exceed it; most sheets have none.
-    far_row = re.compile(rb'\sr="[A-Z]{0,3}(\d{%d,})"' % len(str(max_rows)))
-    for match in far_row.finditer(xml):
-        if int(match.group(1)) > max_rows:
+        if int(match.group(2)) > max_rows:
             raise RosterFileError(TOO_MANY_ROWS.format(limit=max_rows))
 
 
@@ -758,25 +771,31 @@ class _LineReader:
     def __init__(self, columns: dict[str, int], resolver: BureauResolver) -> None:
         self.columns = columns
         self.resolver = resolver
+        # A missing column reads the empty cell appended after the widest one.
+        self.blank = max(columns.values(), default=0) + 1
+        self.index = {key: columns.get(key, self.blank) for key in COLUMN_LABELS}
         self.bureau = ""
         self._clean_cache: dict[str, str] = {}
 
     def _clean(self, text: str) -> str:
         cleaned = self._clean_cache.get(text)
         if cleaned is None:
-            cleaned = normalize_text(text)
+            # normalize_text leaves printable ASCII without spaces (ID and phone numbers) unchanged.
+            cleaned = text if PLAIN_ASCII_RE.match(text) else normalize_text(text)
             if len(self._clean_cache) < 50_000:
                 self._clean_cache[text] = cleaned
         return cleaned
 
     def _get(self, texts: list[str], key: str) -> str:
-        index = self.columns.get(key)
-        return texts[index] if index is not None and index < len(texts) else ""
+        return texts[self.index[key]]
 
     def feed(self, number: int, values: Sequence[object]) -> RosterRow | object:
-        raw = [_cell_text(value) for value in values]
-        texts = [self._clean(cell) if cell else "" for cell in raw]
+        raw = [value if value.__class__ is str else _cell_text(value) for value in values]
+        cached = self._clean_cache.get
+        texts = [cell and (cached(cell) or self._clean(cell)) for cell in raw]
         present = [text for text in texts if text]
+        if len(texts) <= self.blank:
+            texts += [""] * (self.blank + 1 - len(texts))
         if not present:
             return _SKIP
         if present[0].startswith(NOTES_PREFIXES):
@@ -801,7 +820,10 @@ class _LineReader:
         ca_text = self._get(texts, HAS_CA)
         has_ca, ca_problem = _yes_no(ca_text)
         id_text = self._get(texts, ID_NUMBER)
-        id_number = "" if _is_dash(id_text) or id_text in ("无", "暂无") else normalize_code(id_text)
+        # The cell text is already normalised; only inner spaces and a lower-case x remain to fix.
+        id_number = (
+            "" if _is_dash(id_text) or id_text in ("无", "暂无") else SPACES_RE.sub("", id_text).upper()
+        )
         phone_text = self._get(texts, PHONE)
         row = RosterRow(
             sheet_row=number,
@@ -813,7 +835,7 @@ class _LineReader:
             has_ca=None if stage == Stage.LIAISON else has_ca,
             id_number=id_number,
             stage=stage,
-            phone="" if _is_dash(phone_text) else normalize_phone(phone_text),
+            phone="" if _is_dash(phone_text) else _phone(phone_text),
             raw=raw,
         )
         if not self.bureau:
@@ -857,7 +879,7 @@ class _LineReader:
 
 def _check_duplicates(rows: list[RosterRow]) -> None:
     """The same person twice for one stage and jurisdiction; one ID number under two names."""
-    seen: dict[tuple[object, ...], int] = {}
+    seen: dict[tuple[str | None, ...], int] = {}
     names_by_id: dict[str, tuple[str, int]] = {}
     for row in rows:
         if row.id_number and row.name:
@@ -866,11 +888,13 @@ def _check_duplicates(rows: list[RosterRow]) -> None:
                 row.add_error(ID_NUMBER, f"与第{first[1]}行的身份证号码相同，但姓名不同")
         if row.stage is None or row.jurisdiction is None or not row.name:
             continue
+        # Plain strings as keys: hashing the enum and the dataclass runs Python code per lookup.
+        scope = (row.stage.value, row.jurisdiction.division_code or row.jurisdiction.zone_slug)
         keys = []
         if row.id_number:
-            keys.append((row.stage, row.jurisdiction, "id", row.id_number))
+            keys.append((*scope, "id", row.id_number))
         if row.phone:
-            keys.append((row.stage, row.jurisdiction, "name", row.name, row.phone))
+            keys.append((*scope, "name", row.name, row.phone))
         earlier = next((seen[key] for key in keys if key in seen), None)
         if earlier is not None:
             row.add_error(
