@@ -536,6 +536,8 @@ def _check_zip(content: bytes, max_rows: int) -> None:
             _check_ods_extent(data, max_rows)
         elif kind == "ods" and info.filename == "META-INF/manifest.xml" and b"encryption-data" in data:
             raise RosterFileError(PASSWORD_PROTECTED)
+        elif kind == "ods" and info.filename == "mimetype" and b"spreadsheet" not in data:
+            raise RosterFileError(NOT_SPREADSHEET_OFFICE)  # a text document (.odt) also has a content.xml
 
 
 def _inflate(content: bytes, info: zipfile.ZipInfo, limit: int, bomb: str) -> bytes:
@@ -602,7 +604,9 @@ def _check_ods_extent(xml: bytes, max_rows: int) -> None:
                 if row_has_value:
                     last_row = row + row_repeat
                 row += row_repeat
-            elif not empty_element:
+            elif empty_element:
+                row += _ods_repeat(attrs)
+            else:
                 row_repeat, column, row_has_value = _ods_repeat(attrs), 0, False
         elif not closing:
             repeat = _ods_repeat(attrs)
@@ -651,6 +655,8 @@ class RosterRow:
 
 @dataclass(slots=True)
 class RosterParse:
+    """A read roster: its person lines, problems of the file as a whole, and where the header was."""
+
     rows: list[RosterRow]
     file_errors: list[str] = field(default_factory=list)
     header_row: int | None = None
@@ -745,10 +751,10 @@ def _column_key(text: str, columns: dict[str, int]) -> str | None:
         return NAME
     if "审核环节" in text:
         return STAGE
+    if "身份证" in text:  # before CA: 身份证号码（未办理CA证书的必填）
+        return ID_NUMBER
     if "CA" in text:
         return HAS_CA
-    if "身份证" in text:
-        return ID_NUMBER
     if "电话" in text or "手机" in text:
         return PHONE
     if "职务" in text or "职称" in text:

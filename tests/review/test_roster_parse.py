@@ -270,6 +270,32 @@ def test_header_on_row_one_without_title(resolver: BureauResolver) -> None:
     assert [(row.sheet_row, row.errors) for row in result.rows] == [(2, [])]
 
 
+def test_columns_are_found_by_their_header_text(resolver: BureauResolver) -> None:
+    header = [
+        "序号",
+        "填报单位",
+        "姓名",
+        "所在部门",
+        "职务",
+        "联系电话",
+        "审核环节",
+        "身份证号码（未办ca证书的必填）",
+        "是否办理CA证书",
+    ]
+    line = ["1", QUJING, "张三", "建管科", "科长", "13800138000", "施工许可信息", ID_A, "否"]
+
+    result = parse_roster(write_xlsx(Sheet([header, line])), "a.xlsx", resolver)
+
+    row = result.rows[0]
+    assert (row.errors, row.id_number, row.has_ca, row.department, row.phone) == (
+        [],
+        ID_A,
+        False,
+        "建管科",
+        "13800138000",
+    )
+
+
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_blank_bureau_and_same_as_above_fill_down(fmt: str, resolver: BureauResolver) -> None:
     people = [
@@ -977,7 +1003,7 @@ def test_sparse_sheet_naming_a_far_column_is_refused_before_reading() -> None:
     assert read_rows(sparse_xlsx("BL2"), "a.xlsx")[1][1][63] == "x"  # column 64 is still fine
 
 
-def ods_with_rows(rows_xml: str) -> bytes:
+def ods_with_rows(rows_xml: str, mimetype: str = "application/vnd.oasis.opendocument.spreadsheet") -> bytes:
     content = (
         '<?xml version="1.0" encoding="UTF-8"?><office:document-content'
         ' xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0"'
@@ -988,9 +1014,7 @@ def ods_with_rows(rows_xml: str) -> bytes:
     )
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr(
-            zipfile.ZipInfo("mimetype"), "application/vnd.oasis.opendocument.spreadsheet", zipfile.ZIP_STORED
-        )
+        archive.writestr(zipfile.ZipInfo("mimetype"), mimetype, zipfile.ZIP_STORED)
         archive.writestr("content.xml", content)
         archive.writestr("META-INF/manifest.xml", MANIFEST)
     return buffer.getvalue()
@@ -1022,6 +1046,23 @@ def test_ods_repeated_columns_with_content_are_counted() -> None:
 
     with pytest.raises(RosterFileError, match="64列"):
         check_container(bomb, "a.ods")
+
+
+def test_ods_empty_rows_before_content_are_counted() -> None:
+    bomb = ods_with_rows(
+        f'<table:table-row table:number-rows-repeated="1000000"/><table:table-row>{CELL}</table:table-row>'
+    )
+
+    with pytest.raises(RosterFileError, match="20000行"):
+        check_container(bomb, "a.ods")
+
+
+def test_ods_text_document_is_not_a_spreadsheet() -> None:
+    text_document = ods_with_rows(
+        f"<table:table-row>{CELL}</table:table-row>", "application/vnd.oasis.opendocument.text"
+    )
+
+    assert raises(text_document, "a.odt") == roster.NOT_SPREADSHEET_OFFICE
 
 
 def test_ods_trailing_empty_repeats_as_libreoffice_writes_them_are_fine() -> None:
