@@ -17,7 +17,6 @@ from sync.models import Outbox
 from tests import factories as f
 from yunjian.core.models import Division
 
-
 # --- 一(一)1 图审信息 ----------------------------------------------------------------------------
 
 
