@@ -1,8 +1,45 @@
 from django.contrib import admin
 
-from review.models import StageDeadline
+from review.models import ReviewerAssignment, StageDeadline, Task
 
 
 @admin.register(StageDeadline)
 class StageDeadlineAdmin(admin.ModelAdmin):
     list_display = ("key", "working_days")
+
+
+@admin.register(ReviewerAssignment)
+class ReviewerAssignmentAdmin(admin.ModelAdmin):
+    """Rosters normally arrive by Excel import; the admin fixes single lines."""
+
+    list_display = ("user", "stage", "division", "zone", "roster_key", "created_at")
+    list_filter = ("stage",)
+    search_fields = ("user__username", "user__full_name", "roster_key")
+    raw_id_fields = ("user", "division", "zone")
+    show_full_result_count = False
+
+
+@admin.register(Task)
+class TaskAdmin(admin.ModelAdmin):
+    """Read-only: tasks change only through the review services."""
+
+    list_display = (
+        "kind",
+        "record_id",
+        "step_label",
+        "division_code",
+        "status",
+        "submitted_at",
+        "decided_by",
+    )
+    list_filter = ("status", "kind")
+    show_full_result_count = False
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

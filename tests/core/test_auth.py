@@ -137,3 +137,41 @@ def test_password_complexity_rules(db):
 
 def test_healthz(client, db):
     assert client.get("/healthz").json() == {"status": "ok"}
+
+
+def test_admin_roles_are_separated(world):
+    from django.core.exceptions import ValidationError
+
+    from yunjian.core.models import User
+
+    user = User(
+        username="both",
+        organization=world["division"],
+        roles=User.encode_roles([Role.PROVINCE_ADMIN, Role.AUDIT_ADMIN]),
+    )
+    with pytest.raises(ValidationError, match="三员分立"):
+        user.full_clean()
+    user.roles = User.encode_roles([Role.SECURITY_ADMIN, Role.REVIEWER])
+    with pytest.raises(ValidationError, match="三员分立"):
+        user.full_clean()
+    user.roles = User.encode_roles([Role.REVIEWER, Role.INSTITUTION])
+    user.set_password(f.PASSWORD)
+    user.full_clean()
+
+
+def test_role_and_organization_changes_are_audited(world, designer):
+    from yunjian.core.models import User
+
+    trail = AuditEntry.objects.filter(action=AuditEntry.Action.PERMISSION, object_id=str(designer.pk))
+    assert trail.count() == 1  # the account's creation
+    user = User.objects.get(pk=designer.pk)
+    user.last_login = None
+    user.save()
+    assert trail.count() == 1  # nothing about access changed
+    user.roles = User.encode_roles([Role.ENTERPRISE, Role.REVIEWER])
+    user.save()
+    assert trail.count() == 2
+    user.organization = world["builder"]
+    user.save()
+    assert trail.count() == 3
+    assert set(user.groups.values_list("name", flat=True)) == {world["builder"].group.name}

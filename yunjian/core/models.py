@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, Group
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 from django.utils.functional import cached_property
@@ -158,6 +159,18 @@ class Role(models.TextChoices):
 ADMIN_ROLES = frozenset({Role.PROVINCE_ADMIN, Role.SECURITY_ADMIN, Role.AUDIT_ADMIN})
 
 
+def role_conflict(roles) -> str:
+    """Return why a set of roles breaks 三员分立 ("" when it does not)."""
+    roles = set(roles)
+    unknown = roles - set(Role.values)
+    if unknown:
+        return "未知的角色：" + "、".join(sorted(unknown))
+    admin = roles & ADMIN_ROLES
+    if admin and len(roles) > 1:
+        return "系统管理员、安全管理员、审计管理员须三员分立：这些角色不能与其他任何角色同时授予同一账号。"
+    return ""
+
+
 class User(AbstractUser):
     organization = models.ForeignKey(
         Organization,
@@ -184,6 +197,22 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.full_name or self.username
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        # Remembered so that a change of roles or organization can be audited (yunjian.core.signals).
+        instance._loaded_access = instance.access_fingerprint()
+        return instance
+
+    def clean(self) -> None:
+        super().clean()
+        problem = role_conflict(self.role_list)
+        if problem:
+            raise ValidationError({"roles": problem})
+
+    def access_fingerprint(self) -> tuple:
+        return (self.roles, self.organization_id, self.is_active, self.is_staff, self.is_superuser)
 
     @property
     def display_name(self) -> str:

@@ -49,6 +49,27 @@ def on_locked_out(sender, request, username, ip_address, **kwargs):
 
 
 @receiver(post_save, sender=settings.AUTH_USER_MODEL)
+def audit_access_change(sender, instance, created, update_fields=None, **kwargs):
+    """A change of roles, organization, active or staff flags is a permission change (等保 2.0)."""
+    before = getattr(instance, "_loaded_access", None)
+    after = instance.access_fingerprint()
+    if created or (before is not None and before != after):
+        audit.record(
+            action=AuditEntry.Action.PERMISSION,
+            obj=instance,
+            reason="新建账号" if created else "账号权限变更",
+            data={
+                "roles": instance.roles,
+                "organization": instance.organization_id,
+                "active": instance.is_active,
+                "staff": instance.is_staff,
+                "superuser": instance.is_superuser,
+            },
+        )
+    instance._loaded_access = after
+
+
+@receiver(post_save, sender=settings.AUTH_USER_MODEL)
 def keep_org_group(sender, instance, update_fields=None, **kwargs):
     """A user is a member of exactly their organization's group: object grants to the
     organization (django-guardian) reach its users through it."""
