@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
 
-from django.db.models import Count, Q, QuerySet
+from django.core.exceptions import EmptyResultSet
+from django.db import connection
+from django.db.models import CharField, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
+from django.db.models.expressions import Case
+from django.db.models.functions import Cast, Coalesce, NullIf
 from django.utils import timezone
 
+from projects.models import RECORD_MODELS, RecordKind, State
 from review.models import Performer, ReviewerAssignment, Task
-from yunjian.core.models import Division, Role
+from yunjian.core.models import Division, Organization, Role
+
+CREDIT_CODE_RE = re.compile(r"[0-9A-HJ-NPQRTUWXY]{18}")
 
 
 def assignments_of(user) -> list[ReviewerAssignment]:
@@ -68,15 +77,221 @@ def reviewer_counts(user) -> dict:
     assignments = assignments_of(user)
     inbox = inbox_for(user, assignments)
     now = timezone.now()
-    totals = inbox.aggregate(waiting=Count("id"), overdue=Count("id", filter=Q(due_at__lt=now)))
-    per_kind = dict(inbox.values_list("kind").annotate(n=Count("id")).values_list("kind", "n"))
+    # Bounded like the inbox tabs: a province-wide scope never makes the home page count everything.
+    per_kind, waiting, waiting_capped = kind_counts(inbox)
+    _, overdue, overdue_capped = kind_counts(inbox.filter(due_at__lt=now))
     week_start = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
     week_start -= timedelta(days=week_start.weekday())
     decided = done_by(user).filter(decided_at__gte=week_start).count()
     return {
-        "waiting": totals["waiting"],
-        "overdue": totals["overdue"],
+        "waiting": waiting,
+        "waiting_capped": waiting_capped,
+        "overdue": overdue,
+        "overdue_capped": overdue_capped,
         "per_kind": per_kind,
         "decided_this_week": decided,
+        "week_start": week_start.date(),
         "assignments": assignments,
     }
+
+
+# --- the inbox and done pages ----------------------------------------------------------------
+
+# Bounded counts: a tab shows "10000+" rather than make the database count a whole jurisdiction.
+COUNT_CAP = 10_000
+
+
+@dataclass(frozen=True)
+class InboxFilters:
+    """What the reviewer narrowed the list to; every field optional. Built by review.forms."""
+
+    kind: str = ""
+    division: Division | None = None
+    org: str = ""  # credit code (exact) or part of the enterprise's name
+    submitted_from: date | None = None
+    submitted_to: date | None = None
+    overdue: bool = False
+    q: str = ""
+    outcome: str = ""  # done list only
+    decided_from: date | None = None  # done list only
+    decided_to: date | None = None  # done list only
+
+
+def prefix_q(field: str, prefix: str) -> Q:
+    """`field` starts with `prefix`, as a range a b-tree index serves on any collation ('5303' ≤ x < '5304')."""
+    high = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+    return Q(**{f"{field}__gte": prefix, f"{field}__lt": high})
+
+
+def division_q(division: Division, field: str = "division_code") -> Q:
+    if division.level == Division.Level.COUNTY:
+        return Q(**{field: division.code})
+    low, high = division.code_range
+    return Q(**{f"{field}__gte": low, f"{field}__lt": high})
+
+
+def _day_start(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+def search_q(text: str) -> Q:
+    """Project number, certificate / permit / contract number by prefix; project name by substring."""
+    text = text.strip()[:100]
+    if not text:
+        return Q()
+    return prefix_q("prj_num", text) | prefix_q("number", text) | Q(title__icontains=text)
+
+
+def org_q(text: str) -> Q:
+    text = text.strip()[:100]
+    if not text:
+        return Q()
+    if CREDIT_CODE_RE.fullmatch(text.upper()):
+        # Resolved through the unique index on credit_code, then the FK index on owner_org.
+        return Q(owner_org_id__in=Organization.objects.filter(credit_code=text.upper()).values("id"))
+    return Q(owner_org__name__icontains=text)
+
+
+def filter_tasks(qs: QuerySet[Task], filters: InboxFilters, *, with_kind: bool = True) -> QuerySet[Task]:
+    """Apply the list filters; `with_kind=False` leaves the record type open (for the per-type tabs)."""
+    if with_kind and filters.kind:
+        qs = qs.filter(kind=filters.kind)
+    if filters.division is not None:
+        qs = qs.filter(division_q(filters.division))
+    if filters.org:
+        qs = qs.filter(org_q(filters.org))
+    if filters.submitted_from:
+        qs = qs.filter(submitted_at__gte=_day_start(filters.submitted_from))
+    if filters.submitted_to:
+        qs = qs.filter(submitted_at__lt=_day_start(filters.submitted_to + timedelta(days=1)))
+    if filters.overdue:
+        qs = qs.filter(due_at__lt=timezone.now())
+    if filters.outcome:
+        qs = qs.filter(outcome=filters.outcome)
+    if filters.decided_from:
+        qs = qs.filter(decided_at__gte=_day_start(filters.decided_from))
+    if filters.decided_to:
+        qs = qs.filter(decided_at__lt=_day_start(filters.decided_to + timedelta(days=1)))
+    if filters.q:
+        qs = qs.filter(search_q(filters.q))
+    return qs
+
+
+def with_lock_version(qs: QuerySet[Task]) -> QuerySet[Task]:
+    """Annotate each task with its record's current lock_version, in the same query.
+
+    One CASE over correlated primary-key lookups: PostgreSQL evaluates only the branch of the
+    row's kind, and (being costly) only for the rows that survive ORDER BY … LIMIT.
+    """
+    whens = [
+        When(
+            kind=kind,
+            then=Subquery(model.objects.filter(pk=OuterRef("record_id")).values("lock_version")[:1]),
+        )
+        for kind, model in RECORD_MODELS.items()
+    ]
+    return qs.annotate(record_lock_version=Case(*whens, default=Value(None), output_field=IntegerField()))
+
+
+def inbox_rows(user, filters: InboxFilters, assignments: list[ReviewerAssignment] | None = None):
+    """The inbox as the page lists it: filtered, with what each row renders (keyset-ready).
+
+    The enterprise's name and code come as correlated lookups, not a join: PostgreSQL then sorts the
+    pending rows of the jurisdiction alone and looks up only the 51 it returns.
+    """
+    owner = Organization.objects.filter(pk=OuterRef("owner_org_id")).order_by()
+    qs = filter_tasks(inbox_for(user, assignments), filters).annotate(
+        owner_name=Subquery(owner.values("name")[:1]),
+        owner_credit_code=Subquery(owner.values("credit_code")[:1]),
+    )
+    return with_lock_version(qs)
+
+
+def kind_counts(qs: QuerySet[Task], cap: int | None = None) -> tuple[dict[str, int], int, bool]:
+    """Return ({kind: n}, total, capped) over at most `cap` + 1 rows of `qs`, in one query.
+
+    The LIMIT sits inside the GROUP BY (`SELECT kind, count(*) FROM (… LIMIT cap+1) GROUP BY kind`),
+    so the cost is bounded by the cap whatever the size of the jurisdiction; at the cap the page
+    says "10000+" instead of an exact number.
+    """
+    cap = COUNT_CAP if cap is None else cap
+    try:
+        sql, params = qs.order_by().values_list("kind")[: cap + 1].query.sql_with_params()
+    except EmptyResultSet:  # e.g. a reviewer with no roster line: nothing to count, no query
+        return {}, 0, False
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT t.kind, count(*) FROM ({sql}) AS t GROUP BY t.kind", params)  # noqa: S608
+        counts = dict(cursor.fetchall())
+    total = sum(counts.values())
+    return {kind: min(n, cap) for kind, n in counts.items()}, min(total, cap), total > cap
+
+
+def done_rows(user, filters: InboxFilters) -> QuerySet[Task]:
+    """What `user` decided, filtered; newest first by (decided_at, id) for keyset pages."""
+    return filter_tasks(done_by(user), filters).select_related("owner_org")
+
+
+def filter_divisions(user, assignments: list[ReviewerAssignment]) -> list[Division]:
+    """The divisions a user may filter the inbox by: those their roster lines cover, or the whole
+    province for the institution and the design division (whose records come from anywhere)."""
+    if user.has_role(Role.INSTITUTION) or user.has_role(Role.DESIGN_DIVISION) or not assignments:
+        q = Q(level__in=[Division.Level.PREFECTURE, Division.Level.COUNTY])
+    else:
+        q = Q(pk__in=[])
+        for a in assignments:
+            if a.division_id:
+                q |= Q(code=a.division_id) | division_q(a.division, field="code")
+            else:
+                q |= Q(code__in=[c.code for c in a.zone.counties.all()])
+    return list(Division.objects.filter(q).exclude(level=Division.Level.PROVINCE).order_by("code"))
+
+
+def linked_records(record) -> list[dict]:
+    """The project's other records (any kind), one UNION query: kind, id, number, state, dates."""
+    project_id = getattr(record, "project_id", None)
+    if not project_id:
+        return []
+    numbers = {
+        RecordKind.DRAWING_REVIEW: F("censor_num"),
+        RecordKind.ADDITION_REQUEST: F("censor_num"),
+        RecordKind.PERMIT: F("permit_num"),
+        RecordKind.TENDER_CONTRACT: Coalesce(NullIf(F("contract_num"), Value("")), F("tender_num")),
+        RecordKind.COMPLETION: Coalesce(NullIf(F("filing_num"), Value("")), F("acceptance_num")),
+        RecordKind.SPECIALTY_INFO: F("project__prj_num"),
+    }
+    parts = []
+    for kind, model in RECORD_MODELS.items():
+        qs = model.objects.filter(project_id=project_id)
+        if kind == record.KIND:
+            qs = qs.exclude(pk=record.pk)
+        parts.append(
+            qs.annotate(
+                r_kind=Value(str(kind), output_field=CharField()),
+                r_id=F("id"),
+                r_number=Cast(numbers[kind], CharField()),
+                r_state=F("state"),
+                r_owner=F("owner_org__name"),
+                r_submitted=F("submitted_at"),
+                r_approved=F("approved_at"),
+            ).values_list("r_kind", "r_id", "r_number", "r_state", "r_owner", "r_submitted", "r_approved")
+        )
+    query = parts[0].union(*parts[1:], all=True)
+    labels = dict(RecordKind.choices)
+    states = dict(State.choices)
+    rows = [
+        {
+            "kind": kind,
+            "kind_label": labels.get(kind, kind),
+            "id": pk,
+            "number": number or "",
+            "state": state,
+            "state_label": states.get(state, state),
+            "owner": owner,
+            "submitted_at": submitted,
+            "approved_at": approved,
+        }
+        for kind, pk, number, state, owner, submitted, approved in query
+    ]
+    order = list(RECORD_MODELS)
+    rows.sort(key=lambda r: (order.index(r["kind"]), r["id"]))
+    return rows

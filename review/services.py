@@ -17,6 +17,7 @@ from projects import snapshots
 from projects.models import (
     RECORD_MODELS,
     ConstructionPermit,
+    DrawingReview,
     DrawingReviewAdditionRequest,
     ReviewableRecord,
     Round,
@@ -62,6 +63,13 @@ def _deadline_days(key: str) -> int:
     return row if row is not None else DEFAULT_WORKING_DAYS
 
 
+def _record_county(record: ReviewableRecord) -> str:
+    """The county a non-roster step is filed under, so every inbox can filter by division."""
+    if record.project_id:
+        return record.project.county_id
+    return getattr(record, "county_id", None) or ""
+
+
 def open_task(record: ReviewableRecord) -> Task:
     """Open the inbox row for the record's current step."""
     step = workflow.current_step(record)
@@ -75,7 +83,7 @@ def open_task(record: ReviewableRecord) -> Task:
         step_label=step.label,
         performer=step.performer,
         stage=step.stage,
-        division_code=workflow.jurisdiction_code(record, step) or "",
+        division_code=workflow.jurisdiction_code(record, step) or _record_county(record),
         assignee_org_id=workflow.step_assignee_org_id(record, step),
         project=project,
         owner_org_id=record.owner_org_id,
@@ -154,6 +162,8 @@ def record_decide(
     reason = (reason or "").strip()
     if not approve and not reason:
         raise ValidationError({"reason": "退回时必须填写退回原因。"})
+    if approve and isinstance(record, DrawingReviewAdditionRequest):
+        _check_addition_request(record)
     known = set(snapshots.field_labels(record))
     fields = [f for f in fields if f in known]
     task = (
@@ -194,6 +204,18 @@ def record_decide(
         ip=ip,
     )
     return record
+
+
+def _check_addition_request(request: DrawingReviewAdditionRequest) -> None:
+    """Approving creates the drawing review: say so in Chinese, rather than fail on the unique number,
+    when one with that certificate number has appeared since the request was filed."""
+    if DrawingReview.objects.filter(censor_num=request.censor_num).exists():
+        raise ValidationError(
+            {
+                "__all__": f"系统中已有合格书编号为“{request.censor_num}”的施工图审查信息，不能重复新增，"
+                "请退回该申请并说明原因。"
+            }
+        )
 
 
 def _on_approved(record: ReviewableRecord, actor) -> None:

@@ -1,5 +1,14 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from review import views
 
 app_name = "review"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("inbox/", views.inbox, name="inbox"),
+    path("inbox/export/", views.inbox_export, name="inbox-export"),
+    path("inbox/bulk-approve/", views.bulk_approve, name="bulk-approve"),
+    path("done/", views.done, name="done"),
+    path("done/export/", views.done_export, name="done-export"),
+    path("records/<slug:kind>/<int:pk>/", views.record_page, name="record"),
+]

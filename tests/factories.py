@@ -61,7 +61,7 @@ def make_reviewer(username: str, division: str, *stages: str, org: Organization 
 
 def prj_num(county: str = "530302") -> str:
     n = next_serial()
-    return f"{county}2001{(n % 28) + 1:02d}{n:04d}"
+    return f"{county}2001{(n % 28) + 1:02d}{n % 10000:04d}"
 
 
 def make_project(county: str = "530302", owner: Organization | None = None, **fields) -> Project:

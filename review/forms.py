@@ -1,0 +1,158 @@
+"""Input of the review pages: list filters, the decision, bulk selection. Forms validate input only;
+who may decide and what a decision needs are the service's rules (review.services)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from django import forms
+
+from projects import snapshots
+from projects.models import RecordKind, ReviewableRecord
+from review.models import Task
+from review.reasons import common_reasons
+from review.selectors import InboxFilters
+from yunjian.core.models import Division
+
+BULK_MAX = 200
+
+
+class TaskFilterForm(forms.Form):
+    """The filter bar of the inbox and the done list (GET). Bad values are dropped, never an error page."""
+
+    kind = forms.ChoiceField(label="信息类型", required=False)
+    division = forms.ChoiceField(label="行政区划", required=False)
+    org = forms.CharField(
+        label="录入单位",
+        required=False,
+        max_length=100,
+        widget=forms.TextInput(attrs={"placeholder": "单位名称或统一社会信用代码"}),
+    )
+    submitted_from = forms.DateField(
+        label="提交日期自", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    submitted_to = forms.DateField(label="至", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    overdue = forms.BooleanField(label="只看超期", required=False)
+    q = forms.CharField(
+        label="关键词",
+        required=False,
+        max_length=100,
+        widget=forms.TextInput(
+            attrs={"type": "search", "placeholder": "项目编号、证书/许可/合同编号或项目名称"}
+        ),
+    )
+
+    def __init__(self, *args, divisions: Sequence[Division] = (), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.divisions = {d.code: d for d in divisions}
+        self.fields["kind"].choices = [("", "全部"), *RecordKind.choices]
+        self.fields["division"].choices = [("", "全部")] + [
+            (d.code, d.name if d.level == Division.Level.PREFECTURE else f"　{d.name}") for d in divisions
+        ]
+
+    def filters(self) -> InboxFilters:
+        """Return the valid part of the input as InboxFilters (invalid fields are ignored)."""
+        self.is_valid()
+        data = {k: v for k, v in getattr(self, "cleaned_data", {}).items() if k not in self.errors}
+        return InboxFilters(
+            kind=data.get("kind") or "",
+            division=self.divisions.get(data.get("division") or ""),
+            org=(data.get("org") or "").strip(),
+            submitted_from=data.get("submitted_from"),
+            submitted_to=data.get("submitted_to"),
+            overdue=bool(data.get("overdue")),
+            q=(data.get("q") or "").strip(),
+            outcome=data.get("outcome") or "",
+            decided_from=data.get("decided_from"),
+            decided_to=data.get("decided_to"),
+        )
+
+
+class DoneFilterForm(TaskFilterForm):
+    outcome = forms.ChoiceField(
+        label="处理结果", required=False, choices=[("", "全部"), *Task.Outcome.choices]
+    )
+    decided_from = forms.DateField(
+        label="处理日期自", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    decided_to = forms.DateField(label="至", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+    field_order = ["kind", "outcome", "division", "org", "decided_from", "decided_to", "q"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in ("submitted_from", "submitted_to", "overdue"):
+            del self.fields[name]
+
+
+class DecisionForm(forms.Form):
+    """A reviewer's decision on the current step: approve, or return with a reason and the fields at fault."""
+
+    APPROVE = "approve"
+    RETURN = "return"
+
+    decision = forms.ChoiceField(choices=[(APPROVE, "审核通过"), (RETURN, "退回")])
+    lock_version = forms.IntegerField(min_value=0, widget=forms.HiddenInput)
+    reasons = forms.MultipleChoiceField(
+        label="常见退回原因", required=False, widget=forms.CheckboxSelectMultiple
+    )
+    reason_text = forms.CharField(
+        label="退回原因（补充说明）",
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3, "placeholder": "请具体说明需要企业核实或修改的内容"}),
+    )
+    fields = forms.MultipleChoiceField(
+        label="有误的字段（可选）", required=False, widget=forms.CheckboxSelectMultiple
+    )
+
+    def __init__(self, *args, record: ReviewableRecord, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["reasons"].choices = [(r, r) for r in common_reasons(record.KIND)]
+        self.fields["fields"].choices = list(snapshots.field_labels(record).items())
+
+    @property
+    def approve(self) -> bool:
+        return self.cleaned_data["decision"] == self.APPROVE
+
+    @property
+    def reason(self) -> str:
+        """The chosen common reasons and the free text, as one reason the enterer reads."""
+        if self.approve:
+            return ""
+        parts = list(self.cleaned_data.get("reasons") or [])
+        text = (self.cleaned_data.get("reason_text") or "").strip()
+        if text:
+            parts.append(text)
+        return "；".join(parts)
+
+
+class SubmittedValuesField(forms.MultipleChoiceField):
+    """Several values with no fixed list of choices; the form's clean method checks their shape."""
+
+    def valid_value(self, value) -> bool:
+        return True
+
+
+class BulkApproveForm(forms.Form):
+    """Checkboxes of the inbox: each value is "kind:record_id:lock_version" as the page showed it."""
+
+    items = SubmittedValuesField(required=True, error_messages={"required": "请至少勾选一条记录。"})
+
+    def clean_items(self) -> list[tuple[str, int, int]]:
+        raw = self.cleaned_data["items"]
+        if len(raw) > BULK_MAX:
+            raise forms.ValidationError(f"一次最多批量审核 {BULK_MAX} 条记录。")
+        items, seen = [], set()
+        for value in raw:
+            parts = value.split(":")
+            if len(parts) != 3 or parts[0] not in RecordKind.values:
+                raise forms.ValidationError("所选记录无效，请刷新页面后重新勾选。")
+            try:
+                record_id, lock_version = int(parts[1]), int(parts[2])
+            except ValueError:
+                raise forms.ValidationError("所选记录无效，请刷新页面后重新勾选。") from None
+            if (parts[0], record_id) not in seen:
+                seen.add((parts[0], record_id))
+                items.append((parts[0], record_id, lock_version))
+        return items

@@ -1,0 +1,460 @@
+"""The reviewer's pages: inbox (待办), done (已办), the review page with its decision, bulk approval, exports.
+
+Thin views: roles by require_roles (403), records through projects.access (404), decisions through
+review.services (PermissionDenied → 403, Conflict → 409, ValidationError → 400). Templates get plain data.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.db.models import Q
+from django.http import HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from projects import presenters, snapshots
+from projects.access import get_record_for_user
+from projects.models import (
+    ConstructionPermit,
+    DrawingReview,
+    DrawingReviewAdditionRequest,
+    Project,
+    RecordKind,
+    ReviewableRecord,
+    Round,
+    State,
+)
+from review import exports, selectors, services, workflow
+from review.forms import BULK_MAX, BulkApproveForm, DecisionForm, DoneFilterForm, TaskFilterForm
+from review.models import Performer, Task
+from yunjian.core import audit
+from yunjian.core.models import AuditEntry, Role
+from yunjian.core.pagination import keyset_page
+from yunjian.core.views import require_roles
+
+REVIEW_ROLES = {Role.INSTITUTION, Role.REVIEWER, Role.DESIGN_DIVISION}
+INBOX_KEY = ("submitted_at", "id")
+PAGE_SIZE = 50
+DONE_KEY = ("decided_at", "id")
+
+
+# --- helpers -------------------------------------------------------------------------------------
+
+
+def _query(params: QueryDict, **changes) -> str:
+    """The current list query with some parameters changed (None removes one); never the cursor."""
+    query = params.copy()
+    query.pop("after", None)
+    for key, value in changes.items():
+        query.pop(key, None)
+        if value not in (None, ""):
+            query[key] = value
+    return query.urlencode()
+
+
+def _kind_tabs(params: QueryDict, current: str, counts: dict[str, int], total: int, capped: bool) -> list:
+    def label(n: int) -> str:
+        return f"{n}+" if capped else str(n)
+
+    tabs = [
+        {"label": "全部", "count": label(total), "query": _query(params, kind=None), "active": not current}
+    ]
+    for kind, name in RecordKind.choices:
+        if counts.get(kind) or kind == current:
+            tabs.append(
+                {
+                    "label": name,
+                    "count": label(counts.get(kind, 0)),
+                    "query": _query(params, kind=kind),
+                    "active": kind == current,
+                    "kind": kind,
+                }
+            )
+    return tabs
+
+
+def _mark_overdue(rows: list[Task]) -> None:
+    now = timezone.now()
+    for task in rows:
+        late = task.status == Task.Status.OPEN and task.due_at < now
+        task.overdue_days = ((now - task.due_at).days + 1) if late else 0
+
+
+def _xlsx_response(content: bytes, filename: str) -> HttpResponse:
+    response = HttpResponse(content, content_type=exports.XLSX_CONTENT_TYPE)
+    response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=filename)
+    return response
+
+
+def _filters_for_audit(filters: selectors.InboxFilters) -> dict:
+    data = {
+        "kind": filters.kind,
+        "division": filters.division.code if filters.division else "",
+        "org": filters.org,
+        "q": filters.q,
+        "overdue": filters.overdue,
+        "outcome": filters.outcome,
+    }
+    for name in ("submitted_from", "submitted_to", "decided_from", "decided_to"):
+        value = getattr(filters, name)
+        data[name] = value.isoformat() if value else ""
+    return {k: v for k, v in data.items() if v not in ("", False)}
+
+
+def _safe_next(request: HttpRequest, fallback: str) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+        return target
+    return fallback
+
+
+def _url_exists(name: str) -> bool:
+    try:
+        reverse(name, args=[0])
+    except NoReverseMatch:
+        return False
+    return True
+
+
+# --- 待办 ----------------------------------------------------------------------------------------
+
+
+@require_GET
+@login_required
+def inbox(request: HttpRequest) -> HttpResponse:
+    """The records waiting for this user's step, stage and jurisdiction, oldest first.
+
+    Queries, whatever the number of rows: session, user, roster lines, divisions of the filter,
+    per-type counts (bounded), the page itself (keyset; owner names and lock versions inline).
+    """
+    user = request.user
+    require_roles(user, REVIEW_ROLES)
+    assignments = selectors.assignments_of(user)
+    divisions = selectors.filter_divisions(user, assignments)
+    form = TaskFilterForm(request.GET, divisions=divisions)
+    filters = form.filters()
+    pending = selectors.filter_tasks(selectors.inbox_for(user, assignments), filters, with_kind=False)
+    counts, total, capped = selectors.kind_counts(pending)
+    rows = selectors.inbox_rows(user, filters, assignments)
+    page = keyset_page(rows, request, key=INBOX_KEY, size=PAGE_SIZE)
+    _mark_overdue(page.rows)
+    context = {
+        "form": form,
+        "filters": filters,
+        "page": page,
+        "tabs": _kind_tabs(request.GET, filters.kind, counts, total, capped),
+        "total": f"{total}+" if capped else total,
+        "has_assignments": bool(assignments) or not user.has_role(Role.REVIEWER),
+        "export_query": _query(request.GET),
+        "here": request.get_full_path(),
+        "bulk_max": BULK_MAX,
+    }
+    return render(request, "review/inbox.html", context)
+
+
+@require_GET
+@login_required
+def inbox_export(request: HttpRequest) -> HttpResponse:
+    """The filtered inbox as .xlsx (at most exports.EXPORT_LIMIT rows); the export is audited."""
+    user = request.user
+    require_roles(user, REVIEW_ROLES)
+    assignments = selectors.assignments_of(user)
+    form = TaskFilterForm(request.GET, divisions=selectors.filter_divisions(user, assignments))
+    filters = form.filters()
+    queryset = selectors.filter_tasks(selectors.inbox_for(user, assignments), filters)
+    result = exports.export_tasks(queryset, done=False, ordering=INBOX_KEY)
+    audit.record(
+        action=AuditEntry.Action.EXPORT,
+        actor=user,
+        object_type="review_inbox",
+        reason="导出待办审核列表",
+        data={"filters": _filters_for_audit(filters), "rows": result.rows, "truncated": result.truncated},
+        ip=audit.client_ip(request),
+    )
+    return _xlsx_response(result.content, f"待办审核_{timezone.localdate():%Y%m%d}.xlsx")
+
+
+# --- 已办 ----------------------------------------------------------------------------------------
+
+
+@require_GET
+@login_required
+def done(request: HttpRequest) -> HttpResponse:
+    """What this user decided, newest first, with the outcome and reason."""
+    user = request.user
+    require_roles(user, REVIEW_ROLES)
+    assignments = selectors.assignments_of(user)
+    form = DoneFilterForm(request.GET, divisions=selectors.filter_divisions(user, assignments))
+    filters = form.filters()
+    page = keyset_page(
+        selectors.done_rows(user, filters), request, key=DONE_KEY, descending=True, size=PAGE_SIZE
+    )
+    context = {"form": form, "page": page, "export_query": _query(request.GET)}
+    return render(request, "review/done.html", context)
+
+
+@require_GET
+@login_required
+def done_export(request: HttpRequest) -> HttpResponse:
+    user = request.user
+    require_roles(user, REVIEW_ROLES)
+    assignments = selectors.assignments_of(user)
+    form = DoneFilterForm(request.GET, divisions=selectors.filter_divisions(user, assignments))
+    filters = form.filters()
+    result = exports.export_tasks(
+        selectors.filter_tasks(selectors.done_by(user), filters),
+        done=True,
+        ordering=("-decided_at", "-id"),
+    )
+    audit.record(
+        action=AuditEntry.Action.EXPORT,
+        actor=user,
+        object_type="review_done",
+        reason="导出已办审核列表",
+        data={"filters": _filters_for_audit(filters), "rows": result.rows, "truncated": result.truncated},
+        ip=audit.client_ip(request),
+    )
+    return _xlsx_response(result.content, f"已办审核_{timezone.localdate():%Y%m%d}.xlsx")
+
+
+# --- the review page -----------------------------------------------------------------------------
+
+
+def _chain(record: ReviewableRecord) -> list[dict]:
+    steps = workflow.chain_for(record)
+    rows = []
+    for index, step in enumerate(steps):
+        if record.state == State.APPROVED or (record.state == State.IN_REVIEW and index < record.step):
+            status = "done"
+        elif record.state == State.IN_REVIEW and index == record.step:
+            status = "current"
+        else:
+            status = "pending"
+        rows.append({"number": index + 1, "label": step.label, "status": status})
+    return rows
+
+
+def _decision_labels(record: ReviewableRecord) -> dict:
+    """Button texts that say which step this is (two-step drawing reviews, addition requests)."""
+    steps = workflow.chain_for(record)
+    step = steps[record.step] if record.step < len(steps) else steps[0]
+    if record.KIND == RecordKind.ADDITION_REQUEST:
+        return {"approve": "批准新增（生成图审信息）", "return": "不予批准，退回申请单位"}
+    if step.performer == Performer.INSTITUTION:
+        return {"approve": "确认无误，提交省厅勘察设计处复核", "return": "退回设计单位"}
+    if step.performer == Performer.DESIGN_DIVISION:
+        return {"approve": "复核通过（审核认定）", "return": "退回设计单位"}
+    return {"approve": "审核通过（认定）", "return": "退回录入单位"}
+
+
+def _round_diff(record: ReviewableRecord) -> dict | None:
+    """From the second round on: what changed against the previous submission."""
+    if record.revision < 2:
+        return None
+    rounds = {
+        r.revision: r
+        for r in Round.objects.filter(
+            kind=record.KIND, record_id=record.pk, revision__in=[record.revision - 1, record.revision]
+        )
+    }
+    old, new = rounds.get(record.revision - 1), rounds.get(record.revision)
+    if old is None or new is None:
+        return None
+    return {
+        "previous": record.revision - 1,
+        "current": record.revision,
+        "changes": snapshots.diff(old.data, new.data, snapshots.field_labels(record)),
+    }
+
+
+def _last_return(entries) -> object | None:
+    returns = [e for e in entries if e.action == AuditEntry.Action.RETURN]
+    return returns[-1] if returns else None
+
+
+def _addition_check(record: ReviewableRecord) -> dict | None:
+    """For an addition request: does the review exist already, is the project in the system?"""
+    if not isinstance(record, DrawingReviewAdditionRequest) or record.state != State.IN_REVIEW:
+        return None
+    return {
+        "existing_review": DrawingReview.objects.filter(censor_num=record.censor_num)
+        .select_related("owner_org")
+        .first(),
+        "project": record.project or Project.objects.filter(prj_num=record.prj_num).first(),
+    }
+
+
+def _record_context(request: HttpRequest, record: ReviewableRecord, form: DecisionForm | None) -> dict:
+    user = request.user
+    can_decide = workflow.can_decide(user, record)
+    if can_decide and form is None:
+        form = DecisionForm(initial={"lock_version": record.lock_version}, record=record)
+    entries = presenters.timeline(record)
+    project = record.project if getattr(record, "project_id", None) else None
+    task = Task.objects.filter(kind=record.KIND, record_id=record.pk, status=Task.Status.OPEN).first()
+    if task is not None:
+        _mark_overdue([task])
+    reviews = permits = ()
+    if isinstance(record, ConstructionPermit):
+        reviews = list(record.drawing_reviews.select_related("censor_org", "owner_org").order_by("id"))
+    elif isinstance(record, DrawingReview):
+        permits = list(record.permits.select_related("issuing_org").order_by("id"))
+    return {
+        "record": record,
+        "addition": _addition_check(record),
+        "kind_label": RecordKind(record.KIND).label,
+        "project": project,
+        "fields": presenters.record_fields(record),
+        "project_fields": presenters.project_fields(record),
+        "buildings": list(project.buildings.all())
+        if project and record.KIND in snapshots.CARRIES_PROJECT
+        else [],
+        "attachments": presenters.attachments(record),
+        "attachment_links": _url_exists("projects:attachment-download"),
+        "timeline": entries,
+        "last_return": _last_return(entries),
+        "linked": selectors.linked_records(record),
+        "linked_reviews": reviews,
+        "linked_permits": permits,
+        "diff": _round_diff(record),
+        "chain": _chain(record),
+        "task": task,
+        "can_decide": can_decide,
+        "form": form if can_decide else None,
+        "labels": _decision_labels(record),
+        "next": _safe_next(request, reverse("review:inbox")),
+    }
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def record_page(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
+    """Everything about one record, and the decision on its current step.
+
+    POST decides with the lock_version the page showed: Conflict → the page again, status 409,
+    nothing changed; a return without reason → 400; a user who may not decide → 403.
+    """
+    user = request.user
+    require_roles(user, REVIEW_ROLES)
+    record = get_record_for_user(user, kind, pk)
+    if request.method != "POST":
+        return render(request, "review/record.html", _record_context(request, record, None))
+
+    form = DecisionForm(request.POST, record=record)
+    if not form.is_valid():
+        context = _record_context(request, record, form)
+        context["form"] = form
+        return render(request, "review/record.html", context, status=400)
+    try:
+        decided = services.record_decide(
+            actor=user,
+            kind=record.KIND,
+            record_id=record.pk,
+            approve=form.approve,
+            lock_version=form.cleaned_data["lock_version"],
+            reason=form.reason,
+            fields=form.cleaned_data.get("fields") or [],
+            ip=audit.client_ip(request),
+        )
+    except services.Conflict as exc:
+        fresh = get_record_for_user(user, kind, pk)
+        data = request.POST.copy()
+        data["lock_version"] = str(fresh.lock_version)
+        context = _record_context(request, fresh, DecisionForm(data, record=fresh))
+        context["conflict"] = exc.message
+        return render(request, "review/record.html", context, status=409)
+    except ValidationError as exc:
+        for field, errors in (
+            exc.message_dict.items() if hasattr(exc, "error_dict") else [(None, exc.messages)]
+        ):
+            form.add_error("reason_text" if field == "reason" else None, errors)
+        context = _record_context(request, record, form)
+        context["form"] = form
+        return render(request, "review/record.html", context, status=400)
+    messages.success(request, _decided_message(decided, form.approve))
+    return redirect(_safe_next(request, reverse("review:inbox")))
+
+
+def _decided_message(record: ReviewableRecord, approved: bool) -> str:
+    name = f"{RecordKind(record.KIND).label}“{record.number or record.pk}”"
+    if not approved:
+        return f"已退回{name}，录入单位将看到退回原因。"
+    if record.state == State.IN_REVIEW:
+        step = workflow.current_step(record)
+        return f"已确认{name}，已转{step.label}。"
+    created = getattr(record, "created_review", None)
+    if created is not None:
+        return f"已批准{name}，已为{record.owner_org.name}生成施工图审查信息“{created.censor_num}”。"
+    return f"{name}已审核认定。"
+
+
+# --- 批量审核 -------------------------------------------------------------------------------------
+
+
+@require_POST
+@login_required
+def bulk_approve(request: HttpRequest) -> HttpResponse:
+    """Approve the ticked records, each in its own transaction; list which succeeded and which failed, why."""
+    user = request.user
+    require_roles(user, REVIEW_ROLES)
+    form = BulkApproveForm(request.POST)
+    back = _safe_next(request, reverse("review:inbox"))
+    if not form.is_valid():
+        for error in form.errors.get("items", []):
+            messages.error(request, error)
+        return redirect(back)
+    items = form.cleaned_data["items"]
+    by_kind: dict[str, list[tuple[int, int]]] = defaultdict(list)
+    for kind, record_id, lock_version in items:
+        by_kind[kind].append((record_id, lock_version))
+    outcome = {}
+    ip = audit.client_ip(request)
+    for kind, group in by_kind.items():
+        for result in services.bulk_approve(actor=user, kind=kind, items=group, ip=ip):
+            outcome[(kind, result.record_id)] = result
+    titles = _task_titles([(kind, record_id) for kind, record_id, _ in items])
+    labels = dict(RecordKind.choices)
+    rows = []
+    for kind, record_id, _ in items:
+        result = outcome[(kind, record_id)]
+        title, number = titles.get((kind, record_id), ("", ""))
+        rows.append(
+            {
+                "kind": kind,
+                "kind_label": labels[kind],
+                "record_id": record_id,
+                "title": title,
+                "number": number,
+                "ok": result.ok,
+                "message": result.message,
+            }
+        )
+    context = {
+        "rows": rows,
+        "succeeded": sum(1 for r in rows if r["ok"]),
+        "failed": sum(1 for r in rows if not r["ok"]),
+        "back": back,
+    }
+    return render(request, "review/bulk_result.html", context)
+
+
+def _task_titles(keys: list[tuple[str, int]]) -> dict[tuple[str, int], tuple[str, str]]:
+    """Project name and number of each record, from its latest task (one query)."""
+    if not keys:
+        return {}
+    q = Q(pk__in=[])
+    for kind, record_id in keys:
+        q |= Q(kind=kind, record_id=record_id)
+    titles: dict[tuple[str, int], tuple[str, str]] = {}
+    for kind, record_id, title, number in (
+        Task.objects.filter(q).order_by("-id").values_list("kind", "record_id", "title", "number")
+    ):
+        titles.setdefault((kind, record_id), (title, number))
+    return titles
