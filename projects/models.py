@@ -124,7 +124,11 @@ class Project(models.Model):
     class Meta:
         verbose_name = _("工程项目")
         verbose_name_plural = _("工程项目")
-        indexes = [models.Index(fields=["county", "id"], name="project_county_idx")]
+        indexes = [
+            models.Index(fields=["county", "id"], name="project_county_idx"),
+            # The permit picker finds projects by the start of their name (projects.selectors).
+            models.Index(fields=["name"], name="project_name_prefix_idx", opclasses=["varchar_pattern_ops"]),
+        ]
 
     def __str__(self) -> str:
         return f"{self.name}（{self.prj_num}）"

@@ -36,8 +36,23 @@ def org_has_kind(user, kind: str) -> bool:
 def specialty_info_state(project: Project) -> str | None:
     if project.kind != Project.Kind.DIRECT_SPECIALTY:
         return None
+    # A list that loaded it with select_related("specialty_info") asks no further query per row.
+    if Project.specialty_info.related.is_cached(project):
+        try:
+            return project.specialty_info.state
+        except SpecialtyProjectInfo.DoesNotExist:
+            return None
     info = SpecialtyProjectInfo.objects.filter(project=project).values_list("state", flat=True).first()
     return info
+
+
+def project_info_locked(project: Project) -> bool:
+    """Whether the project's basic info is settled and no form may change it any more: approved with
+    a permit (notice 一(一)3), handled on the platform (三), or a direct specialty project whose basic
+    info is approved (二(二))."""
+    if project.permit_approved_at is not None or project.origin == Origin.PLATFORM:
+        return True
+    return project.kind == Project.Kind.DIRECT_SPECIALTY and specialty_info_state(project) == State.APPROVED
 
 
 def platform_entry_closed(project: Project) -> str:

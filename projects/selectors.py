@@ -1,10 +1,44 @@
-"""Who sees which projects and records, each rule named once."""
+"""Who sees which projects and records, each rule named once.
+
+Every selector here answers in a fixed number of queries, whatever the number of rows: lists
+load one page of projects, then the records of that page in one query per record kind.
+"""
 
 from __future__ import annotations
 
-from django.db.models import Count, Q, QuerySet
+import re
+from collections import defaultdict
 
-from projects.models import RECORD_MODELS, Project, ProjectParty, RecordKind, State
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+
+from projects.models import (
+    RECORD_MODELS,
+    Completion,
+    ConstructionPermit,
+    DrawingReview,
+    DrawingReviewAdditionRequest,
+    Project,
+    ProjectParty,
+    RecordKind,
+    ReviewableRecord,
+    SpecialtyProjectInfo,
+    State,
+    TenderContract,
+)
+from yunjian.core.models import Organization
+from yunjian.core.validators import normalize_text
+
+# The record kinds that belong to a project (an addition request may come before its project exists).
+PROJECT_RECORD_KINDS = (
+    RecordKind.DRAWING_REVIEW,
+    RecordKind.PERMIT,
+    RecordKind.TENDER_CONTRACT,
+    RecordKind.COMPLETION,
+    RecordKind.SPECIALTY_INFO,
+)
+# A search term made of letters, digits and hyphens is a number (项目编号、合格书编号、许可证编号).
+CODE_QUERY_RE = re.compile(r"^[0-9A-Za-z\-]+$")
+SEARCH_LIMIT = 30
 
 
 def projects_of_org(org_id: int) -> QuerySet[Project]:
@@ -12,6 +46,162 @@ def projects_of_org(org_id: int) -> QuerySet[Project]:
     return Project.objects.filter(
         pk__in=ProjectParty.objects.filter(organization_id=org_id).values("project_id")
     )
+
+
+def prefix_range(field: str, prefix: str) -> Q:
+    """`field` starts with `prefix`, as the range [prefix, next prefix) a plain b-tree index serves
+    (on the C-collation database `startswith` needs a varchar_pattern_ops index instead)."""
+    upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+    return Q(**{f"{field}__gte": prefix, f"{field}__lt": upper})
+
+
+def clean_query(raw: str) -> str:
+    """Fold full-width characters and spaces out of a search term, and bound its length."""
+    return normalize_text(raw)[:60]
+
+
+def workspace_projects(org_id: int, *, q: str = "", state: str = "", kind: str = "") -> QuerySet[Project]:
+    """The workspace list (我的项目): the organization's projects, newest first, filtered.
+
+    `q` is a number prefix (project number and drawing-review certificate: their unique columns carry
+    Django's varchar_pattern_ops "_like" indexes; permit number: a range on its b-tree index) or else
+    part of the project's name (within the organization's own projects only). `state` and `kind` keep projects where the organization entered such a record.
+    """
+    rows = projects_of_org(org_id).select_related("county", "county__parent", "specialty_info")
+    if q:
+        if CODE_QUERY_RE.match(q):
+            rows = rows.filter(
+                Q(prj_num__startswith=q)
+                | Q(pk__in=DrawingReview.objects.filter(censor_num__startswith=q).values("project_id"))
+                | Q(
+                    pk__in=ConstructionPermit.objects.filter(prefix_range("permit_num", q)).values(
+                        "project_id"
+                    )
+                )
+            )
+        else:
+            rows = rows.filter(name__icontains=q)
+    if state or kind:
+        kinds = [kind] if kind in PROJECT_RECORD_KINDS else list(PROJECT_RECORD_KINDS)
+        condition = Q(pk__in=[])
+        for name in kinds:
+            mine = RECORD_MODELS[name].objects.filter(project_id=OuterRef("pk"), owner_org_id=org_id)
+            if state in State.values:
+                mine = mine.filter(state=state)
+            condition |= Q(Exists(mine))
+        rows = rows.filter(condition)
+    return rows
+
+
+def records_of_projects(projects: list[Project]) -> dict[int, list[ReviewableRecord]]:
+    """Every record of the given projects, grouped by project, in workflow order.
+
+    One query per record kind (five in all), whatever the number of projects or records. Each
+    record gets its project object from `projects`, so reading `record.project` asks nothing more.
+    """
+    grouped: dict[int, list[ReviewableRecord]] = defaultdict(list)
+    by_id = {p.pk: p for p in projects}
+    if not by_id:
+        return grouped
+    for model in (SpecialtyProjectInfo, DrawingReview, ConstructionPermit, TenderContract, Completion):
+        for record in (
+            model.objects.filter(project_id__in=list(by_id)).select_related("owner_org").order_by("id")
+        ):
+            record.project = by_id[record.project_id]
+            grouped[record.project_id].append(record)
+    return grouped
+
+
+def roles_of_org(org_id: int, project_ids: list[int]) -> dict[int, set[str]]:
+    """The organization's roles (ProjectParty.Role) on each of the given projects, in one query."""
+    roles: dict[int, set[str]] = defaultdict(set)
+    for project_id, role in ProjectParty.objects.filter(
+        organization_id=org_id, project_id__in=project_ids
+    ).values_list("project_id", "role"):
+        roles[project_id].add(role)
+    return roles
+
+
+def drawing_reviews_of_org(org_id: int, *, q: str = "", state: str = "") -> QuerySet[DrawingReview]:
+    """The drawing reviews an organization owns (我的图审信息), for keyset pagination by id."""
+    rows = DrawingReview.objects.filter(owner_org_id=org_id).select_related(
+        "project", "project__county", "censor_org"
+    )
+    if state in State.values:
+        rows = rows.filter(state=state)
+    if q:
+        if CODE_QUERY_RE.match(q):
+            project_ids = list(
+                Project.objects.filter(prj_num__startswith=q).values_list("pk", flat=True)[:SEARCH_LIMIT]
+            )
+            rows = rows.filter(Q(censor_num__startswith=q) | Q(project_id__in=project_ids))
+        else:
+            rows = rows.filter(project__name__icontains=q)
+    return rows
+
+
+def addition_requests_of_org(org_id: int, *, state: str = "") -> QuerySet[DrawingReviewAdditionRequest]:
+    rows = DrawingReviewAdditionRequest.objects.filter(owner_org_id=org_id).select_related(
+        "county", "censor_org", "created_review"
+    )
+    if state in State.values:
+        rows = rows.filter(state=state)
+    return rows
+
+
+def drawing_review_search(q: str, *, limit: int = SEARCH_LIMIT) -> list[DrawingReview]:
+    """Find drawing reviews for the permit picker by certificate number, project number or name.
+
+    Every branch is a prefix match served by an index (the varchar_pattern_ops indexes on
+    censor_num, prj_num and the project's name), never a scan: the ids are looked up first, then
+    the rows fetched by primary key and project id. Three queries at most.
+    """
+    q = clean_query(q)
+    if not q:
+        return []
+    if CODE_QUERY_RE.match(q):
+        review_ids = list(
+            DrawingReview.objects.filter(censor_num__startswith=q)
+            .order_by("censor_num")
+            .values_list("pk", flat=True)[:limit]
+        )
+        project_ids = list(
+            Project.objects.filter(prj_num__startswith=q)
+            .order_by("prj_num")
+            .values_list("pk", flat=True)[:limit]
+        )
+    else:
+        review_ids = []
+        project_ids = list(
+            Project.objects.filter(name__startswith=q).order_by("name").values_list("pk", flat=True)[:limit]
+        )
+    if not review_ids and not project_ids:
+        return []
+    return list(
+        DrawingReview.objects.filter(Q(pk__in=review_ids) | Q(project_id__in=project_ids))
+        .select_related("project", "project__county", "owner_org", "censor_org")
+        .order_by("project_id", "censor_num")[:limit]
+    )
+
+
+def approved_reviews_of_project(project_id: int) -> list[DrawingReview]:
+    """The drawing reviews a permit of this project may be based on (notice 一(一)2)."""
+    return list(
+        DrawingReview.objects.filter(project_id=project_id, state=State.APPROVED)
+        .select_related("censor_org")
+        .order_by("censor_num")
+    )
+
+
+def specialty_contracts_of(org_id: int, project_id: int) -> QuerySet[TenderContract]:
+    """The organization's own specialty contracts on a project: what its completions link to (二(一))."""
+    from projects.codes import Scope
+
+    return TenderContract.objects.filter(project_id=project_id, owner_org_id=org_id, scope=Scope.SPECIALTY)
+
+
+def organizations_of_kind(kind: str) -> QuerySet[Organization]:
+    return Organization.objects.filter(kinds__contains=f"|{kind}|").order_by("division_id", "name")
 
 
 def owed_counts(user) -> dict:
@@ -33,4 +223,15 @@ def owed_counts(user) -> dict:
     return {"kind_rows": rows, "totals": totals}
 
 
-__all__ = ["owed_counts", "projects_of_org", "State"]
+__all__ = [
+    "addition_requests_of_org",
+    "approved_reviews_of_project",
+    "drawing_review_search",
+    "drawing_reviews_of_org",
+    "owed_counts",
+    "projects_of_org",
+    "records_of_projects",
+    "roles_of_org",
+    "workspace_projects",
+    "State",
+]

@@ -107,13 +107,7 @@ def _update_project(project: Project, project_data: dict | None, buildings: list
     """Update the basic-info fields a drawing-review, permit or specialty form carries."""
     if project_data is None and buildings is None:
         return []
-    locked = project.permit_approved_at is not None or project.origin == Origin.PLATFORM
-    if (
-        project.kind == Project.Kind.DIRECT_SPECIALTY
-        and rules.specialty_info_state(project) == State.APPROVED
-    ):
-        locked = True
-    if locked:
+    if rules.project_info_locked(project):
         if project_data or buildings is not None:
             raise ValidationError({"__all__": "该项目基本信息已审核认定（或来自省一体化平台），不能再修改。"})
         return []
@@ -195,9 +189,12 @@ def drawing_review_register(
 
 
 @transaction.atomic
-def drawing_review_create(*, actor, project_id: int, data: dict, ip: str | None = None) -> DrawingReview:
+def drawing_review_create(
+    *, actor, project_id: int, data: dict, submit: bool = False, ip: str | None = None
+) -> DrawingReview:
     """Create a drawing review on the platform path: a platform-originated project (notice 三) or
-    a direct specialty project (二(二)). On the PMS path a design unit cannot create one."""
+    a direct specialty project (二(二)); optionally submit it. On the PMS path a design unit cannot
+    create one."""
     project = Project.objects.select_for_update().get(pk=project_id)
     direct = project.kind == Project.Kind.DIRECT_SPECIALTY
     if project.origin != Origin.PLATFORM and not direct:
@@ -217,7 +214,7 @@ def drawing_review_create(*, actor, project_id: int, data: dict, ip: str | None 
     review.save()
     ensure_party(project, actor.organization, PARTY_ROLE_BY_KIND[needed])
     audit.record(action=AuditEntry.Action.CREATE, actor=actor, obj=review, to_state=review.state, ip=ip)
-    return review
+    return _maybe_submit(actor, review, submit, ip)
 
 
 @transaction.atomic

@@ -1,0 +1,187 @@
+"""Attachments: scans of certificates, permits, contracts and filing forms, kept per submission round.
+
+An upload while a record is a draft or returned belongs to the round about to be submitted
+(`record.revision + 1`); nothing is uploaded while the record is in review or approved. The type is
+decided by the file's content (its magic bytes), never by its name. Files are stored under
+MEDIA_ROOT through the model's FileField and served only by the access-checked download view.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import unicodedata
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
+
+from projects import services
+from projects.models import Attachment, ReviewableRecord
+from review import services as review_services
+from review import workflow
+from yunjian.core import audit
+from yunjian.core.models import AuditEntry
+
+MB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class FileType:
+    label: str
+    mime: str
+    extensions: tuple[str, ...]
+    magic: bytes
+
+
+FILE_TYPES = (
+    FileType("PDF", "application/pdf", (".pdf",), b"%PDF-"),
+    FileType("PNG", "image/png", (".png",), b"\x89PNG\r\n\x1a\n"),
+    FileType("JPG", "image/jpeg", (".jpg", ".jpeg"), b"\xff\xd8\xff"),
+)
+EXTENSION_LABEL = {ext: t.label for t in FILE_TYPES for ext in t.extensions}
+
+
+def sniff(head: bytes) -> FileType | None:
+    """Return the allowed type whose signature `head` starts with, or None."""
+    for file_type in FILE_TYPES:
+        if head.startswith(file_type.magic):
+            return file_type
+    return None
+
+
+def clean_name(name: str) -> str:
+    name = unicodedata.normalize("NFC", os.path.basename((name or "").replace("\\", "/"))).strip()
+    name = "".join(c for c in name if c.isprintable())
+    if len(name) > 200:
+        stem, ext = os.path.splitext(name)
+        name = stem[: 200 - len(ext)] + ext
+    return name or "附件"
+
+
+def type_problem(name: str, detected: FileType | None) -> str:
+    """Why a file named `name` with content `detected` is refused, in plain Chinese ("" if accepted)."""
+    ext = os.path.splitext(name)[1].lower()
+    if detected is None:
+        if ext in EXTENSION_LABEL:
+            label = EXTENSION_LABEL[ext]
+            return (
+                f"文件“{name}”的扩展名是 {ext}，但文件内容不是 {label} 格式"
+                "（可能是把其他类型的文件改了扩展名）。请上传扫描得到的真正的 PDF 文件或 JPG、PNG 图片。"
+            )
+        return f"只能上传 PDF、JPG 或 PNG 格式的扫描件，文件“{name}”不是这几种格式。"
+    if ext and ext not in detected.extensions:
+        return (
+            f"文件“{name}”的扩展名是 {ext}，但文件内容是 {detected.label} 格式，两者不一致。"
+            f"请把扩展名改为 {detected.extensions[0]} 后再上传。"
+        )
+    return ""
+
+
+def _refusal(actor, record: ReviewableRecord) -> str:
+    if workflow.is_enterer(actor, record) and not record.is_editable:
+        return "该记录正在审核或已审核认定，不能上传或删除附件；如被退回，修改时可以补充上传。"
+    return "只有录入单位可以为该记录上传或删除附件。"
+
+
+@transaction.atomic
+def attachment_upload(
+    *, actor, kind: str, record_id: int, upload: UploadedFile, description: str = "", ip: str | None = None
+) -> Attachment:
+    """Attach a scan to the round of `record` being prepared. Enterer's organization, while editable.
+
+    Raises PermissionDenied (not the enterer, or the record is in review or approved) or
+    ValidationError keyed `file` (empty, too large, not a PDF/JPG/PNG by content, already attached).
+    """
+    record = review_services.lock_record(kind, record_id)
+    if not services.can_edit(actor, record):
+        raise PermissionDenied(_refusal(actor, record))
+    name = clean_name(upload.name)
+    limit = settings.ATTACHMENT_MAX_BYTES
+    if not upload.size:
+        raise ValidationError({"file": "所选文件是空的，请重新选择。"})
+    if upload.size > limit:
+        raise ValidationError(
+            {
+                "file": f"文件“{name}”大小为 {upload.size / MB:.1f} MB，超过了每个附件 {limit // MB} MB 的上限。"
+                "请降低扫描分辨率或分成几个文件后再上传。"
+            }
+        )
+    upload.seek(0)
+    detected = sniff(upload.read(16))
+    problem = type_problem(name, detected)
+    if problem:
+        raise ValidationError({"file": problem})
+    if not os.path.splitext(name)[1]:
+        name = (name + detected.extensions[0])[-200:]
+    upload.seek(0)
+    digest = hashlib.sha256()
+    for chunk in upload.chunks():
+        digest.update(chunk)
+    upload.seek(0)
+    revision = record.revision + 1
+    sha256 = digest.hexdigest()
+    if Attachment.objects.filter(kind=kind, record_id=record.pk, revision=revision, sha256=sha256).exists():
+        raise ValidationError({"file": f"本轮已经上传过与“{name}”内容相同的文件，无需重复上传。"})
+    attachment = Attachment(
+        kind=kind,
+        record_id=record.pk,
+        revision=revision,
+        original_name=name,
+        content_type=detected.mime,
+        size=upload.size,
+        sha256=sha256,
+        description=(description or "").strip()[:100],
+        uploaded_by=actor,
+    )
+    attachment.file.save(name, upload, save=False)
+    stored = attachment.file.name
+    # The file is written before its row: if writing the row fails, do not leave the file behind.
+    try:
+        attachment.save()
+        audit.record(
+            action=AuditEntry.Action.UPDATE,
+            actor=actor,
+            obj=record,
+            to_state=record.state,
+            reason=f"上传附件：{name}",
+            data={
+                "attachment": attachment.pk,
+                "name": name,
+                "sha256": sha256,
+                "size": upload.size,
+                "revision": revision,
+            },
+            ip=ip,
+        )
+    except Exception:
+        attachment.file.storage.delete(stored)
+        raise
+    return attachment
+
+
+@transaction.atomic
+def attachment_delete(*, actor, attachment_id: int, ip: str | None = None) -> Attachment:
+    """Remove a file uploaded for the round being prepared (a wrong scan). Earlier rounds stay as submitted."""
+    attachment = Attachment.objects.select_for_update().get(pk=attachment_id)
+    record = review_services.lock_record(attachment.kind, attachment.record_id)
+    if not services.can_edit(actor, record):
+        raise PermissionDenied(_refusal(actor, record))
+    if attachment.revision != record.revision + 1:
+        raise PermissionDenied("已提交轮次的附件是审核依据，不能删除。")
+    stored = attachment.file.name
+    storage = attachment.file.storage
+    attachment.delete()
+    audit.record(
+        action=AuditEntry.Action.UPDATE,
+        actor=actor,
+        obj=record,
+        to_state=record.state,
+        reason=f"删除附件：{attachment.original_name}",
+        data={"attachment": attachment_id, "sha256": attachment.sha256, "revision": attachment.revision},
+        ip=ip,
+    )
+    transaction.on_commit(lambda: storage.delete(stored))
+    return attachment

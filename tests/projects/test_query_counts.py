@@ -1,0 +1,116 @@
+"""The workspace, my-reviews and record pages ask the same number of queries with 2 projects as
+with 40: one page of rows, then one query per record kind, never one per row."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from projects import services as ps
+from projects.codes import Scope
+from tests import factories as f
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def build(world, designer, contractor, institution_staff, division_staff, county_permit_reviewer):
+    """Add projects, each with an approved drawing review and a permit in review (every few also
+    a returned one, an open project with tender and completion), up to `total` in all."""
+    made = []
+
+    def grow(total: int):
+        while len(made) < total:
+            i = len(made)
+            project = f.make_project("530302", owner=world["owner"], name=f"项目{i:03d}")
+            review = f.register_review(project, world["design"], world["institution"])
+            f.complete_and_submit_review(review, designer)
+            f.approve(review, institution_staff)
+            f.approve(review, division_staff)
+            permit = ps.permit_save(
+                actor=contractor,
+                drawing_review_ids=[review.pk],
+                data=f.permit_data(world["bureau_qlq"], issue_date=review.censor_date),
+                submit=True,
+            )
+            if i % 2 == 1:
+                f.approve(permit, county_permit_reviewer)
+                from sync import services as sync_services
+
+                project.refresh_from_db()
+                sync_services.acknowledge_project_for_demo(project)
+                ps.tender_contract_save(
+                    actor=contractor, project_id=project.pk, data=f.tender_data(Scope.CONSTRUCTION)
+                )
+                ps.completion_save(actor=contractor, project_id=project.pk, data=f.completion_data())
+            made.append((project, review, permit))
+        return made
+
+    return grow
+
+
+def count(client, url, django_assert_num_queries, expected):
+    # The first request of a session writes its last-activity time (idle timeout); count a later one.
+    client.get(url)
+    with django_assert_num_queries(expected):
+        response = client.get(url)
+    assert response.status_code == 200
+    return response
+
+
+# session, user, page of projects (keyset, county + specialty info joined), the org's roles on the
+# page, then one query per record kind (specialty info, drawing review, permit, tender, completion)
+WORKSPACE_QUERIES = 9
+
+
+@pytest.mark.parametrize("total", [2, 40])
+def test_workspace_queries_do_not_grow(as_user, contractor, build, django_assert_num_queries, total):
+    build(total)
+    client = as_user(contractor)
+    response = count(client, reverse("projects:workspace"), django_assert_num_queries, WORKSPACE_QUERIES)
+    assert response.content.decode().count("<tr data-project=") == min(total, 20)
+    # A filtered, searched page costs the same.
+    count(
+        client,
+        reverse("projects:workspace") + "?state=in_review&kind=permit&q=5303",
+        django_assert_num_queries,
+        WORKSPACE_QUERIES,
+    )
+
+
+# session, user, the page of drawing reviews with project, county and institution joined
+MY_REVIEWS_QUERIES = 3
+
+
+@pytest.mark.parametrize("total", [2, 40])
+def test_my_reviews_queries_do_not_grow(as_user, designer, build, django_assert_num_queries, total):
+    build(total)
+    response = count(
+        as_user(designer), reverse("projects:my-reviews"), django_assert_num_queries, MY_REVIEWS_QUERIES
+    )
+    assert response.content.decode().count("data-censor-num=") == total
+
+
+# session, user, the record (project, county, its organizations joined), the project's owner (basic
+# info), buildings, the permit's drawing reviews, attachments, timeline (actors joined)
+RECORD_QUERIES = 8
+
+
+@pytest.mark.parametrize("total", [2, 40])
+def test_record_page_queries_do_not_grow(as_user, contractor, build, django_assert_num_queries, total):
+    rows = build(total)
+    _, _, permit = rows[0]
+    count(
+        as_user(contractor),
+        reverse("projects:record", args=["permit", permit.pk]),
+        django_assert_num_queries,
+        RECORD_QUERIES,
+    )
+
+
+@pytest.mark.parametrize("total", [2, 40])
+def test_project_page_queries_do_not_grow(as_user, contractor, build, django_assert_num_queries, total):
+    rows = build(total)
+    project, _, _ = rows[-1]
+    # session, user, project, party check, five record kinds, roles, buildings
+    count(as_user(contractor), reverse("projects:project", args=[project.pk]), django_assert_num_queries, 11)
