@@ -560,7 +560,10 @@ class ConstructionPermit(ReviewableRecord):
         ]
         constraints = [
             models.UniqueConstraint(
-                fields=["permit_num"], condition=~Q(permit_num=""), name="permit_num_unique_when_set"
+                fields=["permit_num"],
+                condition=~Q(permit_num=""),
+                name="permit_num_unique_when_set",
+                violation_error_message="系统中已有该施工许可证编号，请核对；如为同一许可证，请在原记录上完善。",
             )
         ]
 
