@@ -42,6 +42,7 @@ from projects.models import (
 from projects.snapshots import CARRIES_PROJECT, display_value, field_labels
 from review import services as review_services
 from review import workflow
+from sync import selectors as sync_selectors
 from yunjian.core import audit
 from yunjian.core.models import Organization
 from yunjian.core.pagination import keyset_page
@@ -143,6 +144,7 @@ def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
             project, roles.get(project.pk, set()), records.get(project.pk, []), org, closed
         ),
         "permit_url": workspace.permit_url(project),
+        "sync_status": sync_selectors.project_sync_status(project),
     }
     return render(request, "projects/project.html", context)
 

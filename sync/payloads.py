@@ -1,11 +1,121 @@
-"""Payloads in the national data standard's tables and field names (DATA-STANDARD.md §1)."""
+"""Payloads in the national data standard's tables and field names (DATA-STANDARD.md §1).
+
+Every value is a scalar (text or number): the platform's exchange validator refuses lists and
+objects, so the per-building 单体 indicators are not sent (the standard's table for them was not
+found; see the issue notes). Fields the standard does not name are kept to a few documented
+extensions: IssueOrgName/IssueOrgCode (发证机关), TenderNum on a contract (links it to its tender),
+CompletionCheckNum and FilingDate on a completion.
+"""
 
 from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
 
-from projects.models import Completion, ConstructionPermit, DrawingReview, Project, TenderContract
+from projects.models import Completion, ConstructionPermit, DrawingReview, Project, State, TenderContract
+
+# Chinese names of the standard's fields, for the operators' pages and error messages.
+FIELD_LABELS = {
+    "PrjNum": "项目编号",
+    "PrjInnerNum": "原业务系统内部编号",
+    "PrjName": "项目名称",
+    "PrjTypeNum": "项目分类",
+    "BuildCorpName": "建设单位名称",
+    "BuildCorpCode": "建设单位统一社会信用代码",
+    "ProvinceNum": "项目所在省",
+    "CityNum": "项目所在地市",
+    "CountyNum": "项目所在区县",
+    "PrjApprovalNum": "立项文号",
+    "PrjApprovalLevelNum": "立项级别",
+    "BuldPlanNum": "建设用地规划许可证编号",
+    "ProjectPlanNum": "建设工程规划许可证编号",
+    "AllInvest": "总投资（万元）",
+    "AllArea": "总面积（平方米）",
+    "PrjSize": "建设规模",
+    "PrjPropertyNum": "建设性质",
+    "PrjFunctionNum": "工程用途",
+    "BDate": "实际开工日期",
+    "EDate": "实际竣工（验收）日期",
+    "ADDRESS": "具体地点",
+    "BEGINDATE": "计划开工日期",
+    "ENDDATE": "计划竣工日期",
+    "DataSource": "数据来源",
+    "CensorNum": "施工图审查合格书编号",
+    "CensorInnerNum": "合格书内部编号",
+    "CensorCorpName": "施工图审查机构名称",
+    "CensorCorpCode": "施工图审查机构统一社会信用代码",
+    "CensorEDate": "审查完成日期",
+    "EconCorpName": "勘察单位名称",
+    "EconCorpCode": "勘察单位统一社会信用代码",
+    "DesignCorpName": "设计单位名称",
+    "DesignCorpCode": "设计单位统一社会信用代码",
+    "OneCensorIsPass": "一次审查是否通过",
+    "OneCensorWfqtCount": "一次审查时违反强条数",
+    "OneCensorWfqtContent": "一次审查时违反的强条条目",
+    "XFCensorNo": "消防审查合格书编号",
+    "RFCensorNo": "人防审查合格书编号",
+    "BuilderLicenceNum": "施工许可证编号",
+    "BuilderLicenceInnerNum": "施工许可内部编号",
+    "ProjectName": "工程名称",
+    "SectionName": "标段名称",
+    "ContractMoney": "合同金额（万元）",
+    "Area": "面积（平方米）",
+    "Length": "长度（米）",
+    "Span": "跨度（米）",
+    "ReleaseDate": "发证日期",
+    "IssueCertDate": "发证日期（证书）",
+    "IssueOrgName": "发证机关名称",
+    "IssueOrgCode": "发证机关统一社会信用代码",
+    "ConsCorpName": "施工单位名称",
+    "ConsCorpCode": "施工单位统一社会信用代码",
+    "SuperCorpName": "监理单位名称",
+    "SuperCorpCode": "监理单位统一社会信用代码",
+    "SafetyCerID": "施工单位安全生产许可证编号",
+    "ConstructorName": "项目负责人（项目经理/总监理工程师）",
+    "SupervisionName": "总监理工程师",
+    "TenderNum": "中标通知书编号",
+    "TenderInnerNum": "招投标内部编号",
+    "TenderName": "招标项目名称",
+    "TenderClassNum": "招标类型",
+    "TenderTypeNum": "招标方式",
+    "TenderResultDate": "中标日期",
+    "TenderMoney": "中标金额（万元）",
+    "AgencyCorpName": "招标代理单位名称",
+    "AgencyCorpCode": "招标代理单位统一社会信用代码",
+    "TenderCorpName": "中标单位名称",
+    "TenderCorpCode": "中标单位统一社会信用代码",
+    "RecordNum": "合同备案（登记）编号",
+    "RecordInnerNum": "合同内部编号",
+    "RecordName": "合同备案名称",
+    "ContractNum": "合同编号",
+    "ContractTypeNum": "合同类别",
+    "ContractDate": "合同签订日期",
+    "PropietorCorpName": "发包单位名称",
+    "PropietorCorpCode": "发包单位统一社会信用代码",
+    "ContractorCorpName": "承包单位名称",
+    "ContractorCorpCode": "承包单位统一社会信用代码",
+    "UnionCorpName": "联合体承包单位名称",
+    "UnionCorpCode": "联合体承包单位统一社会信用代码",
+    "PrjHead": "项目负责人",
+    "PrjFinishNum": "竣工备案编号",
+    "PrjFinishInnerNum": "竣工备案内部编号",
+    "PrjFinishName": "备案项目名称",
+    "CompletionCheckNum": "竣工验收编号",
+    "QCCorpName": "质量检测机构名称",
+    "FactCost": "实际造价（万元）",
+    "FactArea": "实际面积（平方米）",
+    "FactSize": "实际建设规模",
+    "PrjStructureTypeNum": "结构体系",
+    "FilingDate": "备案日期",
+    "Mark": "备注",
+}
+
+
+def field_label(name: str) -> str:
+    """The Chinese name of a standard field (the field name itself when unknown)."""
+    from sync.receiver.validation import label
+
+    return FIELD_LABELS.get(name) or label(name)
 
 
 def _d(value: date | None) -> str:
@@ -48,24 +158,6 @@ def project_info(project: Project) -> dict:
         "BEGINDATE": _d(project.planned_start),
         "ENDDATE": _d(project.planned_end),
         "DataSource": "历史业绩补录",
-        "Buildings": [
-            {
-                "Name": b.name,
-                "StructureType": b.get_structure_type_display() if b.structure_type else "",
-                "FloorsAbove": b.floors_above,
-                "FloorsBelow": b.floors_below,
-                "Height": _n(b.height),
-                "Span": _n(b.span),
-                "Length": _n(b.length),
-                "AreaAbove": _n(b.area_above),
-                "AreaBelow": _n(b.area_below),
-                "SeismicIntensity": b.seismic_intensity,
-                "Prefabricated": int(b.prefabricated),
-                "GreenBuilding": int(b.green_building),
-                "OverLimit": int(b.over_limit),
-            }
-            for b in project.buildings.all()
-        ],
     }
 
 
@@ -94,22 +186,38 @@ def censor_info(review: DrawingReview) -> dict:
 
 
 def builder_licence(permit: ConstructionPermit) -> dict:
+    project = permit.project
     cons_name, cons_code = _org(permit.owner_org)
     super_name, super_code = _org(permit.supervision_org)
+    issue_name, issue_code = _org(permit.issuing_org)
+    reviews = sorted(permit.drawing_reviews.all(), key=lambda r: r.censor_num)
+    # CensorNum is one varchar(50) in the standard: the first certificate; the others reach the
+    # platform as TBProjectCensorInfo records of the same PrjNum.
+    first = reviews[0] if reviews else None
+    design_name, design_code = _org(first.owner_org if first else None)
+    survey_name, survey_code = _org(next((r.survey_org for r in reviews if r.survey_org_id), None))
     return {
         "BuilderLicenceNum": permit.permit_num,
         "BuilderLicenceInnerNum": str(permit.pk),
-        "PrjNum": permit.project.prj_num,
-        "ProjectName": permit.project.name,
+        "PrjNum": project.prj_num,
+        "ProjectName": project.name,
         "SectionName": permit.section_name,
-        "CensorNum": ",".join(sorted(r.censor_num for r in permit.drawing_reviews.all())),
+        "BuldPlanNum": project.land_plan_num,
+        "ProjectPlanNum": project.project_plan_num,
+        "CensorNum": first.censor_num if first else "",
         "ContractMoney": _n(permit.contract_amount),
         "Area": _n(permit.area),
         "Length": _n(permit.length),
         "Span": _n(permit.span),
+        "PrjSize": project.scale,
         "ReleaseDate": _d(permit.issue_date),
         "IssueCertDate": _d(permit.issue_date),
-        "IssueOrgName": permit.issuing_org.name,
+        "IssueOrgName": issue_name,
+        "IssueOrgCode": issue_code,
+        "EconCorpName": survey_name,
+        "EconCorpCode": survey_code,
+        "DesignCorpName": design_name,
+        "DesignCorpCode": design_code,
         "ConsCorpName": cons_name,
         "ConsCorpCode": cons_code,
         "SuperCorpName": super_name,
@@ -146,6 +254,7 @@ def contract_record(contract: TenderContract) -> dict:
     return {
         "RecordNum": "",
         "RecordInnerNum": str(contract.pk),
+        "TenderNum": contract.tender_num,
         "RecordName": contract.project.name,
         "PrjNum": contract.project.prj_num,
         "ContractNum": contract.contract_num,
@@ -164,11 +273,21 @@ def contract_record(contract: TenderContract) -> dict:
 
 
 def finish_manage(completion: Completion) -> dict:
+    # The standard links a completion filing to its permit (BuilderLicenceNum): the project's
+    # latest approved permit.
+    permit_num = (
+        ConstructionPermit.objects.filter(project_id=completion.project_id, state=State.APPROVED)
+        .exclude(permit_num="")
+        .order_by("-issue_date", "-id")
+        .values_list("permit_num", flat=True)
+        .first()
+    )
     return {
         "PrjFinishNum": completion.filing_num,
         "PrjFinishInnerNum": str(completion.pk),
         "PrjFinishName": completion.project.name,
         "PrjNum": completion.project.prj_num,
+        "BuilderLicenceNum": permit_num or "",
         "CompletionCheckNum": completion.acceptance_num,
         "QCCorpName": completion.qc_org_name,
         "FactCost": _n(completion.actual_cost),

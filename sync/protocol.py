@@ -41,6 +41,15 @@ TABLES: tuple[str, ...] = (
     TB_FINISH,
 )
 
+TABLE_LABELS: dict[str, str] = {
+    TB_PROJECT: "工程项目基本信息",
+    TB_CENSOR: "施工图审查信息",
+    TB_PERMIT: "施工许可信息",
+    TB_TENDER: "招标投标信息",
+    TB_CONTRACT: "合同登记信息",
+    TB_FINISH: "竣工验收备案信息",
+}
+
 SENDER_YUNJIAN = "yunjian"
 SENDER_PLATFORM = "platform"
 

@@ -206,6 +206,20 @@ SYNC_INBOUND_SECRET = env_str("SYNC_INBOUND_SECRET", SYNC_SECRET)
 SYNC_BATCH_SIZE = env_int("SYNC_BATCH_SIZE", 200)
 SYNC_MAX_ATTEMPTS = env_int("SYNC_MAX_ATTEMPTS", 8)
 SYNC_TIMEOUT_SECONDS = env_int("SYNC_TIMEOUT_SECONDS", 10)
+# A claimed batch belongs to its worker for this long; a killed worker's rows are re-sent after it.
+SYNC_LEASE_SECONDS = env_int("SYNC_LEASE_SECONDS", max(60, 3 * SYNC_TIMEOUT_SECONDS))
+if SYNC_LEASE_SECONDS <= SYNC_TIMEOUT_SECONDS:
+    raise ImproperlyConfigured("SYNC_LEASE_SECONDS must be longer than SYNC_TIMEOUT_SECONDS")
+# Retries: exponential backoff from the base, with jitter, capped; dead-lettered after SYNC_MAX_ATTEMPTS.
+SYNC_RETRY_BASE_SECONDS = env_int("SYNC_RETRY_BASE_SECONDS", 30)
+SYNC_RETRY_MAX_SECONDS = env_int("SYNC_RETRY_MAX_SECONDS", 6 * 60 * 60)
+SYNC_POLL_SECONDS = env_int("SYNC_POLL_SECONDS", 2)
+# Inbound endpoint (platform-originated records, notice 三).
+SYNC_INBOUND_MAX_BODY = env_int("SYNC_INBOUND_MAX_BODY", 5 * 1024 * 1024)
+SYNC_INBOUND_MAX_ITEMS = env_int("SYNC_INBOUND_MAX_ITEMS", 1000)
+SYNC_MAX_SKEW_SECONDS = env_int("SYNC_MAX_SKEW_SECONDS", 300)
+# The reference receiver's database in the demo (`rundemo` serves it; `load_demo` delivers to it).
+SYNC_DEMO_RECEIVER_DB = env_str("SYNC_DEMO_RECEIVER_DB", str(VAR_DIR / "receiver.sqlite3"))
 
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"

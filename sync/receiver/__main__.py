@@ -33,6 +33,11 @@ def main(argv: list[str] | None = None) -> int:
     sender.add_argument("--to", required=True, help="云建接收地址")
     sender.add_argument("--file", required=True, help="记录列表（JSON）")
     sender.add_argument("--timeout", type=float, default=10)
+    sender.add_argument(
+        "--db",
+        default=None,
+        help="参考接收端的 SQLite 文件：推送前先把这些记录记入平台自己的数据库（平台持有自己办理的记录）",
+    )
     for command in (serve, sender):
         command.add_argument(
             "--secret",
@@ -72,12 +77,27 @@ def _serve(args: argparse.Namespace) -> int:
 def _push(args: argparse.Namespace) -> int:
     try:
         items = load_items(args.file)
+        if args.db:
+            _hold(args.db, items)
         status, payload = push(args.to, args.secret, items, timeout=args.timeout)
     except (OSError, ValueError, TypeError) as error:
         print(f"推送失败：{error}", file=sys.stderr)
         return 1
     print(json.dumps(payload, ensure_ascii=False, indent=2))
     return 0 if 200 <= status < 300 else 1
+
+
+def _hold(db_path: str, items: list[protocol.Item]) -> None:
+    """Record platform-originated items in the platform's own store, as if handled there."""
+    from .store import Store
+
+    store = Store(db_path)
+    try:
+        refused = [r for r in store.apply_batch(items) if r["status"] == protocol.REJECTED]
+    finally:
+        store.close()
+    if refused:
+        raise ValueError(f"平台自己的数据库拒收 {len(refused)} 条记录：{refused[0]['errors']}")
 
 
 if __name__ == "__main__":

@@ -112,5 +112,5 @@ def test_record_page_queries_do_not_grow(as_user, contractor, build, django_asse
 def test_project_page_queries_do_not_grow(as_user, contractor, build, django_assert_num_queries, total):
     rows = build(total)
     project, _, _ = rows[-1]
-    # session, user, project, party check, five record kinds, roles, buildings
-    count(as_user(contractor), reverse("projects:project", args=[project.pk]), django_assert_num_queries, 11)
+    # session, user, project, party check, five record kinds, roles, buildings, sync status
+    count(as_user(contractor), reverse("projects:project", args=[project.pk]), django_assert_num_queries, 12)

@@ -302,9 +302,11 @@ def load_projects(orgs: dict[str, Organization]) -> int:
         permit(p8, [approved_review(p8, "5303021903080008-TX-001")], "5303021903080008-SX-001"),
         users["reviewer_qlq"],
     )
-    from sync import services as sync_services
+    from sync import worker as sync_worker
 
-    sync_services.acknowledge_project_for_demo(p8)
+    # The platform acknowledges project 8: its bundle goes over HTTP to the reference receiver's
+    # database (the one `rundemo` serves) through the worker's claim → POST → receipt path.
+    sync_worker.deliver_via_reference_receiver(project_ids=[p8.pk])
     ps.tender_contract_save(
         actor=builder,
         project_id=p8.pk,

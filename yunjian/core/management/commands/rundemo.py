@@ -2,11 +2,25 @@
 
 import os
 import signal
+import socket
 import subprocess
 import sys
+import time
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+
+from sync.receiver.__main__ import SECRET_ENV
+
+
+def _wait_for_port(port: int, timeout: float = 10) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return True
+        time.sleep(0.1)
+    return False
 
 
 class Command(BaseCommand):
@@ -19,36 +33,48 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         if not settings.DEBUG:
             raise CommandError("rundemo 仅用于演示环境（DEBUG=true）。生产环境请使用 gunicorn，见 README。")
-        env = {**os.environ, "DEBUG": "true"}
-        receiver_db = str(settings.VAR_DIR / "receiver.sqlite3")
-        children = [
-            subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "sync.receiver",
-                    "serve",
-                    "--host",
-                    "127.0.0.1",
-                    "--port",
-                    options["receiver_port"],
-                    "--db",
-                    receiver_db,
-                    "--secret",
-                    settings.SYNC_SECRET,
-                ],
-                env=env,
-            ),
-        ]
-        worker = [sys.executable, "manage.py", "sync_worker"]
-        if os.path.exists(
-            os.path.join(settings.BASE_DIR, "sync", "management", "commands", "sync_worker.py")
-        ):
-            children.append(subprocess.Popen(worker, env=env))
-        self.stdout.write(
-            self.style.SUCCESS(f"打开浏览器访问 http://127.0.0.1:{options['port']}/ （Ctrl+C 退出）")
+        receiver_port = int(options["receiver_port"])
+        endpoint = f"http://127.0.0.1:{receiver_port}/exchange/"
+        # The shared secret travels in the environment, never on a command line (ps shows argv).
+        env = {
+            **os.environ,
+            "DEBUG": "true",
+            "SYNC_ENDPOINT": endpoint,
+            "SYNC_SECRET": settings.SYNC_SECRET,
+            "SYNC_INBOUND_SECRET": settings.SYNC_INBOUND_SECRET,
+            SECRET_ENV: settings.SYNC_SECRET,
+        }
+        receiver = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "sync.receiver",
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(receiver_port),
+                "--db",
+                settings.SYNC_DEMO_RECEIVER_DB,
+            ],
+            env=env,
         )
+        children = [receiver]
         try:
+            if not _wait_for_port(receiver_port):
+                raise CommandError(f"参考接收端未能在端口 {receiver_port} 启动。")
+            children.append(subprocess.Popen([sys.executable, "manage.py", "sync_worker"], env=env))
+            self.stdout.write(
+                self.style.SUCCESS(f"打开浏览器访问 http://127.0.0.1:{options['port']}/ （Ctrl+C 退出）")
+            )
+            self.stdout.write(
+                f"省一体化平台参考接收端：{endpoint}（数据库 {settings.SYNC_DEMO_RECEIVER_DB}）"
+            )
+            self.stdout.write(
+                "模拟平台推送（通知三）：python -m sync.receiver push "
+                f"--to http://127.0.0.1:{options['port']}/sync/inbound/ "
+                f"--file sync/receiver/examples/platform_records.json --db {settings.SYNC_DEMO_RECEIVER_DB}"
+            )
             subprocess.call(
                 [sys.executable, "manage.py", "runserver", f"127.0.0.1:{options['port']}", "--noreload"],
                 env=env,
@@ -57,6 +83,10 @@ class Command(BaseCommand):
             pass
         finally:
             for child in children:
-                child.send_signal(signal.SIGTERM)
+                if child.poll() is None:
+                    child.send_signal(signal.SIGTERM)
             for child in children:
-                child.wait(timeout=10)
+                try:
+                    child.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    child.kill()
