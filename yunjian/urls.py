@@ -12,6 +12,7 @@ urlpatterns = [
     path("", include("yunjian.core.urls")),
     path("projects/", include("projects.urls")),
     path("review/", include("review.urls")),
+    path("roster/", include("review.roster.urls")),
     path("sync/", include("sync.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -500,7 +500,15 @@ def _check_ole(content: bytes) -> None:
 def _check_zip(content: bytes, max_rows: int) -> None:
     try:
         infos = zipfile.ZipFile(io.BytesIO(content)).infolist()
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, OSError, EOFError, struct.error) as exc:
+    except (
+        zipfile.BadZipFile,
+        zipfile.LargeZipFile,
+        ValueError,
+        OSError,
+        EOFError,
+        struct.error,
+        NotImplementedError,  # a damaged "version needed to extract" field
+    ) as exc:
         raise RosterFileError(CORRUPT) from exc
     if len(infos) > MAX_ZIP_MEMBERS:
         raise RosterFileError(CORRUPT)

@@ -1,20 +1,23 @@
-"""The navigation that fits the user's roles, for the shared layout."""
+"""The navigation that fits the user's roles (and, for enterprises, their organization's kinds)."""
 
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 
-from yunjian.core.models import Role
+from yunjian.core.models import Organization, Role
 
-# (label, url name, roles that see it); the first match per role is its home.
+K = Organization.Kind
+REVIEWERS = {Role.INSTITUTION, Role.REVIEWER, Role.DESIGN_DIVISION}
+
+# (label, url name, roles that see it, organization kinds that see it — None for any)
 NAV = (
-    ("首页", "core:home", None),
-    ("我的项目", "projects:workspace", {Role.ENTERPRISE}),
-    ("我的图审信息", "projects:my-reviews", {Role.ENTERPRISE}),
-    ("待办审核", "review:inbox", {Role.INSTITUTION, Role.REVIEWER, Role.DESIGN_DIVISION}),
-    ("已办审核", "review:done", {Role.INSTITUTION, Role.REVIEWER, Role.DESIGN_DIVISION}),
-    ("审核人员名单", "review:roster", {Role.PROVINCE_ADMIN}),
-    ("数据同步", "sync:operations", {Role.PROVINCE_ADMIN}),
-    ("账号管理", "core:accounts", {Role.SECURITY_ADMIN}),
-    ("审计日志", "core:audit-log", {Role.AUDIT_ADMIN}),
+    ("首页", "core:home", None, None),
+    ("我的项目", "projects:workspace", {Role.ENTERPRISE}, None),
+    ("我的图审信息", "projects:my-reviews", {Role.ENTERPRISE}, {K.DESIGN}),
+    ("待办审核", "review:inbox", REVIEWERS, None),
+    ("已办审核", "review:done", REVIEWERS, None),
+    ("审核人员名单", "roster:index", {Role.PROVINCE_ADMIN}, None),
+    ("数据同步", "sync:operations", {Role.PROVINCE_ADMIN}, None),
+    ("账号管理", "core:accounts", {Role.SECURITY_ADMIN}, None),
+    ("审计日志", "core:audit-log", {Role.AUDIT_ADMIN}, None),
 )
 
 
@@ -23,15 +26,15 @@ def navigation(request):
     if user is None or not user.is_authenticated:
         return {}
     roles = set(user.role_list)
+    org = user.organization
     path = request.path
     items = []
-    for label, name, allowed in NAV:
-        if allowed is not None and not (roles & allowed):
+    for label, name, allowed_roles, allowed_kinds in NAV:
+        if allowed_roles is not None and not (roles & allowed_roles):
             continue
-        try:
-            url = reverse(name)
-        except NoReverseMatch:  # noqa: S112  (a page of a later issue that is not wired yet)
+        if allowed_kinds is not None and not (org and any(org.has_kind(k) for k in allowed_kinds)):
             continue
+        url = reverse(name)
         active = path == url if url == "/" else path.startswith(url)
         items.append({"label": label, "url": url, "active": active})
     return {"nav_items": items}

@@ -286,7 +286,7 @@ def load_projects(orgs: dict[str, Organization]) -> int:
         fields=["issue_date"],
     )
     # 7. An approved permit in 红河: the bundle waits in the outbox for the platform.
-    p7 = project(7, "蒙自市第二小学综合楼", "532501", owner="owner2")
+    p7 = project(7, "个旧市第二小学综合楼", "532501", owner="owner2")
     approve(
         permit(
             p7,

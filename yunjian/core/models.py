@@ -171,6 +171,9 @@ def role_conflict(roles) -> str:
     return ""
 
 
+ACCESS_FIELDS = frozenset({"roles", "organization_id", "is_active", "is_staff", "is_superuser"})
+
+
 class User(AbstractUser):
     organization = models.ForeignKey(
         Organization,
@@ -201,8 +204,10 @@ class User(AbstractUser):
     @classmethod
     def from_db(cls, db, field_names, values):
         instance = super().from_db(db, field_names, values)
-        # Remembered so that a change of roles or organization can be audited (yunjian.core.signals).
-        instance._loaded_access = instance.access_fingerprint()
+        # Remembered so that a change of roles or organization can be audited (yunjian.core.signals);
+        # not for a partial load (.only()/.defer()), where reading a deferred field would query again.
+        if ACCESS_FIELDS <= set(field_names):
+            instance._loaded_access = instance.access_fingerprint()
         return instance
 
     def clean(self) -> None:

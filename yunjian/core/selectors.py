@@ -21,6 +21,7 @@ def reviewer_home(user) -> dict:
 
     counts = reviewer_counts(user)
     labels = dict(RecordKind.choices)
+    counts["is_liaison"] = any(a.stage == "liaison" for a in counts["assignments"])
     counts["per_kind_rows"] = [
         (kind, labels.get(kind, kind), n) for kind, n in sorted(counts["per_kind"].items())
     ]
