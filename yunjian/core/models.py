@@ -206,7 +206,7 @@ class User(AbstractUser):
         instance = super().from_db(db, field_names, values)
         # Remembered so that a change of roles or organization can be audited (yunjian.core.signals);
         # not for a partial load (.only()/.defer()), where reading a deferred field would query again.
-        if ACCESS_FIELDS <= set(field_names):
+        if ACCESS_FIELDS.issubset(field_names):
             instance._loaded_access = instance.access_fingerprint()
         return instance
 
