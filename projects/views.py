@@ -293,6 +293,11 @@ def _project_parts(request, project: Project | None, record: ReviewableRecord | 
     return project_form, buildings
 
 
+def _cancel_url(record: ReviewableRecord | None, new_url: str) -> str:
+    """Where "取消" leads: back to the record being edited, or to `new_url` for a new one."""
+    return new_url if record is None else reverse("projects:record", args=[record.KIND, record.pk])
+
+
 def _submit_label(record: ReviewableRecord | None) -> str:
     if record is not None and record.state == State.RETURNED:
         return "重新提交审核"
@@ -475,9 +480,7 @@ def _addition_page(request, record: DrawingReviewAdditionRequest | None) -> Http
             "归本单位完善后提交。提交后可打印申请表，盖章签字后留存或按要求报送。",
             "record": record,
             "submit_label": _submit_label(record),
-            "cancel_url": reverse("projects:additions")
-            if record is None
-            else reverse("projects:record", args=[record.KIND, record.pk]),
+            "cancel_url": _cancel_url(record, reverse("projects:additions")),
         },
     )
 
@@ -636,9 +639,7 @@ def _permit_page(
             "show_reviews": True,
             "hidden_project": project.pk,
             "submit_label": submit_label,
-            "cancel_url": reverse("projects:permit-new")
-            if record is None
-            else reverse("projects:record", args=[record.KIND, record.pk]),
+            "cancel_url": _cancel_url(record, reverse("projects:permit-new")),
         },
     )
 
@@ -693,9 +694,7 @@ def _tender_page(request, record: TenderContract | None, project: Project) -> Ht
             "record": record,
             "project": project,
             "submit_label": _submit_label(record),
-            "cancel_url": reverse("projects:project", args=[project.pk])
-            if record is None
-            else reverse("projects:record", args=[record.KIND, record.pk]),
+            "cancel_url": _cancel_url(record, reverse("projects:project", args=[project.pk])),
         },
     )
 
@@ -764,9 +763,7 @@ def _completion_page(request, record: Completion | None, project: Project) -> Ht
             "record": record,
             "project": project,
             "submit_label": _submit_label(record),
-            "cancel_url": reverse("projects:project", args=[project.pk])
-            if record is None
-            else reverse("projects:record", args=[record.KIND, record.pk]),
+            "cancel_url": _cancel_url(record, reverse("projects:project", args=[project.pk])),
         },
     )
 
@@ -825,9 +822,7 @@ def _specialty_page(request, record: SpecialtyProjectInfo | None) -> HttpRespons
             "record": record,
             "project": project,
             "submit_label": _submit_label(record),
-            "cancel_url": reverse("projects:workspace")
-            if record is None
-            else reverse("projects:record", args=[record.KIND, record.pk]),
+            "cancel_url": _cancel_url(record, reverse("projects:workspace")),
         },
     )
 
