@@ -114,3 +114,38 @@ def test_project_page_queries_do_not_grow(as_user, contractor, build, django_ass
     project, _, _ = rows[-1]
     # session, user, project, party check, five record kinds, roles, buildings, sync status
     count(as_user(contractor), reverse("projects:project", args=[project.pk]), django_assert_num_queries, 12)
+
+
+@pytest.mark.parametrize("total", [2, 40])
+def test_addition_requests_list_queries_do_not_grow(
+    as_user, designer, world, django_assert_num_queries, total
+):
+    from yunjian.core.models import Division
+
+    county = Division.objects.get(pk="530302")
+    for i in range(total):
+        request = ps.addition_request_save(
+            actor=designer,
+            data={
+                "prj_num": f.prj_num("530302"),
+                "project_name": f"历史项目{i}",
+                "county": county,
+                "owner_name": "某建设单位",
+                "censor_num": f"5303022001019999-TX-{i:03d}",
+                "censor_org": world["institution"],
+                "censor_date": "2019-01-15",
+                "reason": "系统切换前办理",
+                "contact_name": "张三",
+                "contact_phone": "13800000000",
+            },
+            submit=i % 2 == 0,
+        )
+        assert request.pk
+    # session, user, one page of requests (county, institution and created review joined)
+    response = count(
+        as_user(designer), reverse("projects:additions"), django_assert_num_queries, ADDITIONS_QUERIES
+    )
+    assert "历史项目" in response.content.decode()
+
+
+ADDITIONS_QUERIES = 3

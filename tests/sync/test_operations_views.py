@@ -195,3 +195,32 @@ def test_project_statuses_for_a_list_is_one_query(approved_permit, project, worl
     with django_assert_num_queries(1):
         statuses = selectors.project_sync_statuses([project, other])
     assert (statuses[project.pk].state, statuses[other.pk].state) == ("syncing", "not_yet")
+
+
+def _conflicts(project, n: int, start: int = 0) -> None:
+    SyncConflict.objects.bulk_create(
+        SyncConflict(
+            table="TBBuilderLicenceManage",
+            record_key=f"permit:{i}",
+            idempotency_key=f"permit:{i}:v1",
+            version=1,
+            project=project,
+            number=f"SX-{i}",
+            local_kind="permit",
+            local_id=i,
+            fields=["ReleaseDate"],
+            ours={"ReleaseDate": "2020-01-01"},
+            theirs={"ReleaseDate": "2020-02-02"},
+        )
+        for i in range(start, start + n)
+    )
+
+
+def test_the_conflict_list_costs_the_same_queries_at_2_and_50_rows(client, province_admin, bulk_project):
+    client.force_login(province_admin)
+    url = reverse("sync:conflicts")
+    _conflicts(bulk_project, 2)
+    client.get(url)  # the session's first request writes its last-activity time
+    small = queries_for(client, url)
+    _conflicts(bulk_project, 48, start=2)
+    assert queries_for(client, url) == small
