@@ -5,7 +5,7 @@ import time
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
 
@@ -35,4 +35,28 @@ class IdleTimeoutMiddleware:
             # Write the session at most once a minute, not on every request.
             if last is None or now - last >= 60:
                 request.session[SESSION_KEY] = now
+        return self.get_response(request)
+
+
+class RejectNulCharactersMiddleware:
+    """Refuse a request whose parameters contain NUL characters: PostgreSQL cannot store or compare
+    them, and no legitimate form or search box produces one. One check here instead of one per view."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        values = [*request.GET.lists()]
+        if request.method == "POST" and request.content_type in (
+            "application/x-www-form-urlencoded",
+            "multipart/form-data",
+        ):
+            values += [*request.POST.lists()]
+        if any("\x00" in key or any("\x00" in v for v in vals) for key, vals in values):
+            return render(
+                request,
+                "errors/400.html",
+                {"message": "提交的内容中含有不可见的控制字符（NUL），请删除后重新输入。"},
+                status=400,
+            )
         return self.get_response(request)
