@@ -8,6 +8,7 @@ urlpatterns = [
     path("inbox/", views.inbox, name="inbox"),
     path("inbox/export/", views.inbox_export, name="inbox-export"),
     path("inbox/bulk-approve/", views.bulk_approve, name="bulk-approve"),
+    path("inbox/bulk-result/", views.bulk_result, name="bulk-result"),
     path("done/", views.done, name="done"),
     path("done/export/", views.done_export, name="done-export"),
     path("records/<slug:kind>/<int:pk>/", views.record_page, name="record"),

@@ -398,6 +398,9 @@ def _decided_message(record: ReviewableRecord, approved: bool) -> str:
 # --- 批量审核 -------------------------------------------------------------------------------------
 
 
+BULK_RESULT_KEY = "review_bulk_result"
+
+
 @require_POST
 @login_required
 def bulk_approve(request: HttpRequest) -> HttpResponse:
@@ -428,7 +431,7 @@ def bulk_approve(request: HttpRequest) -> HttpResponse:
         rows.append(
             {
                 "kind": kind,
-                "kind_label": labels[kind],
+                "kind_label": str(labels[kind]),
                 "record_id": record_id,
                 "title": title,
                 "number": number,
@@ -436,11 +439,25 @@ def bulk_approve(request: HttpRequest) -> HttpResponse:
                 "message": result.message,
             }
         )
+    # Post/redirect/get: refreshing the result page shows it again instead of deciding again.
+    request.session[BULK_RESULT_KEY] = {"rows": rows, "back": back}
+    return redirect("review:bulk-result")
+
+
+@require_GET
+@login_required
+def bulk_result(request: HttpRequest) -> HttpResponse:
+    """The outcome of the user's last bulk approval, kept in their session."""
+    require_roles(request.user, REVIEW_ROLES)
+    result = request.session.get(BULK_RESULT_KEY)
+    if not result:
+        return redirect("review:inbox")
+    rows = result["rows"]
     context = {
         "rows": rows,
         "succeeded": sum(1 for r in rows if r["ok"]),
         "failed": sum(1 for r in rows if not r["ok"]),
-        "back": back,
+        "back": result["back"],
     }
     return render(request, "review/bulk_result.html", context)
 

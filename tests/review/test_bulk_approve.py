@@ -24,7 +24,7 @@ def test_bulk_approves_each_selected_record(client, county_permit_reviewer, many
     permits = many_permits(3)
     client.force_login(county_permit_reviewer)
 
-    response = client.post(BULK, {"items": [item(p) for p in permits]})
+    response = client.post(BULK, {"items": [item(p) for p in permits]}, follow=True)
 
     assert response.status_code == 200
     assert states(*permits) == [State.APPROVED] * 3
@@ -43,7 +43,7 @@ def test_record_changed_underneath_is_reported_failed_and_the_others_pass(
     f.send_back(permits[1], reviewer, reason="另一位审核人员已退回")  # changed underneath
 
     client.force_login(county_permit_reviewer)
-    response = client.post(BULK, {"items": selected})
+    response = client.post(BULK, {"items": selected}, follow=True)
 
     assert states(*permits) == [State.APPROVED, State.RETURNED, State.APPROVED]
     rows = response.context["rows"]
@@ -60,7 +60,7 @@ def test_mixed_record_types_are_grouped_and_reported_in_order(
 ):
     client.force_login(reviewer)
 
-    response = client.post(BULK, {"items": [item(specialty_in_review), item(permit_in_review)]})
+    response = client.post(BULK, {"items": [item(specialty_in_review), item(permit_in_review)]}, follow=True)
 
     assert [(r["kind"], r["ok"]) for r in response.context["rows"]] == [
         ("specialty_info", True),
@@ -73,7 +73,7 @@ def test_mixed_record_types_are_grouped_and_reported_in_order(
 def test_record_outside_jurisdiction_fails_without_change(client, reviewer, permit_in_review, honghe_permit):
     client.force_login(reviewer)
 
-    response = client.post(BULK, {"items": [item(honghe_permit), item(permit_in_review)]})
+    response = client.post(BULK, {"items": [item(honghe_permit), item(permit_in_review)]}, follow=True)
 
     rows = response.context["rows"]
     assert [r["ok"] for r in rows] == [False, True]
@@ -84,7 +84,7 @@ def test_record_outside_jurisdiction_fails_without_change(client, reviewer, perm
 def test_missing_record_is_reported(client, reviewer, permit_in_review):
     client.force_login(reviewer)
 
-    response = client.post(BULK, {"items": ["permit:987654:1", item(permit_in_review)]})
+    response = client.post(BULK, {"items": ["permit:987654:1", item(permit_in_review)]}, follow=True)
 
     assert [(r["ok"], r["message"]) for r in response.context["rows"]][0] == (False, "记录不存在。")
 
@@ -111,3 +111,17 @@ def test_get_is_not_allowed(client, reviewer):
     client.force_login(reviewer)
 
     assert client.get(BULK).status_code == 405
+
+
+def test_refreshing_the_result_page_decides_nothing_again(client, county_permit_reviewer, many_permits):
+    permits = many_permits(2)
+    client.force_login(county_permit_reviewer)
+    response = client.post(BULK, {"items": [item(p) for p in permits]})
+    assert response.status_code == 302
+    assert response.url == reverse("review:bulk-result")
+    decisions = AuditEntry.objects.filter(action=AuditEntry.Action.APPROVE).count()
+    for _ in range(2):
+        page = client.get(response.url)
+        assert page.status_code == 200
+        assert [r["ok"] for r in page.context["rows"]] == [True, True]
+    assert AuditEntry.objects.filter(action=AuditEntry.Action.APPROVE).count() == decisions
