@@ -95,7 +95,8 @@ class Task(models.Model):
     step_label = models.CharField(_("审核环节"), max_length=40)
     performer = models.CharField(_("审核方"), max_length=20, choices=Performer.choices)
     stage = models.CharField(_("审核环节"), max_length=20, blank=True)
-    # Roster steps: the county (or issuing authority's division) code the step belongs to.
+    # The county the step is filed under (a permit's: its issuing authority's division): roster
+    # reviewers are scoped by it, and every inbox filters by it.
     division_code = models.CharField(_("行政区划代码"), max_length=6, blank=True)
     # Institution steps: the drawing-review institution that confirms.
     assignee_org = models.ForeignKey(

@@ -13,7 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 from django_fsm import ConcurrentTransition, has_transition_perm
 
-from projects import snapshots
+from projects import rules, snapshots
 from projects.models import (
     RECORD_MODELS,
     ConstructionPermit,
@@ -95,13 +95,6 @@ def open_task(record: ReviewableRecord) -> Task:
     )
 
 
-def check_ready(record: ReviewableRecord) -> None:
-    """Raise ValidationError (Chinese, per field) when the record cannot be submitted yet."""
-    from projects import rules
-
-    rules.check_ready_to_submit(record)
-
-
 @transaction.atomic
 def record_submit(*, actor, kind: str, record_id: int, ip: str | None = None) -> ReviewableRecord:
     """Submit a draft or returned record for review. Enterer's organization only.
@@ -113,7 +106,7 @@ def record_submit(*, actor, kind: str, record_id: int, ip: str | None = None) ->
         raise Conflict("该记录已提交审核，不能重复提交。")
     if not has_transition_perm(record.submit, actor):
         raise PermissionDenied("只有录入单位的填报人员可以提交该记录。")
-    check_ready(record)
+    rules.check_ready_to_submit(record)
     old_state = record.state
     record.submit()
     record.entered_by_id = record.entered_by_id or actor.pk

@@ -126,6 +126,26 @@ def _url_exists(name: str) -> bool:
 # --- 待办 ----------------------------------------------------------------------------------------
 
 
+def _filtered(request, form_class):
+    """Check the role, then read the list's filters: (roster lines, bound form, cleaned filters)."""
+    user = request.user
+    require_roles(user, REVIEW_ROLES)
+    assignments = selectors.assignments_of(user)
+    form = form_class(request.GET, divisions=selectors.filter_divisions(user, assignments))
+    return assignments, form, form.filters()
+
+
+def _audit_export(request, object_type: str, reason: str, filters, result) -> None:
+    audit.record(
+        action=AuditEntry.Action.EXPORT,
+        actor=request.user,
+        object_type=object_type,
+        reason=reason,
+        data={"filters": _filters_for_audit(filters), "rows": result.rows, "truncated": result.truncated},
+        ip=audit.client_ip(request),
+    )
+
+
 @require_GET
 @login_required
 def inbox(request: HttpRequest) -> HttpResponse:
@@ -135,11 +155,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
     per-type counts (bounded), the page itself (keyset; owner names and lock versions inline).
     """
     user = request.user
-    require_roles(user, REVIEW_ROLES)
-    assignments = selectors.assignments_of(user)
-    divisions = selectors.filter_divisions(user, assignments)
-    form = TaskFilterForm(request.GET, divisions=divisions)
-    filters = form.filters()
+    assignments, form, filters = _filtered(request, TaskFilterForm)
     pending = selectors.filter_tasks(selectors.inbox_for(user, assignments), filters, with_kind=False)
     counts, total, capped = selectors.kind_counts(pending)
     rows = selectors.inbox_rows(user, filters, assignments)
@@ -164,20 +180,10 @@ def inbox(request: HttpRequest) -> HttpResponse:
 def inbox_export(request: HttpRequest) -> HttpResponse:
     """The filtered inbox as .xlsx (at most exports.EXPORT_LIMIT rows); the export is audited."""
     user = request.user
-    require_roles(user, REVIEW_ROLES)
-    assignments = selectors.assignments_of(user)
-    form = TaskFilterForm(request.GET, divisions=selectors.filter_divisions(user, assignments))
-    filters = form.filters()
+    assignments, _form, filters = _filtered(request, TaskFilterForm)
     queryset = selectors.filter_tasks(selectors.inbox_for(user, assignments), filters)
     result = exports.export_tasks(queryset, done=False, ordering=INBOX_KEY)
-    audit.record(
-        action=AuditEntry.Action.EXPORT,
-        actor=user,
-        object_type="review_inbox",
-        reason="导出待办审核列表",
-        data={"filters": _filters_for_audit(filters), "rows": result.rows, "truncated": result.truncated},
-        ip=audit.client_ip(request),
-    )
+    _audit_export(request, "review_inbox", "导出待办审核列表", filters, result)
     return _xlsx_response(result.content, f"待办审核_{timezone.localdate():%Y%m%d}.xlsx")
 
 
@@ -189,10 +195,7 @@ def inbox_export(request: HttpRequest) -> HttpResponse:
 def done(request: HttpRequest) -> HttpResponse:
     """What this user decided, newest first, with the outcome and reason."""
     user = request.user
-    require_roles(user, REVIEW_ROLES)
-    assignments = selectors.assignments_of(user)
-    form = DoneFilterForm(request.GET, divisions=selectors.filter_divisions(user, assignments))
-    filters = form.filters()
+    _assignments, form, filters = _filtered(request, DoneFilterForm)
     page = keyset_page(
         selectors.done_rows(user, filters), request, key=DONE_KEY, descending=True, size=PAGE_SIZE
     )
@@ -204,23 +207,13 @@ def done(request: HttpRequest) -> HttpResponse:
 @login_required
 def done_export(request: HttpRequest) -> HttpResponse:
     user = request.user
-    require_roles(user, REVIEW_ROLES)
-    assignments = selectors.assignments_of(user)
-    form = DoneFilterForm(request.GET, divisions=selectors.filter_divisions(user, assignments))
-    filters = form.filters()
+    _assignments, _form, filters = _filtered(request, DoneFilterForm)
     result = exports.export_tasks(
         selectors.filter_tasks(selectors.done_by(user), filters),
         done=True,
         ordering=("-decided_at", "-id"),
     )
-    audit.record(
-        action=AuditEntry.Action.EXPORT,
-        actor=user,
-        object_type="review_done",
-        reason="导出已办审核列表",
-        data={"filters": _filters_for_audit(filters), "rows": result.rows, "truncated": result.truncated},
-        ip=audit.client_ip(request),
-    )
+    _audit_export(request, "review_done", "导出已办审核列表", filters, result)
     return _xlsx_response(result.content, f"已办审核_{timezone.localdate():%Y%m%d}.xlsx")
 
 

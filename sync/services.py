@@ -574,7 +574,7 @@ def inbound_prune_replays(now: datetime | None = None) -> int:
 # --- Tests and demo ---------------------------------------------------------------------------
 
 
-def acknowledge_project_for_demo(project: Project) -> None:
+def acknowledge_project_offline(project: Project) -> None:
     """Acknowledge the project's outbox rows as if the platform had accepted them, without a network.
 
     For tests that need a synced project and no receiver: the rows are claimed and settled

@@ -79,7 +79,7 @@ def open_project(project, permit_in_review, county_permit_reviewer):
     """A project whose permit is approved and acknowledged by the platform: 一(二) entry is open."""
     f.approve(permit_in_review, county_permit_reviewer)
     project.refresh_from_db()
-    sync_services.acknowledge_project_for_demo(project)
+    sync_services.acknowledge_project_offline(project)
     project.refresh_from_db()
     return project
 

@@ -38,7 +38,7 @@ def build(world, designer, contractor, institution_staff, division_staff, county
                 from sync import services as sync_services
 
                 project.refresh_from_db()
-                sync_services.acknowledge_project_for_demo(project)
+                sync_services.acknowledge_project_offline(project)
                 ps.tender_contract_save(
                     actor=contractor, project_id=project.pk, data=f.tender_data(Scope.CONSTRUCTION)
                 )

@@ -52,7 +52,7 @@ def test_contractor_waits_for_the_platform_then_owes_tender_and_completion(
     assert "正在同步至省一体化平台" in html
     from sync import services as sync_services
 
-    sync_services.acknowledge_project_for_demo(project)
+    sync_services.acknowledge_project_offline(project)
     html = as_user(contractor).get(URL).content.decode()
     assert "施工许可已认定，待录入竣工验收信息" in html
     assert "施工许可已认定，待录入施工总包招投标及合同信息" in html

@@ -83,9 +83,9 @@ def test_a_second_permit_sends_a_new_project_version_and_only_new_reviews(
 
 
 def test_platform_entry_records_each_go_on_their_own(approved_permit, project, contractor, reviewer):
-    from sync.services import acknowledge_project_for_demo
+    from sync.services import acknowledge_project_offline
 
-    acknowledge_project_for_demo(project)
+    acknowledge_project_offline(project)
     contract = ps.tender_contract_save(
         actor=contractor, project_id=project.pk, data=f.tender_data(Scope.CONSTRUCTION), submit=True
     )
@@ -101,9 +101,9 @@ def test_platform_entry_records_each_go_on_their_own(approved_permit, project, c
 
 
 def test_every_payload_passes_the_platforms_validator(approved_permit, project, contractor, reviewer, world):
-    from sync.services import acknowledge_project_for_demo
+    from sync.services import acknowledge_project_offline
 
-    acknowledge_project_for_demo(project)
+    acknowledge_project_offline(project)
     contract = ps.tender_contract_save(
         actor=contractor,
         project_id=project.pk,

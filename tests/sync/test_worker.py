@@ -265,7 +265,7 @@ def test_only_the_holder_of_the_lease_settles_a_row(sync_settings, approved_perm
 
 
 def test_acknowledge_for_tests_goes_through_the_receipt_path(approved_permit, project):
-    services.acknowledge_project_for_demo(project)
+    services.acknowledge_project_offline(project)
     assert project.platform_synced_at is not None
     assert set(Outbox.objects.values_list("status", flat=True)) == {Status.DELIVERED}
     assert AuditEntry.objects.filter(action=AuditEntry.Action.SYNC, object_id=str(project.pk)).exists()

@@ -20,7 +20,7 @@ def synced_project(project, approved_review, contractor, world, county_permit_re
     )
     f.approve(permit, county_permit_reviewer)
     project.refresh_from_db()
-    sync_services.acknowledge_project_for_demo(project)
+    sync_services.acknowledge_project_offline(project)
     return project
 
 

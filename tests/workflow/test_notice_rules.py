@@ -245,9 +245,9 @@ def test_tender_and_completion_wait_for_permit_approval_and_platform_sync(
     f.approve(permit, county_permit_reviewer)
     with pytest.raises(PermissionDenied, match="正在同步"):
         ps.completion_save(actor=contractor, project_id=project.pk, data=f.completion_data())
-    from sync.services import acknowledge_project_for_demo
+    from sync.services import acknowledge_project_offline
 
-    acknowledge_project_for_demo(project)
+    acknowledge_project_offline(project)
     ps.completion_save(actor=contractor, project_id=project.pk, data=f.completion_data(), submit=True)
 
 
