@@ -1,29 +1,14 @@
-"""Fetch-and-check: one helper per object. "Absent" and "invisible" both answer 404."""
+"""Fetch-and-check on the enterprise side: one helper per object. "Absent" and "invisible" both
+answer 404. A reviewer's view of a record is decided by review.access, which builds on this.
+"""
 
 from __future__ import annotations
 
 from django.http import Http404
 
-from projects.models import RECORD_MODELS, Project, ProjectParty, ReviewableRecord
-from review import workflow
-from review.models import Performer, ReviewerAssignment, Task
+from projects import workflow
+from projects.models import Project, ProjectParty, ReviewableRecord
 from yunjian.core.models import Role
-
-RELATED = {
-    "drawing_review": ("project", "project__county", "owner_org", "censor_org", "survey_org", "entered_by"),
-    "addition_request": ("project", "county", "owner_org", "censor_org", "entered_by", "created_review"),
-    "permit": ("project", "project__county", "owner_org", "issuing_org", "supervision_org", "entered_by"),
-    "tender_contract": ("project", "project__county", "owner_org", "entered_by"),
-    "completion": (
-        "project",
-        "project__county",
-        "owner_org",
-        "filing_org",
-        "specialty_contract",
-        "entered_by",
-    ),
-    "specialty_info": ("project", "project__county", "project__owner_org", "owner_org", "entered_by"),
-}
 
 
 def is_party(user, project_id: int | None) -> bool:
@@ -32,32 +17,8 @@ def is_party(user, project_id: int | None) -> bool:
     return ProjectParty.objects.filter(project_id=project_id, organization_id=user.organization_id).exists()
 
 
-def reviews_record(user, record: ReviewableRecord) -> bool:
-    """Whether `user` performs (or performed) any step of the record's chain."""
-    if user.organization_id is not None and user.organization_id == record.owner_org_id:
-        return False
-    for step in workflow.chain_for(record):
-        if step.performer == Performer.INSTITUTION:
-            if user.has_role(Role.INSTITUTION) and user.organization_id == workflow.step_assignee_org_id(
-                record, step
-            ):
-                return True
-        elif step.performer == Performer.DESIGN_DIVISION:
-            if user.has_role(Role.DESIGN_DIVISION):
-                return True
-        elif user.has_role(Role.REVIEWER):
-            code = workflow.jurisdiction_code(record, step)
-            if (
-                code
-                and ReviewerAssignment.objects.filter(
-                    workflow.covering_q(code), user=user, stage=step.stage
-                ).exists()
-            ):
-                return True
-    return Task.objects.filter(kind=record.KIND, record_id=record.pk, decided_by=user).exists()
-
-
-def can_view_record(user, record: ReviewableRecord) -> bool:
+def can_view_as_party(user, record: ReviewableRecord) -> bool:
+    """The province administrator, the organization that entered the record, and the project's parties."""
     if not (user.is_authenticated and user.is_active):
         return False
     if user.has_role(Role.PROVINCE_ADMIN):
@@ -67,18 +28,15 @@ def can_view_record(user, record: ReviewableRecord) -> bool:
             return True
         if getattr(record, "project_id", None) and is_party(user, record.project_id):
             return True
-    return reviews_record(user, record)
+    return False
 
 
-def get_record_for_user(user, kind: str, pk: int) -> ReviewableRecord:
-    """Return the record if `user` may view it; raise Http404 otherwise (don't reveal that it exists)."""
-    model = RECORD_MODELS.get(kind)
-    if model is None:
-        raise Http404
-    record = model.objects.select_related(*RELATED[kind]).filter(pk=pk).first()
-    if record is None or not can_view_record(user, record):
-        raise Http404
-    return record
+def load_record(kind: str, pk: int) -> ReviewableRecord | None:
+    """The record with what its page shows (KINDS[kind].related), or None."""
+    spec = workflow.KINDS.get(kind)
+    if spec is None:
+        return None
+    return spec.model.objects.select_related(*spec.related).filter(pk=pk).first()
 
 
 def get_project_for_user(user, pk: int) -> Project:

@@ -18,10 +18,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 
-from projects import services
+from projects import services, workflow
 from projects.models import Attachment, ReviewableRecord
-from review import services as review_services
-from review import workflow
 from yunjian.core import audit
 from yunjian.core.models import AuditEntry
 
@@ -95,7 +93,7 @@ def attachment_upload(
     Raises PermissionDenied (not the enterer, or the record is in review or approved) or
     ValidationError keyed `file` (empty, too large, not a PDF/JPG/PNG by content, already attached).
     """
-    record = review_services.lock_record(kind, record_id)
+    record = services.lock_record(kind, record_id)
     if not services.can_edit(actor, record):
         raise PermissionDenied(_refusal(actor, record))
     name = clean_name(upload.name)
@@ -166,7 +164,7 @@ def attachment_upload(
 def attachment_delete(*, actor, attachment_id: int, ip: str | None = None) -> Attachment:
     """Remove a file uploaded for the round being prepared (a wrong scan). Earlier rounds stay as submitted."""
     attachment = Attachment.objects.select_for_update().get(pk=attachment_id)
-    record = review_services.lock_record(attachment.kind, attachment.record_id)
+    record = services.lock_record(attachment.kind, attachment.record_id)
     if not services.can_edit(actor, record):
         raise PermissionDenied(_refusal(actor, record))
     if attachment.revision != record.revision + 1:

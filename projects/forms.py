@@ -18,7 +18,7 @@ from django.db import models
 from django.forms.boundfield import BoundField
 from django.utils import timezone
 
-from projects import rules, selectors
+from projects import rules, selectors, workflow
 from projects.codes import SCOPE_CONTRACT_TYPE, SCOPE_ORG_KIND, Scope
 from projects.models import (
     Building,
@@ -135,7 +135,7 @@ class EntryFormMixin:
     """Chinese messages, sections in paper-form order, normalization, dates, and soft warnings."""
 
     SECTIONS: tuple[tuple[str, tuple[str, ...]], ...] = ()
-    SUBMIT_REQUIRED: tuple[str, ...] = ()
+    KIND: str = ""  # the record kind (projects.workflow.KINDS) whose required fields this form marks
     WIDE: frozenset[str] = frozenset(
         {"scale", "violations_content", "reason", "actual_scale", "remark", "address", "specialty_scope"}
     )
@@ -188,7 +188,7 @@ class EntryFormMixin:
                 FieldView(
                     bound=self[name],
                     flagged=name in self.flagged,
-                    required=self.fields[name].required or name in self.SUBMIT_REQUIRED,
+                    required=self.fields[name].required or name in self.submit_required,
                     wide=name in self.WIDE,
                 )
                 for name in names
@@ -196,6 +196,11 @@ class EntryFormMixin:
             ]
             if views:
                 yield legend, views
+
+    @property
+    def submit_required(self) -> tuple[str, ...]:
+        """The fields required on submission, as declared once for the kind (marked with *)."""
+        return workflow.KINDS[self.KIND].required if self.KIND else ()
 
     def clean(self):
         cleaned = super().clean()
@@ -273,7 +278,7 @@ class ProjectInfoForm(EntryFormMixin, forms.ModelForm):
             ),
         ),
     )
-    SUBMIT_REQUIRED = rules.PROJECT_REQUIRED
+    submit_required = workflow.PROJECT_REQUIRED
     NUMBER_FIELDS = ("approval_num", "land_plan_num", "project_plan_num")
     DATE_ORDER = (("planned_start", "planned_end"),)
 
@@ -370,7 +375,7 @@ class DrawingReviewForm(EntryFormMixin, forms.ModelForm):
             ),
         ),
     )
-    SUBMIT_REQUIRED = ("censor_org", "censor_date", "one_pass")
+    KIND = DrawingReview.KIND
     NUMBER_FIELDS = ("censor_num", "fire_censor_num", "civil_defense_censor_num")
     PAST_DATES = ("censor_date",)
 
@@ -399,6 +404,7 @@ class AdditionRequestForm(EntryFormMixin, forms.ModelForm):
         ("申请原因", ("reason",)),
         ("经办人", ("contact_name", "contact_phone")),
     )
+    KIND = DrawingReviewAdditionRequest.KIND
     CODE_FIELDS = ("prj_num",)
     NUMBER_FIELDS = ("censor_num",)
     PAST_DATES = ("censor_date",)
@@ -458,7 +464,7 @@ class PermitForm(EntryFormMixin, forms.ModelForm):
             ),
         ),
     )
-    SUBMIT_REQUIRED = ConstructionPermit.REQUIRED_ON_SUBMIT + ("issuing_org",)
+    KIND = ConstructionPermit.KIND
     NUMBER_FIELDS = (
         "permit_num",
         "safety_cert_num",
@@ -551,14 +557,7 @@ class TenderContractForm(EntryFormMixin, forms.ModelForm):
             ),
         ),
     )
-    SUBMIT_REQUIRED = (
-        "tender_date",
-        "tender_amount",
-        "contract_num",
-        "contract_amount",
-        "contract_date",
-        "client_name",
-    )
+    KIND = TenderContract.KIND
     CODE_FIELDS = ("agency_code", "client_code", "union_code")
     CREDIT_CODE_FIELDS = CODE_FIELDS
     NUMBER_FIELDS = ("tender_num", "contract_num")
@@ -604,7 +603,7 @@ class CompletionForm(EntryFormMixin, forms.ModelForm):
         ),
         ("竣工验收备案信息", ("filing_num", "filing_date", "filing_org", "remark")),
     )
-    SUBMIT_REQUIRED = ("acceptance_date", "actual_start", "actual_cost", "filing_num", "filing_date")
+    KIND = Completion.KIND
     NUMBER_FIELDS = ("acceptance_num", "filing_num")
     PAST_DATES = ("actual_start", "acceptance_date", "filing_date")
     DATE_ORDER = (("actual_start", "acceptance_date"), ("acceptance_date", "filing_date"))
@@ -640,6 +639,7 @@ class SpecialtyInfoForm(EntryFormMixin, forms.ModelForm):
     )
 
     SECTIONS = (("专业承包项目", ("prj_num", "specialty_scope")),)
+    KIND = SpecialtyProjectInfo.KIND
     CODE_FIELDS = ("prj_num",)
 
     class Meta:

@@ -245,18 +245,6 @@ class State(models.TextChoices):
     APPROVED = "approved", _("已审核认定")
 
 
-def _can_submit(instance, user) -> bool:
-    from review import workflow
-
-    return workflow.can_submit(user, instance)
-
-
-def _can_decide(instance, user) -> bool:
-    from review import workflow
-
-    return workflow.can_decide(user, instance)
-
-
 class ReviewableRecord(ConcurrentTransitionMixin, models.Model):
     """What every reviewable record carries: state, step, revision, who entered it, rounds.
 
@@ -267,7 +255,8 @@ class ReviewableRecord(ConcurrentTransitionMixin, models.Model):
     KIND: str = ""
 
     state = FSMField(_("状态"), default=State.DRAFT, choices=State.choices, protected=True, db_index=False)
-    step = models.PositiveSmallIntegerField(_("当前审核步骤"), default=0)
+    # The key of the current review step (projects.workflow.CHAINS) while in review, else "".
+    step = models.CharField(_("当前审核步骤"), max_length=40, blank=True, default="")
     revision = models.PositiveIntegerField(_("提交轮次"), default=0)
     lock_version = models.PositiveIntegerField(default=0, editable=False)
     origin = models.CharField(_("数据来源"), max_length=10, choices=Origin.choices, default=Origin.ENTERED)
@@ -307,39 +296,51 @@ class ReviewableRecord(ConcurrentTransitionMixin, models.Model):
     def is_editable(self) -> bool:
         return self.state in (State.DRAFT, State.RETURNED)
 
-    @transition(
-        field=state, source=[State.DRAFT, State.RETURNED], target=State.IN_REVIEW, permission=_can_submit
-    )
-    def submit(self) -> None:
+    @transition(field=state, source=[State.DRAFT, State.RETURNED], target=State.IN_REVIEW)
+    def submit(self, *, first_step: str) -> None:
         """Submit this round: the first step of the chain takes it."""
         self.revision += 1
-        self.step = 0
+        self.step = first_step
         self.submitted_at = timezone.now()
         self.return_reason = ""
         self.return_fields = []
 
-    @transition(
-        field=state,
-        source=State.IN_REVIEW,
-        target=RETURN_VALUE(State.IN_REVIEW, State.APPROVED),
-        permission=_can_decide,
-    )
-    def approve(self) -> str:
-        """Approve the current step: the next step takes it, or the record is approved."""
-        from review import workflow
-
-        if self.step + 1 < len(workflow.chain_for(self)):
-            self.step += 1
+    @transition(field=state, source=State.IN_REVIEW, target=RETURN_VALUE(State.IN_REVIEW, State.APPROVED))
+    def approve(self, *, next_step: str) -> str:
+        """Approve the current step: `next_step` takes it, or ("" for none) the record is approved."""
+        if next_step:
+            self.step = next_step
             return State.IN_REVIEW
+        self.step = ""
         self.approved_at = timezone.now()
         return State.APPROVED
 
-    @transition(field=state, source=State.IN_REVIEW, target=State.RETURNED, permission=_can_decide)
+    @transition(field=state, source=State.IN_REVIEW, target=State.RETURNED)
     def send_back(self, *, reason: str, fields: list[str]) -> None:
         """Return the record to its enterer with a reason (required) and the fields at fault."""
         self.return_reason = reason
         self.return_fields = fields
-        self.step = 0
+        self.step = ""
+
+    def submit_problems(self) -> dict[str, str]:
+        """Cross-field problems that keep this record from being submitted ({field: message}).
+
+        Required fields are declared per kind in projects.workflow.KINDS; this is for the rest
+        (dates in order, linked records in the right state).
+        """
+        return {}
+
+    def approval_problems(self) -> dict[str, str]:
+        """What keeps a reviewer from approving the record now, although it is complete ({field: message})."""
+        return {}
+
+    def related_records(self) -> dict[str, list]:
+        """Records linked to this one that its pages show beside it ({"reviews": [...], "permits": [...]})."""
+        return {}
+
+    def snapshot_links(self) -> dict[str, list[str]]:
+        """The numbers of linked records, kept in each round's snapshot so a change shows in the diff."""
+        return {}
 
 
 class DrawingReview(ReviewableRecord):
@@ -406,6 +407,9 @@ class DrawingReview(ReviewableRecord):
     def number(self) -> str:
         return self.censor_num
 
+    def related_records(self) -> dict[str, list]:
+        return {"permits": list(self.permits.select_related("issuing_org").order_by("id"))}
+
 
 class DrawingReviewAdditionRequest(ReviewableRecord):
     """图审信息新增申请 (附件1): a design unit asks the design division to create a missing record."""
@@ -466,6 +470,16 @@ class DrawingReviewAdditionRequest(ReviewableRecord):
     @property
     def number(self) -> str:
         return self.censor_num
+
+    def approval_problems(self) -> dict[str, str]:
+        # Approving creates the drawing review: say so in Chinese, rather than fail on the unique
+        # number, when one with that certificate number has appeared since the request was filed.
+        if DrawingReview.objects.filter(censor_num=self.censor_num).exists():
+            return {
+                "__all__": f"系统中已有合格书编号为“{self.censor_num}”的施工图审查信息，不能重复新增，"
+                "请退回该申请并说明原因。"
+            }
+        return {}
 
 
 class ConstructionPermit(ReviewableRecord):
@@ -549,7 +563,6 @@ class ConstructionPermit(ReviewableRecord):
         "chief_supervisor",
         "chief_supervisor_cert",
     )
-    REQUIRED_ON_SUBMIT = ("permit_num", "issue_date", "contract_amount", "project_manager")
 
     class Meta:
         verbose_name = _("施工许可信息")
@@ -573,6 +586,27 @@ class ConstructionPermit(ReviewableRecord):
     @property
     def number(self) -> str:
         return self.permit_num
+
+    def snapshot_links(self) -> dict[str, list[str]]:
+        return {"drawing_reviews": sorted(self.drawing_reviews.values_list("censor_num", flat=True))}
+
+    def related_records(self) -> dict[str, list]:
+        return {
+            "reviews": list(self.drawing_reviews.select_related("censor_org", "owner_org").order_by("id"))
+        }
+
+    def submit_problems(self) -> dict[str, str]:
+        errors: dict[str, str] = {}
+        reviews = list(self.drawing_reviews.all())
+        if not reviews:
+            errors["drawing_reviews"] = "请至少选择一条已审核认定的施工图审查信息。"
+        elif any(r.state != State.APPROVED or r.project_id != self.project_id for r in reviews):
+            errors["drawing_reviews"] = "所选施工图审查信息须均已审核认定，且属于同一项目。"
+        else:
+            latest = max((r.censor_date for r in reviews if r.censor_date), default=None)
+            if latest and self.issue_date and self.issue_date < latest:
+                errors["issue_date"] = f"发证日期不能早于施工图审查完成日期（{latest:%Y-%m-%d}）。"
+        return errors
 
 
 class TenderContract(ReviewableRecord):
@@ -659,6 +693,14 @@ class TenderContract(ReviewableRecord):
     def number(self) -> str:
         return self.contract_num or self.tender_num
 
+    def submit_problems(self) -> dict[str, str]:
+        errors: dict[str, str] = {}
+        if self.tender_method != codes.TenderMethod.DIRECT and not self.agency_name:
+            errors["agency_name"] = "非直接发包的项目须填写招标代理单位名称。"
+        if self.tender_date and self.contract_date and self.contract_date < self.tender_date:
+            errors["contract_date"] = "合同签订日期不能早于中标日期。"
+        return errors
+
 
 class Completion(ReviewableRecord):
     """竣工验收信息及竣工验收备案信息 (TBProjectFinishManage), entered by the general contractor.
@@ -743,6 +785,23 @@ class Completion(ReviewableRecord):
     def number(self) -> str:
         return self.filing_num or self.acceptance_num
 
+    def submit_problems(self) -> dict[str, str]:
+        errors: dict[str, str] = {}
+        if self.actual_start and self.acceptance_date and self.acceptance_date < self.actual_start:
+            errors["acceptance_date"] = "竣工验收日期不能早于实际开工日期。"
+        if self.filing_date and self.acceptance_date and self.filing_date < self.acceptance_date:
+            errors["filing_date"] = "备案日期不能早于竣工验收日期。"
+        latest_permit = (
+            ConstructionPermit.objects.filter(project_id=self.project_id, state=State.APPROVED)
+            .exclude(issue_date=None)
+            .order_by("-issue_date")
+            .values_list("issue_date", flat=True)
+            .first()
+        )
+        if latest_permit and self.acceptance_date and self.acceptance_date < latest_permit:
+            errors["acceptance_date"] = f"竣工验收日期不能早于施工许可发证日期（{latest_permit:%Y-%m-%d}）。"
+        return errors
+
 
 class SpecialtyProjectInfo(ReviewableRecord):
     """工程项目基本信息 of a specialty project the owner contracted directly (notice 二(二)).
@@ -769,16 +828,6 @@ class SpecialtyProjectInfo(ReviewableRecord):
     @property
     def number(self) -> str:
         return self.project.prj_num
-
-
-RECORD_MODELS: dict[str, type[ReviewableRecord]] = {
-    RecordKind.DRAWING_REVIEW: DrawingReview,
-    RecordKind.ADDITION_REQUEST: DrawingReviewAdditionRequest,
-    RecordKind.PERMIT: ConstructionPermit,
-    RecordKind.TENDER_CONTRACT: TenderContract,
-    RecordKind.COMPLETION: Completion,
-    RecordKind.SPECIALTY_INFO: SpecialtyProjectInfo,
-}
 
 
 class Round(models.Model):

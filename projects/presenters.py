@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from projects.models import Attachment, Project, ReviewableRecord
-from projects.snapshots import CARRIES_PROJECT, display_value
+from projects.snapshots import carries_project, display_value
 from yunjian.core.models import AuditEntry
 
 
@@ -32,7 +32,7 @@ def record_fields(record: ReviewableRecord) -> list[FieldRow]:
 
 
 def project_fields(record: ReviewableRecord) -> list[FieldRow]:
-    if record.KIND not in CARRIES_PROJECT or not record.project_id:
+    if not carries_project(record) or not record.project_id:
         return []
     flagged = set(record.return_fields or [])
     project = record.project

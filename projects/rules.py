@@ -7,11 +7,9 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 
-from projects.codes import SCOPE_ORG_KIND, Scope, TenderMethod
+from projects import workflow
+from projects.codes import SCOPE_ORG_KIND, Scope
 from projects.models import (
-    Completion,
-    ConstructionPermit,
-    DrawingReview,
     Origin,
     Project,
     ProjectParty,
@@ -22,8 +20,6 @@ from projects.models import (
 )
 from yunjian.core.models import Organization, Role
 
-PROJECT_REQUIRED = ("name", "prj_type", "prj_function", "county", "owner_org")
-
 
 def is_enterprise_user(user) -> bool:
     return user.is_authenticated and user.has_role(Role.ENTERPRISE) and user.organization_id is not None
@@ -31,6 +27,22 @@ def is_enterprise_user(user) -> bool:
 
 def org_has_kind(user, kind: str) -> bool:
     return is_enterprise_user(user) and user.organization.has_kind(kind)
+
+
+def entry_refusal(user, kind: str, org_kind: str | None = None) -> str:
+    """Why `user` may not enter records of `kind` ("" when allowed): the kind's enterers
+    (projects.workflow.KINDS) and, where the project decides it, the one organization kind it needs."""
+    spec = workflow.KINDS[kind]
+    if org_kind is not None and org_kind not in spec.enterers:
+        org_kind = None
+    if (
+        is_enterprise_user(user)
+        and workflow.may_enter(user.organization, kind)
+        and (org_kind is None or user.organization.has_kind(org_kind))
+    ):
+        return ""
+    who = "或".join(str(Organization.Kind(k).label) for k in ((org_kind,) if org_kind else spec.enterers))
+    return f"{spec.label}由{who}录入。"
 
 
 def specialty_info_state(project: Project) -> str | None:
@@ -114,63 +126,19 @@ def _require(record, names, errors, obj=None, prefix=""):
 
 
 def check_ready_to_submit(record: ReviewableRecord) -> None:
-    """Raise ValidationError naming every field still missing or out of order before submission."""
+    """Raise ValidationError naming every field still missing or out of order before submission.
+
+    What is required is declared once per kind (projects.workflow.KINDS); forms mark the same fields.
+    """
+    spec = workflow.kind_of(record)
     errors: dict[str, str] = {}
     project = record.project if record.project_id else None
-    if isinstance(record, DrawingReview | ConstructionPermit | SpecialtyProjectInfo) and project is not None:
-        _require(record, PROJECT_REQUIRED, errors, obj=project, prefix="project.")
-    if isinstance(record, DrawingReview):
-        _require(record, ("censor_org", "censor_date", "one_pass"), errors)
-    elif isinstance(record, ConstructionPermit):
-        _require(
-            record, ("permit_num", "issuing_org", "issue_date", "contract_amount", "project_manager"), errors
-        )
-        reviews = list(record.drawing_reviews.all())
-        if not reviews:
-            errors["drawing_reviews"] = "请至少选择一条已审核认定的施工图审查信息。"
-        elif any(r.state != State.APPROVED or r.project_id != record.project_id for r in reviews):
-            errors["drawing_reviews"] = "所选施工图审查信息须均已审核认定，且属于同一项目。"
-        else:
-            latest = max((r.censor_date for r in reviews if r.censor_date), default=None)
-            if latest and record.issue_date and record.issue_date < latest:
-                errors["issue_date"] = f"发证日期不能早于施工图审查完成日期（{latest:%Y-%m-%d}）。"
-    elif isinstance(record, TenderContract):
-        _require(
-            record,
-            (
-                "tender_date",
-                "tender_amount",
-                "contract_num",
-                "contract_amount",
-                "contract_date",
-                "client_name",
-            ),
-            errors,
-        )
-        if record.tender_method != TenderMethod.DIRECT and not record.agency_name:
-            errors["agency_name"] = "非直接发包的项目须填写招标代理单位名称。"
-        if record.tender_date and record.contract_date and record.contract_date < record.tender_date:
-            errors["contract_date"] = "合同签订日期不能早于中标日期。"
-    elif isinstance(record, Completion):
-        _require(
-            record, ("acceptance_date", "actual_start", "actual_cost", "filing_num", "filing_date"), errors
-        )
-        if record.actual_start and record.acceptance_date and record.acceptance_date < record.actual_start:
-            errors["acceptance_date"] = "竣工验收日期不能早于实际开工日期。"
-        if record.filing_date and record.acceptance_date and record.filing_date < record.acceptance_date:
-            errors["filing_date"] = "备案日期不能早于竣工验收日期。"
-        latest_permit = (
-            ConstructionPermit.objects.filter(project_id=record.project_id, state=State.APPROVED)
-            .exclude(issue_date=None)
-            .order_by("-issue_date")
-            .values_list("issue_date", flat=True)
-            .first()
-        )
-        if latest_permit and record.acceptance_date and record.acceptance_date < latest_permit:
-            errors["acceptance_date"] = f"竣工验收日期不能早于施工许可发证日期（{latest_permit:%Y-%m-%d}）。"
-    elif isinstance(record, SpecialtyProjectInfo):
-        _require(record, ("specialty_scope",), errors)
-    if isinstance(record, TenderContract | Completion) and project is not None:
+    if project is not None:
+        _require(record, spec.project_required, errors, obj=project, prefix="project.")
+    _require(record, spec.required, errors)
+    for name, message in record.submit_problems().items():
+        errors.setdefault(name, message)
+    if spec.needs_platform_entry and project is not None:
         closed = platform_entry_closed(project)
         if closed:
             errors["__all__"] = closed

@@ -11,8 +11,8 @@ from collections import defaultdict
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
+from projects import workflow
 from projects.models import (
-    RECORD_MODELS,
     Completion,
     ConstructionPermit,
     DrawingReview,
@@ -29,13 +29,7 @@ from yunjian.core.models import Organization
 from yunjian.core.validators import normalize_text
 
 # The record kinds that belong to a project (an addition request may come before its project exists).
-PROJECT_RECORD_KINDS = (
-    RecordKind.DRAWING_REVIEW,
-    RecordKind.PERMIT,
-    RecordKind.TENDER_CONTRACT,
-    RecordKind.COMPLETION,
-    RecordKind.SPECIALTY_INFO,
-)
+PROJECT_RECORD_KINDS = workflow.PROJECT_KINDS
 # A search term made of letters, digits and hyphens is a number (项目编号、合格书编号、许可证编号).
 CODE_QUERY_RE = re.compile(r"^[0-9A-Za-z\-]+$")
 SEARCH_LIMIT = 30
@@ -85,7 +79,7 @@ def workspace_projects(org_id: int, *, q: str = "", state: str = "", kind: str =
         kinds = [kind] if kind in PROJECT_RECORD_KINDS else list(PROJECT_RECORD_KINDS)
         condition = Q(pk__in=[])
         for name in kinds:
-            mine = RECORD_MODELS[name].objects.filter(project_id=OuterRef("pk"), owner_org_id=org_id)
+            mine = workflow.KINDS[name].model.objects.filter(project_id=OuterRef("pk"), owner_org_id=org_id)
             if state in State.values:
                 mine = mine.filter(state=state)
             condition |= Q(Exists(mine))
@@ -212,7 +206,7 @@ def owed_counts(user) -> dict:
     rows = []
     totals = {"draft": 0, "in_review": 0, "returned": 0, "approved": 0}
     org_id = user.organization_id
-    for kind, model in RECORD_MODELS.items():
+    for kind, model in ((k, spec.model) for k, spec in workflow.KINDS.items()):
         counts = model.objects.filter(owner_org_id=org_id).aggregate(
             **{state: Count("id", filter=Q(state=state)) for state in totals}
         )

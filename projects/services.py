@@ -1,16 +1,19 @@
-"""Entry services: enterprises create and complete records. Every write takes the acting user,
-locks the row, checks the notice's rules (projects.rules), validates, writes, and audits.
-Submission and decisions are in review.services.
+"""Entry services: enterprises create, complete and submit records. Every write takes the acting
+user, locks the row, checks the notice's rules (projects.rules), validates, writes, and audits.
+Decisions on submitted records are in review.services; what differs per record kind is in
+projects.workflow.KINDS.
 """
 
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
+from django.utils import timezone
 from guardian.shortcuts import assign_perm
 
-from projects import rules
+from projects import rules, snapshots, workflow
 from projects.codes import Scope
+from projects.hooks import record_submitted
 from projects.models import (
     Building,
     Completion,
@@ -21,12 +24,11 @@ from projects.models import (
     Project,
     ProjectParty,
     ReviewableRecord,
+    Round,
     SpecialtyProjectInfo,
     State,
     TenderContract,
 )
-from review import services as review_services
-from review import workflow
 from yunjian.core import audit
 from yunjian.core.models import AuditEntry, Organization
 
@@ -48,6 +50,58 @@ GUARDED = {
     DrawingReview: "projects.change_drawingreview",
     ConstructionPermit: "projects.change_constructionpermit",
 }
+
+
+class Conflict(Exception):
+    """The record changed or was decided since the actor looked at it; nothing was changed."""
+
+    def __init__(
+        self, message: str = "该记录在您打开页面后已被修改或已由他人处理，请刷新页面查看最新内容后再操作。"
+    ):
+        super().__init__(message)
+        self.message = message
+
+
+def lock_record(kind: str, record_id: int) -> ReviewableRecord:
+    """Return the record with a row lock held until the end of the transaction (raises DoesNotExist)."""
+    model = workflow.KINDS[kind].model
+    return model.objects.select_for_update(of=("self",)).select_related("project").get(pk=record_id)
+
+
+@transaction.atomic
+def record_submit(*, actor, kind: str, record_id: int, ip: str | None = None) -> ReviewableRecord:
+    """Submit a draft or returned record for review. Enterer's organization only.
+
+    Row lock → permission → completeness (projects.rules) → transition → the round's snapshot →
+    audit entry → `record_submitted`, on which the review layer opens the first step's inbox row
+    in this same transaction. Raises PermissionDenied, ValidationError (incomplete) or Conflict.
+    """
+    record = lock_record(kind, record_id)
+    if record.state not in (State.DRAFT, State.RETURNED):
+        raise Conflict("该记录已提交审核，不能重复提交。")
+    if not workflow.can_submit(actor, record):
+        raise PermissionDenied("只有录入单位的填报人员可以提交该记录。")
+    rules.check_ready_to_submit(record)
+    old_state = record.state
+    record.submit(first_step=workflow.chain_for(record)[0].key)
+    record.entered_by_id = record.entered_by_id or actor.pk
+    record.save()
+    data = snapshots.snapshot(record)
+    Round.objects.create(
+        kind=kind, record_id=record.pk, revision=record.revision, data=data, submitted_by=actor
+    )
+    record_submitted.send(sender=type(record), record=record, actor=actor)
+    audit.record(
+        action=AuditEntry.Action.SUBMIT,
+        actor=actor,
+        obj=record,
+        from_state=old_state,
+        to_state=record.state,
+        step=record.step,
+        data={"revision": record.revision, "snapshot": data},
+        ip=ip,
+    )
+    return record
 
 
 def ensure_party(project: Project, org: Organization | None, role: str) -> None:
@@ -150,8 +204,14 @@ def _audit_change(actor, record, action, changed, ip):
 
 def _maybe_submit(actor, record, submit: bool, ip):
     if submit:
-        return review_services.record_submit(actor=actor, kind=record.KIND, record_id=record.pk, ip=ip)
+        return record_submit(actor=actor, kind=record.KIND, record_id=record.pk, ip=ip)
     return record
+
+
+def _check_enterer(actor, kind: str, org_kind: str | None = None) -> None:
+    problem = rules.entry_refusal(actor, kind, org_kind)
+    if problem:
+        raise PermissionDenied(problem)
 
 
 # --- 施工图审查信息 -------------------------------------------------------------------------
@@ -202,8 +262,7 @@ def drawing_review_create(
             "设计单位不能自行增加图审信息；系统中没有的，请向省住房城乡建设厅勘察设计处申请新增。"
         )
     needed = Organization.Kind.SPECIALTY_CONTRACTOR if direct else Organization.Kind.DESIGN
-    if not rules.org_has_kind(actor, needed):
-        raise PermissionDenied("该项目的施工图审查信息应由" + Organization.Kind(needed).label + "录入。")
+    _check_enterer(actor, DrawingReview.KIND, needed)
     if direct and rules.specialty_info_state(project) != State.APPROVED:
         raise PermissionDenied("该专业承包项目的基本信息尚未审核认定，暂不能录入其他信息。")
     review = DrawingReview(
@@ -250,8 +309,7 @@ def addition_request_save(
 ) -> DrawingReviewAdditionRequest:
     """A design unit files (or corrects) a request to create a missing drawing review (附件1)."""
     if request_id is None:
-        if not rules.org_has_kind(actor, Organization.Kind.DESIGN):
-            raise PermissionDenied("只有设计单位可以申请新增图审信息。")
+        _check_enterer(actor, DrawingReviewAdditionRequest.KIND)
         request = DrawingReviewAdditionRequest(owner_org=actor.organization, entered_by=actor)
         action = AuditEntry.Action.CREATE
     else:
@@ -269,9 +327,11 @@ def addition_request_save(
     return _maybe_submit(actor, request, submit, ip)
 
 
-def create_review_from_request(*, request: DrawingReviewAdditionRequest, actor) -> DrawingReview:
-    """On approval of an addition request: create the project if needed and the drawing review,
-    owned by the requesting design unit, which then completes and submits it (called by review.services)."""
+def create_review_from_request(*, record: DrawingReviewAdditionRequest, actor) -> DrawingReview:
+    """On approval of an addition request (KINDS["addition_request"].on_approved): create the project
+    if needed and the drawing review, owned by the requesting design unit, which then completes and
+    submits it. Runs inside the approval's transaction."""
+    request = record
     project = request.project or Project.objects.filter(prj_num=request.prj_num).first()
     if project is None:
         project = Project.objects.create(
@@ -322,8 +382,7 @@ def permit_save(
     direct = project.kind == Project.Kind.DIRECT_SPECIALTY
     needed = Organization.Kind.SPECIALTY_CONTRACTOR if direct else Organization.Kind.GENERAL_CONTRACTOR
     if permit_id is None:
-        if not rules.org_has_kind(actor, needed):
-            raise PermissionDenied("施工许可信息由" + Organization.Kind(needed).label + "录入。")
+        _check_enterer(actor, ConstructionPermit.KIND, needed)
         permit = ConstructionPermit(project=project, owner_org=actor.organization, entered_by=actor)
         action = AuditEntry.Action.CREATE
     else:
@@ -377,6 +436,7 @@ def tender_contract_save(
     problem = rules.tender_scope_problem(actor, contract.scope)
     if problem:
         raise PermissionDenied(problem)
+    _check_enterer(actor, TenderContract.KIND)
     _clean(contract)
     contract.save()
     ensure_party(project, actor.organization, SCOPE_PARTY_ROLE[contract.scope])
@@ -413,6 +473,7 @@ def completion_save(
     problem = rules.completion_entry_problem(actor, project, completion.specialty_contract)
     if problem:
         raise PermissionDenied(problem)
+    _check_enterer(actor, Completion.KIND)
     if completion.filing_org_id and not completion.filing_org.has_kind(Organization.Kind.HOUSING_BUREAU):
         raise ValidationError({"filing_org": "备案机关应为住房城乡建设部门。"})
     _clean(completion)
@@ -439,8 +500,7 @@ def specialty_info_save(
     """A specialty contractor enters the basic info of a project the owner contracted to it directly
     (notice 二(二)); it is reviewed before anything else can be entered for the project."""
     if info_id is None:
-        if not rules.org_has_kind(actor, Organization.Kind.SPECIALTY_CONTRACTOR):
-            raise PermissionDenied("只有专业承包单位可以录入建设单位直接发包的专业承包项目。")
+        _check_enterer(actor, SpecialtyProjectInfo.KIND)
         project = Project(prj_num=prj_num, kind=Project.Kind.DIRECT_SPECIALTY, origin=Origin.ENTERED)
         _apply(project, project_data, Project.BASIC_INFO_FIELDS)
         try:
@@ -465,3 +525,12 @@ def specialty_info_save(
         ensure_party(project, project.owner_org, ProjectParty.Role.OWNER)
     _audit_change(actor, info, action, changed, ip)
     return _maybe_submit(actor, info, submit, ip)
+
+
+def mark_permit_approved(*, record: ConstructionPermit, actor) -> None:
+    """On a permit's final approval (KINDS["permit"].on_approved): the project's basic info is
+    settled from now on (notice 一(一)3)."""
+    project = record.project
+    if project.permit_approved_at is None:
+        project.permit_approved_at = timezone.now()
+        project.save(update_fields=["permit_approved_at", "updated_at"])

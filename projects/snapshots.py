@@ -7,10 +7,13 @@ from decimal import Decimal
 
 from django.db import models
 
+from projects import workflow
 from projects.models import Building, Project, ReviewableRecord
 
-# Records whose form carries the project's basic info and buildings (notice 一(一)3, 二(二)).
-CARRIES_PROJECT = {"drawing_review", "permit", "specialty_info"}
+
+def carries_project(record: ReviewableRecord) -> bool:
+    """Whether the record's form carries the project's basic info and buildings (notice 一(一)3, 二(二))."""
+    return workflow.kind_of(record).carries_project
 
 
 def display_value(instance: models.Model, name: str) -> str:
@@ -32,7 +35,7 @@ def display_value(instance: models.Model, name: str) -> str:
 def field_labels(record: ReviewableRecord) -> dict[str, str]:
     """Return {key: Chinese label} of every field a reviewer can name when returning `record`."""
     labels = {name: str(record._meta.get_field(name).verbose_name) for name in record.SNAPSHOT_FIELDS}
-    if record.KIND in CARRIES_PROJECT:
+    if carries_project(record):
         for name in Project.BASIC_INFO_FIELDS:
             labels[f"project.{name}"] = str(Project._meta.get_field(name).verbose_name)
         labels["buildings"] = "单体及技术指标"
@@ -42,7 +45,7 @@ def field_labels(record: ReviewableRecord) -> dict[str, str]:
 def snapshot(record: ReviewableRecord) -> dict:
     """Return a JSON-safe picture of the record as submitted: display values keyed like field_labels."""
     data = {name: display_value(record, name) for name in record.SNAPSHOT_FIELDS}
-    if record.KIND in CARRIES_PROJECT and record.project_id:
+    if carries_project(record) and record.project_id:
         project = record.project
         for name in Project.BASIC_INFO_FIELDS:
             data[f"project.{name}"] = display_value(project, name)
@@ -50,8 +53,8 @@ def snapshot(record: ReviewableRecord) -> dict:
             {name: display_value(b, name) for name in Building.SNAPSHOT_FIELDS}
             for b in project.buildings.all().order_by("id")
         ]
-    if record.KIND == "permit" and record.pk:
-        data["drawing_reviews"] = sorted(record.drawing_reviews.values_list("censor_num", flat=True))
+    if record.pk:
+        data.update(record.snapshot_links())
     return data
 
 

@@ -21,10 +21,9 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from projects import access, attachments, forms, presenters, rules, selectors, services, workspace
+from projects import access, attachments, forms, presenters, rules, selectors, services, workflow, workspace
 from projects.codes import SCOPE_ORG_KIND
 from projects.models import (
-    RECORD_MODELS,
     Attachment,
     Completion,
     ConstructionPermit,
@@ -39,9 +38,8 @@ from projects.models import (
     State,
     TenderContract,
 )
-from projects.snapshots import CARRIES_PROJECT, display_value, field_labels
-from review import services as review_services
-from review import workflow
+from projects.snapshots import display_value, field_labels
+from review.access import can_view_record, get_record_for_user
 from sync import selectors as sync_selectors
 from yunjian.core import audit
 from yunjian.core.models import Organization
@@ -197,7 +195,7 @@ def _attempt(bundle: forms.EntryBundle, call: Callable[[], ReviewableRecord]) ->
         return call()
     except ValidationError as exc:
         bundle.add_service_errors(exc)
-    except review_services.Conflict as exc:
+    except services.Conflict as exc:
         bundle.add_error(exc.message)
     except IntegrityError:
         bundle.add_error("保存失败：填写的编号与系统中已有的记录重复，请核对后重试。")
@@ -207,7 +205,7 @@ def _attempt(bundle: forms.EntryBundle, call: Callable[[], ReviewableRecord]) ->
 def _success_message(request, record: ReviewableRecord, submitted: bool) -> None:
     label = RecordKind(record.KIND).label
     if submitted and record.state == State.IN_REVIEW:
-        step = workflow.chain_for(record)[record.step].label
+        step = workflow.current_step(record).label
         messages.success(request, f"{label}已提交，现由“{step}”。审核期间不能修改，结果请在本页查看。")
     elif record.state == State.RETURNED:
         messages.success(request, "已保存修改，尚未重新提交。改完后请点击“重新提交审核”。")
@@ -495,7 +493,7 @@ def addition_new(request: HttpRequest) -> HttpResponse:
 @enterprise_required
 def addition_print(request: HttpRequest, pk: int) -> HttpResponse:
     """The request as the paper form 附件1, for signature and seal."""
-    record = access.get_record_for_user(request.user, RecordKind.ADDITION_REQUEST, pk)
+    record = get_record_for_user(request.user, RecordKind.ADDITION_REQUEST, pk)
     return render(request, "projects/addition_print.html", {"record": record, "org": record.owner_org})
 
 
@@ -845,7 +843,7 @@ def _next_step(record: ReviewableRecord, mine: bool) -> str:
     if record.state == State.RETURNED:
         return f"请按退回原因修改标出的字段，需要时补充上传附件，然后重新提交；重新提交后开始第{record.revision + 1}轮审核。"
     if record.state == State.IN_REVIEW:
-        step = workflow.chain_for(record)[record.step].label
+        step = workflow.current_step(record).label
         return f"已提交，正在“{step}”，请等待审核结果。审核期间不能修改，也不能上传附件。"
     if record.KIND == RecordKind.ADDITION_REQUEST:
         return "省厅勘察设计处已同意新增，系统已生成图审信息，请到“我的图审信息”中完善后提交审核。"
@@ -862,7 +860,7 @@ def _record_context(request, record: ReviewableRecord, upload_form=None) -> dict
     user = request.user
     editable = services.can_edit(user, record)
     mine = record.owner_org_id == user.organization_id
-    carries = record.KIND in CARRIES_PROJECT and record.project_id
+    carries = workflow.kind_of(record).carries_project and record.project_id
     return {
         "record": record,
         "kind_label": RecordKind(record.KIND).label,
@@ -889,7 +887,7 @@ def _record_context(request, record: ReviewableRecord, upload_form=None) -> dict
 @require_GET
 @enterprise_required
 def record_detail(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
-    record = access.get_record_for_user(request.user, kind, pk)
+    record = get_record_for_user(request.user, kind, pk)
     return render(request, "projects/record.html", _record_context(request, record))
 
 
@@ -912,7 +910,7 @@ def _edit_refusal(user, record: ReviewableRecord) -> str:
 @require_http_methods(["GET", "POST"])
 @enterprise_required
 def record_edit(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
-    record = access.get_record_for_user(request.user, kind, pk)
+    record = get_record_for_user(request.user, kind, pk)
     if not services.can_edit(request.user, record):
         raise PermissionDenied(_edit_refusal(request.user, record))
     return EDIT_PAGES[kind](request, record)
@@ -921,7 +919,7 @@ def record_edit(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
 @require_POST
 @enterprise_required
 def attachment_upload(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
-    record = access.get_record_for_user(request.user, kind, pk)
+    record = get_record_for_user(request.user, kind, pk)
     form = forms.AttachmentForm(request.POST, request.FILES)
     if form.is_valid():
         try:
@@ -963,15 +961,11 @@ def attachment_delete(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _attachment_record(user, attachment: Attachment | None) -> ReviewableRecord:
-    if attachment is None or attachment.kind not in RECORD_MODELS:
+    model = workflow.model_for(attachment.kind) if attachment is not None else None
+    if model is None:
         raise Http404
-    record = (
-        RECORD_MODELS[attachment.kind]
-        .objects.select_related("project")
-        .filter(pk=attachment.record_id)
-        .first()
-    )
-    if record is None or not access.can_view_record(user, record):
+    record = model.objects.select_related("project").filter(pk=attachment.record_id).first()
+    if record is None or not can_view_record(user, record):
         raise Http404
     return record
 

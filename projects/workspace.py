@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 
 from django.urls import reverse
 
-from projects import rules
+from projects import rules, workflow
 from projects.codes import Scope
 from projects.models import (
     Origin,
@@ -21,17 +21,8 @@ from projects.models import (
     ReviewableRecord,
     State,
 )
-from review import workflow
 from yunjian.core.models import Organization
 
-SHORT_LABEL = {
-    RecordKind.DRAWING_REVIEW: "图审信息",
-    RecordKind.ADDITION_REQUEST: "图审信息新增申请",
-    RecordKind.PERMIT: "施工许可信息",
-    RecordKind.TENDER_CONTRACT: "招投标及合同信息",
-    RecordKind.COMPLETION: "竣工验收及备案信息",
-    RecordKind.SPECIALTY_INFO: "专业承包项目基本信息",
-}
 Role = ProjectParty.Role
 
 
@@ -77,13 +68,13 @@ def record_label(record: ReviewableRecord) -> str:
         return f"招投标及合同信息（{record.get_scope_display()}）"
     if record.KIND == RecordKind.COMPLETION and record.specialty_contract_id:
         return "竣工验收及备案信息（专业承包）"
-    return SHORT_LABEL[record.KIND]
+    return workflow.kind_of(record).short_label
 
 
 def status_text(record: ReviewableRecord) -> str:
     """The state in words: 草稿, 待审核 at which step, 已退回 with the reason, 已审核认定."""
     if record.state == State.IN_REVIEW:
-        return f"待审核 · {workflow.chain_for(record)[record.step].label}"
+        return f"待审核 · {workflow.current_step(record).label}"
     if record.state == State.RETURNED:
         return f"已退回：{record.return_reason}" if record.return_reason else "已退回"
     return str(State(record.state).label)
@@ -91,7 +82,7 @@ def status_text(record: ReviewableRecord) -> str:
 
 def status_detail(record: ReviewableRecord) -> str:
     if record.state == State.IN_REVIEW:
-        return workflow.chain_for(record)[record.step].label
+        return workflow.current_step(record).label
     if record.state == State.RETURNED:
         return f"退回原因：{record.return_reason}" if record.return_reason else ""
     return ""

@@ -9,8 +9,8 @@ from django import forms
 
 from projects import snapshots
 from projects.models import RecordKind, ReviewableRecord
+from projects.workflow import reasons_for
 from review.models import Task
-from review.reasons import common_reasons
 from review.selectors import InboxFilters
 from yunjian.core.models import Division
 
@@ -108,7 +108,7 @@ class DecisionForm(forms.Form):
 
     def __init__(self, *args, record: ReviewableRecord, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["reasons"].choices = [(r, r) for r in common_reasons(record.KIND)]
+        self.fields["reasons"].choices = [(r, r) for r in reasons_for(record.KIND)]
         self.fields["fields"].choices = list(snapshots.field_labels(record).items())
 
     @property

@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from projects.models import Project, RecordKind
-from review.stages import Stage
+from projects.stages import Performer, Stage
 from yunjian.core.models import Division, Organization, Zone
 
 
@@ -64,14 +64,6 @@ class ReviewerAssignment(models.Model):
         return f"{self.user} · {self.get_stage_display()} · {where}"
 
 
-class Performer(models.TextChoices):
-    """Who performs a review step (see review.workflow)."""
-
-    INSTITUTION = "institution", _("施工图审查机构")
-    DESIGN_DIVISION = "design_division", _("省厅勘察设计处")
-    ROSTER = "roster", _("住房城乡建设部门审核人员")
-
-
 class Task(models.Model):
     """One review step of one round of one record: an inbox row while open (待办), history once done (已办).
 
@@ -91,7 +83,7 @@ class Task(models.Model):
     kind = models.CharField(_("记录类型"), max_length=20, choices=RecordKind.choices)
     record_id = models.BigIntegerField(_("记录编号"))
     revision = models.PositiveIntegerField(_("轮次"))
-    step = models.PositiveSmallIntegerField(_("审核步骤"))
+    step = models.CharField(_("审核步骤"), max_length=40)  # the step's key (projects.workflow.CHAINS)
     step_label = models.CharField(_("审核环节"), max_length=40)
     performer = models.CharField(_("审核方"), max_length=20, choices=Performer.choices)
     stage = models.CharField(_("审核环节"), max_length=20, blank=True)

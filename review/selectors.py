@@ -10,59 +10,23 @@ from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import CharField, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.db.models.expressions import Case
-from django.db.models.functions import Cast, Coalesce, NullIf
+from django.db.models.functions import Cast
 from django.utils import timezone
 
-from projects.models import RECORD_MODELS, RecordKind, State
-from review.models import Performer, ReviewerAssignment, Task
+from projects import workflow
+from projects.models import RecordKind, State
+from review.jurisdiction import assignments_of, performed_by_q
+from review.models import ReviewerAssignment, Task
 from yunjian.core.models import Division, Organization, Role
 
 CREDIT_CODE_RE = re.compile(r"[0-9A-HJ-NPQRTUWXY]{18}")
-
-
-def assignments_of(user) -> list[ReviewerAssignment]:
-    return list(
-        ReviewerAssignment.objects.filter(user=user)
-        .select_related("division", "zone")
-        .prefetch_related("zone__counties")
-    )
-
-
-def jurisdiction_q(assignments: list[ReviewerAssignment]) -> Q:
-    """Return the Q over Task rows that `assignments` cover: a stage in a division range or a zone's counties.
-
-    A prefecture is the code range [5303, 5304), not `startswith`, so the partial index serves it.
-    """
-    q = Q(pk__in=[])
-    for a in assignments:
-        if a.division_id:
-            if a.division.level == Division.Level.COUNTY:
-                where = Q(division_code=a.division_id)
-            else:
-                low, high = a.division.code_range
-                where = Q(division_code__gte=low, division_code__lt=high)
-        else:
-            where = Q(division_code__in=[c.code for c in a.zone.counties.all()])
-        q |= Q(performer=Performer.ROSTER, stage=a.stage) & where
-    return q
-
-
-def tasks_performed_by_q(user, assignments: list[ReviewerAssignment] | None = None) -> Q:
-    q = Q(pk__in=[])
-    if user.has_role(Role.INSTITUTION) and user.organization_id:
-        q |= Q(performer=Performer.INSTITUTION, assignee_org_id=user.organization_id)
-    if user.has_role(Role.DESIGN_DIVISION):
-        q |= Q(performer=Performer.DESIGN_DIVISION)
-    if user.has_role(Role.REVIEWER):
-        q |= jurisdiction_q(assignments if assignments is not None else assignments_of(user))
-    return q
 
 
 def inbox_for(user, assignments: list[ReviewerAssignment] | None = None) -> QuerySet[Task]:
     """Open review steps that `user` performs, never their own organization's records."""
     return (
         Task.objects.filter(status=Task.Status.OPEN)
-        .filter(tasks_performed_by_q(user, assignments))
+        .filter(performed_by_q(user, assignments))
         .exclude(owner_org_id=user.organization_id)
     )
 
@@ -188,7 +152,7 @@ def with_lock_version(qs: QuerySet[Task]) -> QuerySet[Task]:
             kind=kind,
             then=Subquery(model.objects.filter(pk=OuterRef("record_id")).values("lock_version")[:1]),
         )
-        for kind, model in RECORD_MODELS.items()
+        for kind, model in ((k, spec.model) for k, spec in workflow.KINDS.items())
     ]
     return qs.annotate(record_lock_version=Case(*whens, default=Value(None), output_field=IntegerField()))
 
@@ -251,24 +215,16 @@ def linked_records(record) -> list[dict]:
     project_id = getattr(record, "project_id", None)
     if not project_id:
         return []
-    numbers = {
-        RecordKind.DRAWING_REVIEW: F("censor_num"),
-        RecordKind.ADDITION_REQUEST: F("censor_num"),
-        RecordKind.PERMIT: F("permit_num"),
-        RecordKind.TENDER_CONTRACT: Coalesce(NullIf(F("contract_num"), Value("")), F("tender_num")),
-        RecordKind.COMPLETION: Coalesce(NullIf(F("filing_num"), Value("")), F("acceptance_num")),
-        RecordKind.SPECIALTY_INFO: F("project__prj_num"),
-    }
     parts = []
-    for kind, model in RECORD_MODELS.items():
-        qs = model.objects.filter(project_id=project_id)
+    for kind, spec in workflow.KINDS.items():
+        qs = spec.model.objects.filter(project_id=project_id)
         if kind == record.KIND:
             qs = qs.exclude(pk=record.pk)
         parts.append(
             qs.annotate(
                 r_kind=Value(str(kind), output_field=CharField()),
                 r_id=F("id"),
-                r_number=Cast(numbers[kind], CharField()),
+                r_number=Cast(spec.number(), CharField()),
                 r_state=F("state"),
                 r_owner=F("owner_org__name"),
                 r_submitted=F("submitted_at"),
@@ -292,6 +248,6 @@ def linked_records(record) -> list[dict]:
         }
         for kind, pk, number, state, owner, submitted, approved in query
     ]
-    order = list(RECORD_MODELS)
+    order = list(workflow.KINDS)
     rows.sort(key=lambda r: (order.index(r["kind"]), r["id"]))
     return rows

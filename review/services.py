@@ -1,6 +1,6 @@
-"""The workflow's write services: submit, approve, return. Each one, in one transaction:
-row lock → permission check → fsm transition → audit entry → side effects (outbox rows in the
-same transaction; anything slow on commit).
+"""The workflow's write services: approve and return (submission is projects.services.record_submit).
+Each one, in one transaction: row lock → permission check (review.jurisdiction) → fsm transition →
+audit entry → side effects (hooks whose receivers write in the same transaction; anything slow on commit).
 """
 
 from __future__ import annotations
@@ -11,40 +11,21 @@ from datetime import datetime, time, timedelta
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
-from django_fsm import ConcurrentTransition, has_transition_perm
+from django.utils.module_loading import import_string
+from django_fsm import ConcurrentTransition
 
-from projects import rules, snapshots
-from projects.models import (
-    RECORD_MODELS,
-    ConstructionPermit,
-    DrawingReview,
-    DrawingReviewAdditionRequest,
-    ReviewableRecord,
-    Round,
-    State,
-)
-from review import workflow
+from projects import snapshots, workflow
+from projects.models import ReviewableRecord, State
+from projects.services import Conflict, lock_record
+from review import jurisdiction
+from review.hooks import record_approved
 from review.models import StageDeadline, Task
 from yunjian.core import audit
 from yunjian.core.models import AuditEntry
 
+__all__ = ["Conflict", "add_working_days", "bulk_approve", "open_task", "record_decide"]
+
 DEFAULT_WORKING_DAYS = 5
-
-
-class Conflict(Exception):
-    """The record changed or was decided since the actor looked at it; nothing was changed."""
-
-    def __init__(
-        self, message: str = "该记录在您打开页面后已被修改或已由他人处理，请刷新页面查看最新内容后再操作。"
-    ):
-        super().__init__(message)
-        self.message = message
-
-
-def lock_record(kind: str, record_id: int) -> ReviewableRecord:
-    """Return the record with a row lock held until the end of the transaction (404-free: raises DoesNotExist)."""
-    model = RECORD_MODELS[kind]
-    return model.objects.select_for_update(of=("self",)).select_related("project").get(pk=record_id)
 
 
 def add_working_days(start: datetime, days: int) -> datetime:
@@ -63,28 +44,22 @@ def _deadline_days(key: str) -> int:
     return row if row is not None else DEFAULT_WORKING_DAYS
 
 
-def _record_county(record: ReviewableRecord) -> str:
-    """The county a non-roster step is filed under, so every inbox can filter by division."""
-    if record.project_id:
-        return record.project.county_id
-    return getattr(record, "county_id", None) or ""
-
-
 def open_task(record: ReviewableRecord) -> Task:
-    """Open the inbox row for the record's current step."""
+    """Open the inbox row for the record's current step, filed under its post (review.jurisdiction)."""
     step = workflow.current_step(record)
+    post = jurisdiction.post_of(record, step)
     now = timezone.now()
     project = record.project if record.project_id else None
     return Task.objects.create(
         kind=record.KIND,
         record_id=record.pk,
         revision=record.revision,
-        step=record.step,
+        step=step.key,
         step_label=step.label,
-        performer=step.performer,
-        stage=step.stage,
-        division_code=workflow.jurisdiction_code(record, step) or _record_county(record),
-        assignee_org_id=workflow.step_assignee_org_id(record, step),
+        performer=post.performer,
+        stage=post.stage,
+        division_code=post.division_code,
+        assignee_org_id=post.assignee_org_id,
         project=project,
         owner_org_id=record.owner_org_id,
         title=project.name if project else getattr(record, "project_name", ""),
@@ -95,38 +70,9 @@ def open_task(record: ReviewableRecord) -> Task:
     )
 
 
-@transaction.atomic
-def record_submit(*, actor, kind: str, record_id: int, ip: str | None = None) -> ReviewableRecord:
-    """Submit a draft or returned record for review. Enterer's organization only.
-
-    Raises PermissionDenied, ValidationError (incomplete record) or Conflict.
-    """
-    record = lock_record(kind, record_id)
-    if record.state not in (State.DRAFT, State.RETURNED):
-        raise Conflict("该记录已提交审核，不能重复提交。")
-    if not has_transition_perm(record.submit, actor):
-        raise PermissionDenied("只有录入单位的填报人员可以提交该记录。")
-    rules.check_ready_to_submit(record)
-    old_state = record.state
-    record.submit()
-    record.entered_by_id = record.entered_by_id or actor.pk
-    record.save()
-    data = snapshots.snapshot(record)
-    Round.objects.create(
-        kind=kind, record_id=record.pk, revision=record.revision, data=data, submitted_by=actor
-    )
+def open_first_task(sender, *, record: ReviewableRecord, **kwargs) -> None:
+    """Receiver of projects.hooks.record_submitted (connected in review.apps)."""
     open_task(record)
-    audit.record(
-        action=AuditEntry.Action.SUBMIT,
-        actor=actor,
-        obj=record,
-        from_state=old_state,
-        to_state=record.state,
-        step=record.step,
-        data={"revision": record.revision, "snapshot": data},
-        ip=ip,
-    )
-    return record
 
 
 @transaction.atomic
@@ -150,13 +96,15 @@ def record_decide(
     record = lock_record(kind, record_id)
     if record.state != State.IN_REVIEW or (lock_version is not None and record.lock_version != lock_version):
         raise Conflict()
-    if not has_transition_perm(record.approve, actor):
+    if not jurisdiction.can_decide(actor, record):
         raise PermissionDenied("您不是该记录当前审核环节的审核人员。")
     reason = (reason or "").strip()
     if not approve and not reason:
         raise ValidationError({"reason": "退回时必须填写退回原因。"})
-    if approve and isinstance(record, DrawingReviewAdditionRequest):
-        _check_addition_request(record)
+    if approve:
+        problems = record.approval_problems()
+        if problems:
+            raise ValidationError(problems)
     known = set(snapshots.field_labels(record))
     fields = [f for f in fields if f in known]
     task = (
@@ -167,7 +115,7 @@ def record_decide(
     old_state, old_step = record.state, record.step
     try:
         if approve:
-            record.approve()
+            record.approve(next_step=workflow.next_step_key(record))
         else:
             record.send_back(reason=reason, fields=fields)
         record.save()
@@ -199,32 +147,14 @@ def record_decide(
     return record
 
 
-def _check_addition_request(request: DrawingReviewAdditionRequest) -> None:
-    """Approving creates the drawing review: say so in Chinese, rather than fail on the unique number,
-    when one with that certificate number has appeared since the request was filed."""
-    if DrawingReview.objects.filter(censor_num=request.censor_num).exists():
-        raise ValidationError(
-            {
-                "__all__": f"系统中已有合格书编号为“{request.censor_num}”的施工图审查信息，不能重复新增，"
-                "请退回该申请并说明原因。"
-            }
-        )
-
-
 def _on_approved(record: ReviewableRecord, actor) -> None:
-    """What the final approval of each kind of record sets off, inside the same transaction."""
-    from projects import services as project_services
-    from sync import services as sync_services
-
-    if isinstance(record, DrawingReviewAdditionRequest):
-        project_services.create_review_from_request(request=record, actor=actor)
-        return
-    if isinstance(record, ConstructionPermit):
-        project = record.project
-        if project.permit_approved_at is None:
-            project.permit_approved_at = timezone.now()
-            project.save(update_fields=["permit_approved_at", "updated_at"])
-    sync_services.enqueue_for_approval(record)
+    """What the final approval sets off, inside the same transaction: the kind's own effect in the
+    records layer (KINDS[kind].on_approved), then `record_approved`, which the sync layer subscribes
+    to (it writes the outbox rows the approval makes due)."""
+    spec = workflow.kind_of(record)
+    if spec.on_approved:
+        import_string(spec.on_approved)(record=record, actor=actor)
+    record_approved.send(sender=type(record), record=record, actor=actor)
 
 
 @dataclass
@@ -250,7 +180,7 @@ def bulk_approve(
             results.append(BulkResult(record_id, False, str(exc) or "无权审核该记录。"))
         except ValidationError as exc:
             results.append(BulkResult(record_id, False, "；".join(exc.messages)))
-        except RECORD_MODELS[kind].DoesNotExist:
+        except workflow.KINDS[kind].model.DoesNotExist:
             results.append(BulkResult(record_id, False, "记录不存在。"))
         else:
             results.append(BulkResult(record_id, True, "审核通过"))

@@ -19,21 +19,20 @@ from django.utils import timezone
 from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from projects import presenters, snapshots
-from projects.access import get_record_for_user
+from projects import presenters, snapshots, workflow
 from projects.models import (
-    ConstructionPermit,
     DrawingReview,
-    DrawingReviewAdditionRequest,
     Project,
     RecordKind,
     ReviewableRecord,
     Round,
     State,
 )
-from review import exports, selectors, services, workflow
+from projects.workflow import Performer
+from review import exports, jurisdiction, selectors, services
+from review.access import get_record_for_user
 from review.forms import BULK_MAX, BulkApproveForm, DecisionForm, DoneFilterForm, TaskFilterForm
-from review.models import Performer, Task
+from review.models import Task
 from yunjian.core import audit
 from yunjian.core.models import AuditEntry, Role
 from yunjian.core.pagination import keyset_page
@@ -222,11 +221,12 @@ def done_export(request: HttpRequest) -> HttpResponse:
 
 def _chain(record: ReviewableRecord) -> list[dict]:
     steps = workflow.chain_for(record)
+    position = workflow.step_position(record)
     rows = []
     for index, step in enumerate(steps):
-        if record.state == State.APPROVED or (record.state == State.IN_REVIEW and index < record.step):
+        if record.state == State.APPROVED or (record.state == State.IN_REVIEW and index < position):
             status = "done"
-        elif record.state == State.IN_REVIEW and index == record.step:
+        elif record.state == State.IN_REVIEW and index == position:
             status = "current"
         else:
             status = "pending"
@@ -236,8 +236,7 @@ def _chain(record: ReviewableRecord) -> list[dict]:
 
 def _decision_labels(record: ReviewableRecord) -> dict:
     """Button texts that say which step this is (two-step drawing reviews, addition requests)."""
-    steps = workflow.chain_for(record)
-    step = steps[record.step] if record.step < len(steps) else steps[0]
+    step = workflow.step_of(record) or workflow.chain_for(record)[0]
     if record.KIND == RecordKind.ADDITION_REQUEST:
         return {"approve": "批准新增（生成图审信息）", "return": "不予批准，退回申请单位"}
     if step.performer == Performer.INSTITUTION:
@@ -274,7 +273,7 @@ def _last_return(entries) -> object | None:
 
 def _addition_check(record: ReviewableRecord) -> dict | None:
     """For an addition request: does the review exist already, is the project in the system?"""
-    if not isinstance(record, DrawingReviewAdditionRequest) or record.state != State.IN_REVIEW:
+    if record.KIND != RecordKind.ADDITION_REQUEST or record.state != State.IN_REVIEW:
         return None
     return {
         "existing_review": DrawingReview.objects.filter(censor_num=record.censor_num)
@@ -286,7 +285,7 @@ def _addition_check(record: ReviewableRecord) -> dict | None:
 
 def _record_context(request: HttpRequest, record: ReviewableRecord, form: DecisionForm | None) -> dict:
     user = request.user
-    can_decide = workflow.can_decide(user, record)
+    can_decide = jurisdiction.can_decide(user, record)
     if can_decide and form is None:
         form = DecisionForm(initial={"lock_version": record.lock_version}, record=record)
     entries = presenters.timeline(record)
@@ -294,11 +293,7 @@ def _record_context(request: HttpRequest, record: ReviewableRecord, form: Decisi
     task = Task.objects.filter(kind=record.KIND, record_id=record.pk, status=Task.Status.OPEN).first()
     if task is not None:
         _mark_overdue([task])
-    reviews = permits = ()
-    if isinstance(record, ConstructionPermit):
-        reviews = list(record.drawing_reviews.select_related("censor_org", "owner_org").order_by("id"))
-    elif isinstance(record, DrawingReview):
-        permits = list(record.permits.select_related("issuing_org").order_by("id"))
+    related = record.related_records()
     return {
         "record": record,
         "addition": _addition_check(record),
@@ -307,17 +302,18 @@ def _record_context(request: HttpRequest, record: ReviewableRecord, form: Decisi
         "fields": presenters.record_fields(record),
         "project_fields": presenters.project_fields(record),
         "buildings": list(project.buildings.all())
-        if project and record.KIND in snapshots.CARRIES_PROJECT
+        if project and workflow.kind_of(record).carries_project
         else [],
         "attachments": presenters.attachments(record),
         "attachment_links": _url_exists("projects:attachment-download"),
         "timeline": entries,
         "last_return": _last_return(entries),
         "linked": selectors.linked_records(record),
-        "linked_reviews": reviews,
-        "linked_permits": permits,
+        "linked_reviews": related.get("reviews", ()),
+        "linked_permits": related.get("permits", ()),
         "diff": _round_diff(record),
         "chain": _chain(record),
+        "step_number": workflow.step_position(record) + 1,
         "task": task,
         "can_decide": can_decide,
         "form": form if can_decide else None,

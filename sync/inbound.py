@@ -41,7 +41,7 @@ from sync.models import InboundItem, InboundRecord, InboundRequest, SyncConflict
 from sync.payloads import field_label as label
 from sync.receiver.validation import validate
 from yunjian.core import audit
-from yunjian.core.models import AuditEntry, Division, Organization
+from yunjian.core.models import AuditEntry, Division, Organization, prefecture_code
 from yunjian.core.validators import credit_code_problem, normalize_code
 
 INBOUND_TABLES = (protocol.TB_PROJECT, protocol.TB_PERMIT, protocol.TB_TENDER, protocol.TB_CONTRACT)
@@ -571,7 +571,7 @@ def _issuing_org(reader: _Reader, project: Project) -> Organization | None:
         return reader.org("IssueOrgCode", "IssueOrgName", K.HOUSING_BUREAU, project.county)
     county = project.county_id
     candidates = Organization.objects.filter(kinds__contains=f"|{K.HOUSING_BUREAU}|")
-    for code in (county, county[:4] + "00"):
+    for code in (county, prefecture_code(county)):
         org = candidates.filter(division_id=code).order_by("id").first()
         if org is not None:
             return org

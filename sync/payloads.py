@@ -9,10 +9,21 @@ CompletionCheckNum and FilingDate on a completion.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from projects.models import Completion, ConstructionPermit, DrawingReview, Project, State, TenderContract
+from projects.models import (
+    Completion,
+    ConstructionPermit,
+    DrawingReview,
+    Origin,
+    Project,
+    State,
+    TenderContract,
+)
+from sync import protocol
+from yunjian.core.models import prefecture_code
 
 # Chinese names of the standard's fields, for the operators' pages and error messages.
 FIELD_LABELS = {
@@ -141,7 +152,7 @@ def project_info(project: Project) -> dict:
         "BuildCorpName": build_name,
         "BuildCorpCode": build_code,
         "ProvinceNum": county[:2] + "0000",
-        "CityNum": county[:4] + "00",
+        "CityNum": prefecture_code(county),
         "CountyNum": county,
         "PrjApprovalNum": project.approval_num,
         "PrjApprovalLevelNum": project.approval_level,
@@ -299,3 +310,70 @@ def finish_manage(completion: Completion) -> dict:
         "FilingDate": _d(completion.filing_date),
         "Mark": completion.remark,
     }
+
+
+# --- what each record kind sends (KINDS[kind].outbound) ------------------------------------------
+
+
+@dataclass(frozen=True)
+class Item:
+    """One outbox row to write: `once` rows are skipped when that record version was queued before."""
+
+    table: str
+    record_key: str
+    payload: dict
+    version: int | None = None
+    once: bool = False
+
+
+def _project_item(project: Project) -> list[Item]:
+    if project.origin == Origin.PLATFORM:
+        return []
+    return [Item(protocol.TB_PROJECT, f"project:{project.prj_num}", project_info(project))]
+
+
+def _censor_item(review: DrawingReview, *, once: bool = False) -> Item:
+    return Item(protocol.TB_CENSOR, f"drawing_review:{review.pk}", censor_info(review), review.revision, once)
+
+
+def no_items(record, project: Project) -> list[Item]:
+    return []
+
+
+def permit_items(permit: ConstructionPermit, project: Project) -> list[Item]:
+    """The first bundle (notice 一(一)3): the project's basic info, its approved drawing reviews, the permit."""
+    reviews = permit.drawing_reviews.filter(state=State.APPROVED).select_related(
+        "censor_org", "owner_org", "survey_org", "project"
+    )
+    return [
+        *_project_item(project),
+        *(_censor_item(review, once=True) for review in reviews),
+        Item(protocol.TB_PERMIT, f"permit:{permit.pk}", builder_licence(permit), permit.revision),
+    ]
+
+
+def specialty_info_items(info, project: Project) -> list[Item]:
+    """A direct specialty project's basic info (notice 二(二))."""
+    return _project_item(project)
+
+
+def drawing_review_items(review: DrawingReview, project: Project) -> list[Item]:
+    """On the PMS path a drawing review goes with its permit's bundle; later ones go on their own."""
+    if project.permit_approved_at is None and project.origin != Origin.PLATFORM:
+        return []
+    return [_censor_item(review)]
+
+
+def tender_contract_items(contract: TenderContract, project: Project) -> list[Item]:
+    return [
+        Item(protocol.TB_TENDER, f"tender:{contract.pk}", tender_info(contract), contract.revision),
+        Item(protocol.TB_CONTRACT, f"contract:{contract.pk}", contract_record(contract), contract.revision),
+    ]
+
+
+def completion_items(completion: Completion, project: Project) -> list[Item]:
+    return [
+        Item(
+            protocol.TB_FINISH, f"completion:{completion.pk}", finish_manage(completion), completion.revision
+        )
+    ]

@@ -30,18 +30,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Exists, F, Max, OuterRef, Q, Subquery
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
-from projects.models import (
-    Completion,
-    ConstructionPermit,
-    DrawingReview,
-    Origin,
-    Project,
-    ReviewableRecord,
-    SpecialtyProjectInfo,
-    State,
-    TenderContract,
-)
+from projects import workflow
+from projects.models import Origin, Project, ReviewableRecord
 from sync import payloads, protocol
 from sync.models import InboundItem, InboundRequest, Outbox, SyncConflict
 from yunjian.core import audit
@@ -81,93 +73,31 @@ def _add(
 
 
 def enqueue_for_approval(record: ReviewableRecord) -> list[Outbox]:
-    """Write the outbox rows that the final approval of `record` makes due (DESIGN: integration boundary).
+    """Write the outbox rows that the final approval of `record` makes due (docs/architecture.md).
 
-    A permit completes the first bundle: the project's basic info, its approved drawing reviews, the
-    permit (notice 一(一)3). Later each tender+contract and each completion goes on its own.
-    Records that came from the platform are never sent back to it.
+    Which tables a kind feeds, and with what, is its builder (KINDS[kind].outbound, in
+    sync.payloads): a permit completes the first bundle (the project's basic info, its approved
+    drawing reviews, the permit; notice 一(一)3); later each tender+contract and each completion
+    goes on its own. Records that came from the platform are never sent back to it.
     """
     if record.origin == Origin.PLATFORM:
         return []
+    build = import_string(workflow.kind_of(record).outbound)
     # Lock the project row: versions of its records are numbered under this lock.
-    project = Project.objects.select_for_update().get(pk=record.project_id)
+    project = Project.objects.select_for_update().get(pk=record.project_id) if record.project_id else None
+    items = build(record, project) if project is not None else []
     bundle = uuid.uuid4()
     rows: list[Outbox] = []
-    project_key = f"project:{project.prj_num}"
-    if isinstance(record, ConstructionPermit | SpecialtyProjectInfo) and project.origin != Origin.PLATFORM:
-        rows.append(_add(bundle, project, protocol.TB_PROJECT, project_key, payloads.project_info(project)))
-    if isinstance(record, ConstructionPermit):
-        for review in record.drawing_reviews.filter(state=State.APPROVED).select_related(
-            "censor_org", "owner_org", "survey_org", "project"
-        ):
-            key = f"drawing_review:{review.pk}"
-            if not Outbox.objects.filter(record_key=key, version=review.revision).exists():
-                rows.append(
-                    _add(
-                        bundle,
-                        project,
-                        protocol.TB_CENSOR,
-                        key,
-                        payloads.censor_info(review),
-                        review.revision,
-                    )
-                )
-        rows.append(
-            _add(
-                bundle,
-                project,
-                protocol.TB_PERMIT,
-                f"permit:{record.pk}",
-                payloads.builder_licence(record),
-                record.revision,
-            )
-        )
-    elif isinstance(record, DrawingReview):
-        if project.permit_approved_at is None and project.origin != Origin.PLATFORM:
-            return rows  # PMS path: it goes with the permit's bundle
-        rows.append(
-            _add(
-                bundle,
-                project,
-                protocol.TB_CENSOR,
-                f"drawing_review:{record.pk}",
-                payloads.censor_info(record),
-                record.revision,
-            )
-        )
-    elif isinstance(record, TenderContract):
-        rows.append(
-            _add(
-                bundle,
-                project,
-                protocol.TB_TENDER,
-                f"tender:{record.pk}",
-                payloads.tender_info(record),
-                record.revision,
-            )
-        )
-        rows.append(
-            _add(
-                bundle,
-                project,
-                protocol.TB_CONTRACT,
-                f"contract:{record.pk}",
-                payloads.contract_record(record),
-                record.revision,
-            )
-        )
-    elif isinstance(record, Completion):
-        rows.append(
-            _add(
-                bundle,
-                project,
-                protocol.TB_FINISH,
-                f"completion:{record.pk}",
-                payloads.finish_manage(record),
-                record.revision,
-            )
-        )
+    for item in items:
+        if item.once and Outbox.objects.filter(record_key=item.record_key, version=item.version).exists():
+            continue
+        rows.append(_add(bundle, project, item.table, item.record_key, item.payload, item.version))
     return rows
+
+
+def enqueue_on_approval(sender, *, record: ReviewableRecord, **kwargs) -> None:
+    """Receiver of review.hooks.record_approved (connected in sync.apps)."""
+    enqueue_for_approval(record)
 
 
 # --- 2. Claim a batch -------------------------------------------------------------------------
@@ -569,31 +499,3 @@ def inbound_prune_replays(now: datetime | None = None) -> int:
     """Forget inbound signatures whose timestamp window has passed (verify() refuses them anyway)."""
     deleted, _ = InboundRequest.objects.filter(expires_at__lt=now or timezone.now()).delete()
     return deleted
-
-
-# --- Tests and demo ---------------------------------------------------------------------------
-
-
-def acknowledge_project_offline(project: Project) -> None:
-    """Acknowledge the project's outbox rows as if the platform had accepted them, without a network.
-
-    For tests that need a synced project and no receiver: the rows are claimed and settled
-    through the real path (claim → "accepted" receipts → delivered → platform_synced_at, audited).
-    The demo itself delivers over HTTP (sync.worker.deliver_via_reference_receiver).
-    """
-    while True:
-        claim = outbox_claim(project_ids=[project.pk])
-        if not claim.rows:
-            break
-        receipts = [
-            protocol.make_receipt(
-                protocol.make_item(r.idempotency_key, r.table, r.record_key, r.version, r.payload),
-                protocol.ACCEPTED,
-                timezone.now().isoformat(),
-            )
-            for r in claim.rows
-        ]
-        outbox_record_receipts(claim=claim, receipts=receipts)
-    project.platform_synced_at = Project.objects.values_list("platform_synced_at", flat=True).get(
-        pk=project.pk
-    )

@@ -159,21 +159,3 @@ class Worker:
                 continue
             if not result.claimed:
                 stop.wait(poll * random.uniform(0.8, 1.2))  # noqa: S311
-
-
-def deliver_via_reference_receiver(*, project_ids: list[int], db_path: str | None = None) -> BatchResult:
-    """Deliver the projects' due rows to a reference receiver started for the occasion (demo data).
-
-    The receiver serves the same database as the one `rundemo` starts, so the platform side of
-    the demo holds what yunjian marks as synced. Real HTTP, real receipts.
-    """
-    from sync.receiver import Receiver
-
-    receiver = Receiver(secret=settings.SYNC_SECRET, db_path=db_path or settings.SYNC_DEMO_RECEIVER_DB)
-    url = receiver.start()
-    worker = Worker(endpoint=url, project_ids=project_ids)
-    try:
-        return worker.run_until_idle()
-    finally:
-        worker.close()
-        receiver.stop()

@@ -10,7 +10,7 @@ import shutil
 
 import pytest
 
-from review.stages import Stage
+from projects.stages import Stage
 from tests import factories as f
 
 # Playwright's sync API runs an event loop in the test thread; the ORM calls the tests make are synchronous.
@@ -115,7 +115,7 @@ def division_staff(world):
 @pytest.fixture
 def reviewer(world):
     """曲靖市 reviewer for every stage: sees all of 曲靖's counties."""
-    from review.stages import REVIEW_STAGES
+    from projects.workflow import REVIEW_STAGES
 
     return f.make_reviewer("rita_qujing", "530300", *REVIEW_STAGES)
 
@@ -132,7 +132,7 @@ def completion_reviewer(world):
 
 @pytest.fixture
 def honghe_reviewer(world):
-    from review.stages import REVIEW_STAGES
+    from projects.workflow import REVIEW_STAGES
 
     return f.make_reviewer("hank_honghe", "532500", *REVIEW_STAGES, org=world["bureau_hh"])
 

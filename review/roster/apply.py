@@ -28,6 +28,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from projects.stages import Stage
 from review.models import ReviewerAssignment
 from review.roster import bulk
 from review.roster.parse import (
@@ -46,7 +47,6 @@ from review.roster.parse import (
     RosterRow,
     parse_roster,
 )
-from review.stages import Stage
 from yunjian.core import audit, crypto
 from yunjian.core.models import AuditEntry, Division, Organization, Role, User, Zone
 from yunjian.core.validators import complete_credit_code, normalize_text

@@ -17,8 +17,8 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
+from projects.stages import Stage
 from review.roster.parse import COLUMN_LABELS, STAGE_TEXT, RosterParse
-from review.stages import Stage
 
 TITLE = "工程项目数据审核人员及联络员汇总表"
 HEADER = ("单位", "姓名", "单位", "职务", "是否已办\n理CA数字\n证书", "身份证号码", "审核环节", "联系电话")

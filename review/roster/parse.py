@@ -21,7 +21,7 @@ from pathlib import Path
 
 import python_calamine
 
-from review.stages import Stage
+from projects.stages import Stage
 from yunjian.core.validators import (
     id_number_problem,
     normalize_code,

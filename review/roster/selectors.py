@@ -11,12 +11,12 @@ from dataclasses import dataclass
 from django.db.models import Case, CharField, Count, IntegerField, QuerySet, Value, When
 from django.db.models.functions import Coalesce
 
+from projects.stages import REVIEW_STAGES, Stage
 from review.models import ReviewerAssignment
 from review.roster.activation import pending_accounts
 from review.roster.apply import STAGE_ORDER, place_label
 from review.roster.excel import SummaryPerson
 from review.roster.parse import STAGE_TEXT, BureauResolver
-from review.stages import REVIEW_STAGES, Stage
 from yunjian.core import crypto
 from yunjian.core.models import Division, Organization, User, Zone
 

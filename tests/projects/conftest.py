@@ -8,8 +8,8 @@ import pytest
 
 from projects import services as ps
 from projects.codes import PrjFunction, PrjType, Scope
-from sync import services as sync_services
 from tests import factories as f
+from tests.synchelpers import acknowledge_project_offline
 from yunjian.core.models import Division, Role
 
 # The smallest files each signature check accepts (magic bytes, then some body).
@@ -79,7 +79,7 @@ def open_project(project, permit_in_review, county_permit_reviewer):
     """A project whose permit is approved and acknowledged by the platform: 一(二) entry is open."""
     f.approve(permit_in_review, county_permit_reviewer)
     project.refresh_from_db()
-    sync_services.acknowledge_project_offline(project)
+    acknowledge_project_offline(project)
     project.refresh_from_db()
     return project
 

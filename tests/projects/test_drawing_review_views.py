@@ -75,7 +75,7 @@ def test_design_unit_completes_and_submits_to_the_institution(as_user, designer,
     assert response["Location"] == reverse("projects:record", args=["drawing_review", review.pk])
     review.refresh_from_db()
     assert review.state == State.IN_REVIEW
-    assert review.step == 0
+    assert review.step == "institution_confirm"
     assert review.revision == 1
     assert review.one_pass is True
     project = Project.objects.get(pk=review.project_id)

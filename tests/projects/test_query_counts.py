@@ -9,6 +9,7 @@ from django.urls import reverse
 from projects import services as ps
 from projects.codes import Scope
 from tests import factories as f
+from tests.synchelpers import acknowledge_project_offline
 
 pytestmark = pytest.mark.django_db
 
@@ -35,10 +36,9 @@ def build(world, designer, contractor, institution_staff, division_staff, county
             )
             if i % 2 == 1:
                 f.approve(permit, county_permit_reviewer)
-                from sync import services as sync_services
 
                 project.refresh_from_db()
-                sync_services.acknowledge_project_offline(project)
+                acknowledge_project_offline(project)
                 ps.tender_contract_save(
                     actor=contractor, project_id=project.pk, data=f.tender_data(Scope.CONSTRUCTION)
                 )

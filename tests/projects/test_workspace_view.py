@@ -12,6 +12,7 @@ from django.urls import reverse
 
 from projects import services as ps
 from tests import factories as f
+from tests.synchelpers import acknowledge_project_offline
 
 pytestmark = pytest.mark.django_db
 URL = reverse("projects:workspace")
@@ -50,9 +51,8 @@ def test_contractor_waits_for_the_platform_then_owes_tender_and_completion(
     f.approve(permit_in_review, county_permit_reviewer)
     html = as_user(contractor).get(URL).content.decode()
     assert "正在同步至省一体化平台" in html
-    from sync import services as sync_services
 
-    sync_services.acknowledge_project_offline(project)
+    acknowledge_project_offline(project)
     html = as_user(contractor).get(URL).content.decode()
     assert "施工许可已认定，待录入竣工验收信息" in html
     assert "施工许可已认定，待录入施工总包招投标及合同信息" in html

@@ -13,8 +13,8 @@ import pytest
 
 from projects import services as ps
 from projects.codes import PrjFunction, PrjType
-from sync import services as sync_services
 from tests import factories as f
+from tests.synchelpers import acknowledge_project_offline
 from yunjian.core.models import Division, Organization
 
 
@@ -99,7 +99,7 @@ def addition_request(designer):
 def completion_in_review(permit_in_review, reviewer, contractor):
     """The project's permit approved and synced, then the general contractor's completion submitted."""
     permit = f.approve(permit_in_review, reviewer)
-    sync_services.acknowledge_project_offline(permit.project)
+    acknowledge_project_offline(permit.project)
     return ps.completion_save(
         actor=contractor, project_id=permit.project_id, data=f.completion_data(), submit=True
     )

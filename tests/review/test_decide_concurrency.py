@@ -46,7 +46,7 @@ def run_together(*calls):
 
 @pytest.fixture
 def second_permit_reviewer(world):
-    from review.stages import Stage
+    from projects.stages import Stage
 
     return f.make_reviewer("kate_qilin", "530302", Stage.PERMIT, org=world["bureau_qlq"])
 

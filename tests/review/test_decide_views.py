@@ -295,7 +295,7 @@ def test_viewer_who_is_not_the_current_step_gets_403(client, institution_staff, 
 
     assert response.status_code == 403
     assert "您不是该记录当前审核环节的审核人员" in response.content.decode()
-    assert reload(review).step == 1
+    assert reload(review).step == "division_verify"
 
 
 # --- two-step drawing review --------------------------------------------------------------------
@@ -312,7 +312,7 @@ def test_institution_confirms_then_division_verifies(
     response = post_decision(client, review_at_institution, "approve")
     assert response.status_code == 302
     review = reload(review_at_institution)
-    assert (review.state, review.step) == (State.IN_REVIEW, 1)
+    assert (review.state, review.step) == (State.IN_REVIEW, "division_verify")
     assert "已转省厅勘察设计处复核" in str(list(response.wsgi_request._messages)[0])
 
     client.force_login(division_staff)
@@ -334,7 +334,7 @@ def test_division_returns_a_drawing_review_at_verification(
 
     assert response.status_code == 302
     review = reload(review)
-    assert (review.state, review.step, review.return_fields) == (State.RETURNED, 0, ["censor_date"])
+    assert (review.state, review.step, review.return_fields) == (State.RETURNED, "", ["censor_date"])
 
 
 # --- addition requests --------------------------------------------------------------------------

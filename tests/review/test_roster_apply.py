@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from projects.stages import REVIEW_STAGES, Stage
 from review.models import ReviewerAssignment
 from review.roster.apply import (
     ERROR,
@@ -23,7 +24,6 @@ from review.roster.apply import (
     read_roster,
 )
 from review.roster.parse import BureauResolver, parse_rows
-from review.stages import REVIEW_STAGES, Stage
 from tests import factories as f
 from tests.review.test_roster_parse import ID_A, ID_B, ID_C, ID_X, QUJING, person_id, roster_sheet, write
 from yunjian.core import crypto

@@ -24,6 +24,7 @@ from odf.opendocument import OpenDocumentSpreadsheet
 from odf.table import CoveredTableCell, Table, TableCell, TableRow
 from odf.text import P
 
+from projects.stages import Stage
 from review.roster import parse as roster
 from review.roster.excel import error_report_workbook, summary_workbook, template_workbook
 from review.roster.parse import (
@@ -35,7 +36,6 @@ from review.roster.parse import (
     parse_roster,
     read_rows,
 )
-from review.stages import Stage
 from yunjian.core.validators import complete_id_number
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -13,11 +13,11 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 
+from projects.stages import Stage
 from review.models import ReviewerAssignment
 from review.roster import parse as roster
 from review.roster import storage
 from review.roster.apply import plan_roster, read_roster
-from review.stages import Stage
 from tests.review.test_roster_apply import (
     HONGHE,
     LIAISON,

@@ -12,8 +12,9 @@ import pytest
 from django.urls import reverse
 
 from projects import services as ps
+from projects import workflow
 from projects.models import ConstructionPermit, Origin, Project, ProjectParty, State, TenderContract
-from review import workflow
+from review import jurisdiction
 from sync import protocol, signing
 from sync.models import InboundItem, InboundRecord, InboundRequest, SyncConflict
 from sync.services import conflict_resolve
@@ -189,13 +190,12 @@ def test_enterprises_then_add_the_drawing_review_reviewed_where_the_project_is(
             "one_pass": True,
         },
     )
-    from review import services as rs
 
-    review = rs.record_submit(actor=designer, kind=review.KIND, record_id=review.pk)
+    review = ps.record_submit(actor=designer, kind=review.KIND, record_id=review.pk)
     step = workflow.current_step(review)
     assert step.stage
-    assert workflow.jurisdiction_code(review, step) == "530302"
-    assert workflow.can_decide(reviewer, review)  # 曲靖 reviewer: housing department where the project is
+    assert jurisdiction.post_of(review, step).division_code == "530302"
+    assert jurisdiction.can_decide(reviewer, review)  # 曲靖 reviewer: housing department where the project is
     review = f.approve(review, reviewer)
     # Approved here, it goes to the platform on its own: the platform knows the project already.
     from sync.models import Outbox

@@ -181,7 +181,7 @@ def test_project_status_include_shows_synced_with_the_time(
     assert waiting.state == "syncing"
     html = render_to_string("sync/_project_status.html", {"sync_status": waiting})
     assert "正在同步至省一体化平台" in html
-    from sync.services import acknowledge_project_offline
+    from tests.synchelpers import acknowledge_project_offline
 
     acknowledge_project_offline(project)
     status = selectors.project_sync_status(project)

@@ -9,7 +9,6 @@ from django.db import transaction
 from projects import services as ps
 from projects.codes import Scope
 from projects.models import ConstructionPermit, State
-from review import services as rs
 from sync import protocol
 from sync.models import Outbox
 from sync.receiver.validation import validate
@@ -83,7 +82,7 @@ def test_a_second_permit_sends_a_new_project_version_and_only_new_reviews(
 
 
 def test_platform_entry_records_each_go_on_their_own(approved_permit, project, contractor, reviewer):
-    from sync.services import acknowledge_project_offline
+    from tests.synchelpers import acknowledge_project_offline
 
     acknowledge_project_offline(project)
     contract = ps.tender_contract_save(
@@ -101,7 +100,7 @@ def test_platform_entry_records_each_go_on_their_own(approved_permit, project, c
 
 
 def test_every_payload_passes_the_platforms_validator(approved_permit, project, contractor, reviewer, world):
-    from sync.services import acknowledge_project_offline
+    from tests.synchelpers import acknowledge_project_offline
 
     acknowledge_project_offline(project)
     contract = ps.tender_contract_save(
@@ -138,7 +137,7 @@ def test_a_returned_and_resubmitted_permit_is_sent_at_its_new_revision(
         actor=contractor, drawing_review_ids=[approved_review.pk], data=f.permit_data(world["bureau_qlq"])
     )
     f.send_back(permit, county_permit_reviewer)
-    rs.record_submit(actor=contractor, kind=permit.KIND, record_id=permit.pk)
+    ps.record_submit(actor=contractor, kind=permit.KIND, record_id=permit.pk)
     permit = f.approve(permit, county_permit_reviewer)
     assert permit.revision == 2
     assert Outbox.objects.get(table=protocol.TB_PERMIT).version == 2

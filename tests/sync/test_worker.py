@@ -15,6 +15,7 @@ from sync import protocol, services
 from sync.models import Outbox
 from sync.worker import Worker
 from tests.sync.conftest import make_due
+from tests.synchelpers import acknowledge_project_offline
 from yunjian.core.models import AuditEntry
 
 pytestmark = pytest.mark.django_db
@@ -265,7 +266,7 @@ def test_only_the_holder_of_the_lease_settles_a_row(sync_settings, approved_perm
 
 
 def test_acknowledge_for_tests_goes_through_the_receipt_path(approved_permit, project):
-    services.acknowledge_project_offline(project)
+    acknowledge_project_offline(project)
     assert project.platform_synced_at is not None
     assert set(Outbox.objects.values_list("status", flat=True)) == {Status.DELIVERED}
     assert AuditEntry.objects.filter(action=AuditEntry.Action.SYNC, object_id=str(project.pk)).exists()

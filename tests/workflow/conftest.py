@@ -7,9 +7,8 @@ import pytest
 from projects import services as ps
 from projects.codes import Scope
 from projects.models import DrawingReview, State
-from review import services as rs
-from sync import services as sync_services
 from tests import factories as f
+from tests.synchelpers import acknowledge_project_offline
 from yunjian.core.models import Division
 
 
@@ -20,7 +19,7 @@ def synced_project(project, approved_review, contractor, world, county_permit_re
     )
     f.approve(permit, county_permit_reviewer)
     project.refresh_from_db()
-    sync_services.acknowledge_project_offline(project)
+    acknowledge_project_offline(project)
     return project
 
 
@@ -101,12 +100,12 @@ class Builder:
 
     def submit(self, record, enterer_name):
         enterer = self.persona(enterer_name)
-        return rs.record_submit(actor=enterer, kind=record.KIND, record_id=record.pk)
+        return ps.record_submit(actor=enterer, kind=record.KIND, record_id=record.pk)
 
     def performer_for(self, record):
         """The persona fixture that performs the record's current step."""
         if record.KIND == "drawing_review" and record.path == DrawingReview.Path.PMS:
-            return "institution_staff" if record.step == 0 else "division_staff"
+            return "institution_staff" if record.step == "institution_confirm" else "division_staff"
         if record.KIND == "addition_request":
             return "division_staff"
         if record.KIND == "permit":

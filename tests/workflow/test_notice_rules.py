@@ -8,10 +8,11 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from projects import services as ps
+from projects import workflow
 from projects.codes import Scope
 from projects.models import DrawingReview, Origin, ProjectParty, Round, State
+from review import jurisdiction
 from review import services as rs
-from review import workflow
 from review.models import Task
 from sync.models import Outbox
 from tests import factories as f
@@ -53,12 +54,12 @@ def test_drawing_review_goes_institution_then_design_division(
     review = f.complete_and_submit_review(
         f.register_review(project, world["design"], world["institution"]), designer
     )
-    assert (review.state, review.step) == (State.IN_REVIEW, 0)
+    assert (review.state, review.step) == (State.IN_REVIEW, "institution_confirm")
     assert workflow.current_step(review).label == "审图机构确认"
     with pytest.raises(PermissionDenied):
         f.approve(review, division_staff)
     review = f.approve(review, institution_staff)
-    assert (review.state, review.step) == (State.IN_REVIEW, 1)
+    assert (review.state, review.step) == (State.IN_REVIEW, "division_verify")
     assert workflow.current_step(review).label == "省厅勘察设计处复核"
     review = f.approve(review, division_staff)
     assert review.state == State.APPROVED
@@ -193,8 +194,8 @@ def test_permit_is_reviewed_where_the_issuing_authority_is(
         actor=contractor, drawing_review_ids=[approved_review.pk], data=f.permit_data(world["bureau_hh"])
     )
     assert permit.issuing_division_id == "532500"
-    assert workflow.can_decide(honghe_reviewer, permit)
-    assert not workflow.can_decide(county_permit_reviewer, permit)
+    assert jurisdiction.can_decide(honghe_reviewer, permit)
+    assert not jurisdiction.can_decide(county_permit_reviewer, permit)
 
 
 # --- 一(一)3 同步; 一(二) 招投标、竣工 -------------------------------------------------------------
@@ -245,7 +246,7 @@ def test_tender_and_completion_wait_for_permit_approval_and_platform_sync(
     f.approve(permit, county_permit_reviewer)
     with pytest.raises(PermissionDenied, match="正在同步"):
         ps.completion_save(actor=contractor, project_id=project.pk, data=f.completion_data())
-    from sync.services import acknowledge_project_offline
+    from tests.synchelpers import acknowledge_project_offline
 
     acknowledge_project_offline(project)
     ps.completion_save(actor=contractor, project_id=project.pk, data=f.completion_data(), submit=True)
@@ -291,7 +292,7 @@ def test_completion_dates_in_order(synced_project, contractor):
         data=f.completion_data(acceptance_date=date(2020, 1, 1)),
     )
     with pytest.raises(ValidationError) as info:
-        rs.record_submit(actor=contractor, kind="completion", record_id=completion.pk)
+        ps.record_submit(actor=contractor, kind="completion", record_id=completion.pk)
     assert "不能早于" in str(info.value)
 
 
@@ -364,10 +365,10 @@ def test_direct_specialty_basic_info_is_approved_before_anything_else(world, spe
         },
     )
     assert review.path == DrawingReview.Path.PLATFORM
-    review = rs.record_submit(actor=specialist, kind="drawing_review", record_id=review.pk)
+    review = ps.record_submit(actor=specialist, kind="drawing_review", record_id=review.pk)
     task = Task.objects.get(kind="drawing_review", record_id=review.pk, status=Task.Status.OPEN)
     assert (task.stage, task.division_code) == ("drawing_review", "530302")
-    assert workflow.can_decide(reviewer, review)
+    assert jurisdiction.can_decide(reviewer, review)
 
 
 # --- 三 平台办理的记录 ---------------------------------------------------------------------------
@@ -387,8 +388,8 @@ def test_platform_originated_project_takes_a_drawing_review_reviewed_where_it_is
             "one_pass": True,
         },
     )
-    review = rs.record_submit(actor=designer, kind="drawing_review", record_id=review.pk)
-    assert not workflow.can_decide(institution_staff, review)
+    review = ps.record_submit(actor=designer, kind="drawing_review", record_id=review.pk)
+    assert not jurisdiction.can_decide(institution_staff, review)
     assert f.approve(review, reviewer).state == State.APPROVED
 
 

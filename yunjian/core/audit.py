@@ -25,7 +25,7 @@ def record(
     object_id: str | int = "",
     from_state: str = "",
     to_state: str = "",
-    step: int | None = None,
+    step: str = "",
     reason: str = "",
     data: dict[str, Any] | None = None,
     ip: str | None = None,

@@ -118,8 +118,8 @@ def load_organizations() -> dict[str, Organization]:
 
 @transaction.atomic
 def load_accounts(orgs: dict[str, Organization]) -> list[dict]:
+    from projects.stages import REVIEW_STAGES, Stage
     from review.models import ReviewerAssignment
-    from review.stages import REVIEW_STAGES, Stage
 
     rows = []
     for spec in DEMO_ACCOUNTS:
@@ -302,11 +302,10 @@ def load_projects(orgs: dict[str, Organization]) -> int:
         permit(p8, [approved_review(p8, "5303021903080008-TX-001")], "5303021903080008-SX-001"),
         users["reviewer_qlq"],
     )
-    from sync import worker as sync_worker
 
     # The platform acknowledges project 8: its bundle goes over HTTP to the reference receiver's
     # database (the one `rundemo` serves) through the worker's claim → POST → receipt path.
-    sync_worker.deliver_via_reference_receiver(project_ids=[p8.pk])
+    deliver_via_reference_receiver(project_ids=[p8.pk])
     ps.tender_contract_save(
         actor=builder,
         project_id=p8.pk,
@@ -371,3 +370,24 @@ def load_projects(orgs: dict[str, Organization]) -> int:
         data={"specialty_scope": "消防设施工程"},
     )
     return Project.objects.count()
+
+
+def deliver_via_reference_receiver(*, project_ids: list[int], db_path: str | None = None):
+    """Deliver the projects' due rows to a reference receiver started for the occasion (demo data).
+
+    The receiver serves the same database as the one `rundemo` starts, so the platform side of
+    the demo holds what yunjian marks as synced. Real HTTP, real receipts.
+    """
+    from django.conf import settings
+
+    from sync.receiver import Receiver
+    from sync.worker import Worker
+
+    receiver = Receiver(secret=settings.SYNC_SECRET, db_path=db_path or settings.SYNC_DEMO_RECEIVER_DB)
+    url = receiver.start()
+    worker = Worker(endpoint=url, project_ids=project_ids)
+    try:
+        return worker.run_until_idle()
+    finally:
+        worker.close()
+        receiver.stop()

@@ -14,6 +14,20 @@ from yunjian.core import crypto
 from yunjian.core.validators import validate_credit_code
 
 
+def prefecture_code(code: str) -> str:
+    """The prefecture (州、市) of a county or prefecture code: 530302 → 530300."""
+    return code[:4] + "00"
+
+
+def province_code(code: str) -> str:
+    return code[:2] + "0000"
+
+
+def covering_codes(code: str) -> list[str]:
+    """The division codes whose responsibility includes county `code`: itself, its prefecture, the province."""
+    return list(dict.fromkeys([code, prefecture_code(code), province_code(code)]))
+
+
 class Division(models.Model):
     """A Yunnan administrative division (GB/T 2260): the province, a prefecture or a county."""
 
@@ -58,7 +72,7 @@ class Division(models.Model):
 
     @property
     def prefecture_code(self) -> str:
-        return self.code[:4] + "00"
+        return prefecture_code(self.code)
 
 
 class Zone(models.Model):
@@ -308,7 +322,7 @@ class AuditEntry(models.Model):
     object_id = models.CharField(_("对象编号"), max_length=40, blank=True)
     from_state = models.CharField(_("原状态"), max_length=20, blank=True)
     to_state = models.CharField(_("新状态"), max_length=20, blank=True)
-    step = models.PositiveSmallIntegerField(_("审核步骤"), null=True, blank=True)
+    step = models.CharField(_("审核步骤"), max_length=40, blank=True)  # a step key (projects.workflow)
     reason = models.TextField(_("原因/说明"), blank=True)
     data = models.JSONField(_("数据快照"), default=dict, blank=True)
 

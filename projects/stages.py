@@ -1,4 +1,8 @@
-"""The review stages (审核环节) of the notice's 附件2, and the non-roster performers."""
+"""The review stages (审核环节) of the notice's 附件2, and who performs a step.
+
+Plain choices with no model imports, so the roster parser can use them without Django set up;
+projects.workflow builds the chains from them.
+"""
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -23,3 +27,11 @@ REVIEW_STAGES = (
     Stage.COMPLETION,
     Stage.SPECIALTY_BASIC,
 )
+
+
+class Performer(models.TextChoices):
+    """Who performs a review step."""
+
+    INSTITUTION = "institution", _("施工图审查机构")
+    DESIGN_DIVISION = "design_division", _("省厅勘察设计处")
+    ROSTER = "roster", _("住房城乡建设部门审核人员")

@@ -1,0 +1,11 @@
+"""Hooks the records layer announces, for the layers above it to act on in the same transaction.
+
+The records layer (projects) does not import the review or sync layers (docs/architecture.md);
+they subscribe here in their AppConfig.ready(). Receivers run synchronously inside the caller's
+transaction, and an exception in a receiver rolls the whole change back.
+"""
+
+from django.dispatch import Signal
+
+# A record was submitted (record=, actor=): the review layer opens the first step's inbox row.
+record_submitted = Signal()

@@ -1,0 +1,11 @@
+"""Hooks the review layer announces, for the layers above it (sync) to act on in the same transaction.
+
+The review layer does not import the sync layer (docs/architecture.md); sync subscribes in its
+AppConfig.ready(). Receivers run synchronously inside the approval's transaction: an exception
+in one rolls the approval back, and what they write commits with it (the transactional outbox).
+"""
+
+from django.dispatch import Signal
+
+# A record's final approval (record=, actor=): sync writes the outbox rows it makes due.
+record_approved = Signal()
