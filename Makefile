@@ -28,10 +28,11 @@ run: $(STAMP_RUN)
 	DEBUG=true $(PY) manage.py load_demo
 	DEBUG=true $(PY) manage.py rundemo
 
-## make test: install dev requirements, lint, check migrations, run every test on PostgreSQL
+## make test: install dev requirements, lint, check the layers (docs/architecture.md), check migrations, run every test on PostgreSQL
 test: $(STAMP_DEV) check-db
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	$(VENV)/bin/lint-imports --no-cache
 	DEBUG=true DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/yunjian} $(PY) manage.py makemigrations --check --dry-run
 	$(PY) -m pytest -q -p no:randomly
 
@@ -41,6 +42,7 @@ check-db: $(STAMP_RUN)
 lint: $(STAMP_DEV)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	$(VENV)/bin/lint-imports --no-cache
 
 clean:
 	rm -rf var/yunjian.sqlite3 var/staticfiles var/test-media

@@ -21,7 +21,7 @@ Run
     .venv/bin/python bench/sync_bench.py --records 20000 --in-process
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/other_db .venv/bin/python bench/sync_bench.py
 
-Target (DESIGN "Scale"): at least 1,000 records/s, nothing lost or duplicated.
+Target (docs/architecture.md, "Scale"): at least 1,000 records/s, nothing lost or duplicated.
 """
 
 from __future__ import annotations

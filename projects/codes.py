@@ -1,4 +1,4 @@
-"""Code lists of the national 四库 data standard (DATA-STANDARD.md §2).
+"""Code lists of the national 四库 data standard (docs/data-standard.md §2).
 
 Codes marked "gap" were not found in any public source; they are yunjian's own,
 kept apart from the standard's so that a later mapping at the exchange boundary is easy.

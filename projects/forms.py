@@ -1,6 +1,10 @@
-"""Entry forms. They validate input and say in plain Chinese what is wrong; they never save.
+"""Entry forms. They validate input and say in plain Chinese what is wrong; they never write
+themselves: `save_record` hands the cleaned data to the kind's service.
 
-The rules of the notice live in `projects.rules` and the services. When a service refuses with a
+Each record kind's form also carries what differs between the kinds' entry pages (which project a
+new record is entered for, the page's texts, extra choices): `projects.views.record_entry` is one
+view for all of them, and `projects.workflow.KINDS[kind].form` names the form. The rules of the
+notice live in `projects.rules` and the services. When a service refuses with a
 ValidationError, `EntryBundle.add_service_errors` puts each message back on the field it names
 (`project.name` on the project sub-form, `buildings` on the buildings, `drawing_reviews` on the
 drawing-review choice).
@@ -8,17 +12,21 @@ drawing-review choice).
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 
 from django import forms
-from django.core.exceptions import NON_FIELD_ERRORS, FieldDoesNotExist, ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, FieldDoesNotExist, PermissionDenied, ValidationError
 from django.db import models
 from django.forms.boundfield import BoundField
+from django.http import Http404
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
-from projects import rules, selectors, workflow
+from projects import access, rules, selectors, services, workflow
 from projects.codes import SCOPE_CONTRACT_TYPE, SCOPE_ORG_KIND, Scope
 from projects.models import (
     Building,
@@ -26,8 +34,12 @@ from projects.models import (
     ConstructionPermit,
     DrawingReview,
     DrawingReviewAdditionRequest,
+    Origin,
     Project,
+    ProjectParty,
+    ReviewableRecord,
     SpecialtyProjectInfo,
+    State,
     TenderContract,
 )
 from yunjian.core.models import Division, Organization
@@ -239,8 +251,75 @@ class EntryFormMixin:
     def needs_confirmation(self) -> bool:
         return bool(self.warnings) and not self.cleaned_data.get("confirm_warnings")
 
-    def record_data(self, names: tuple[str, ...]) -> dict:
+    def record_data(self, names: tuple[str, ...] | None = None) -> dict:
+        names = self._meta.model.SNAPSHOT_FIELDS if names is None else names
         return {name: self.cleaned_data[name] for name in names if name in self.fields}
+
+
+class EntryPageMixin(EntryFormMixin):
+    """What the one entry view (projects.views.record_entry) asks a record kind's form.
+
+    A new record: `project_for_new` (404 when the user may not enter one there), `check_new`
+    (403 with the rule's message), `closed` (why entry is not open yet); then `build` the form,
+    `save_record` through the kind's service, and `page` for the texts around it.
+    """
+
+    TITLES = ("", "")  # (entering a new one, completing one)
+    NEEDS_PROJECT = True  # a new one is entered inside an existing project (URL …/<project>/…)
+
+    @classmethod
+    def spec(cls) -> workflow.Kind:
+        return workflow.KINDS[cls.KIND]
+
+    @classmethod
+    def project_for_new(cls, user, pk: int | None) -> Project | None:
+        if (pk is None) == cls.NEEDS_PROJECT:
+            raise Http404
+        return access.get_project_for_user(user, pk) if pk is not None else None
+
+    @classmethod
+    def check_new(cls, user, project: Project | None) -> None:
+        problem = rules.entry_refusal(user, cls.KIND)
+        if problem:
+            raise PermissionDenied(problem)
+
+    @classmethod
+    def closed(cls, project: Project | None) -> str:
+        if cls.spec().needs_platform_entry and project is not None:
+            return rules.platform_entry_closed(project)
+        return ""
+
+    @classmethod
+    def edits_project(cls, record: ReviewableRecord | None) -> bool:
+        """Whether the page carries the project's basic-info form and buildings (notice 一(一)3)."""
+        return cls.spec().carries_project
+
+    @classmethod
+    def build(cls, data, *, user, record, project, params, picked=()):
+        instance = copy.copy(record) if record is not None else cls._meta.model(project=project)
+        return cls(data, instance=instance, flagged=record.return_fields if record else ())
+
+    def save_record(self, *, actor, record, project, bundle, submit: bool, ip) -> ReviewableRecord:
+        raise NotImplementedError
+
+    def submit_label(self, record: ReviewableRecord | None) -> str:
+        return "重新提交审核" if record is not None and record.state == State.RETURNED else "提交审核"
+
+    def page(self, record: ReviewableRecord | None, project: Project | None) -> dict:
+        """The page's texts: title, subtitle, next_step, cancel_url (and any extra flags)."""
+        raise NotImplementedError
+
+    @staticmethod
+    def record_url(record: ReviewableRecord) -> str:
+        return reverse("projects:record", args=[record.KIND, record.pk])
+
+
+def entry_form(kind: str) -> type[EntryPageMixin]:
+    """The entry form of a record kind (KINDS[kind].form); 404 for a kind that does not exist."""
+    spec = workflow.KINDS.get(kind)
+    if spec is None:
+        raise Http404
+    return import_string(spec.form)
 
 
 # --- 工程项目基本信息 and 单体 -----------------------------------------------------------------
@@ -353,7 +432,7 @@ def building_formset(data=None, project: Project | None = None, add_row: bool = 
 # --- the records --------------------------------------------------------------------------
 
 
-class DrawingReviewForm(EntryFormMixin, forms.ModelForm):
+class DrawingReviewForm(EntryPageMixin, forms.ModelForm):
     survey_org = OrgCodeField(
         kind=Organization.Kind.SURVEY, label="勘察单位（统一社会信用代码）", required=False
     )
@@ -394,8 +473,83 @@ class DrawingReviewForm(EntryFormMixin, forms.ModelForm):
         self.fields["censor_org"].empty_label = "请选择施工图审查机构"
         self.fields["one_pass"].widget.choices = [("unknown", "请选择"), ("true", "是"), ("false", "否")]
 
+    # --- the entry page ---
 
-class AdditionRequestForm(EntryFormMixin, forms.ModelForm):
+    @classmethod
+    def project_for_new(cls, user, pk):
+        """A drawing review is created only on the platform path (notice 三, 二(二)): by a party of the
+        project, or by a design unit joining a platform-originated project."""
+        project = Project.objects.select_related("county", "owner_org").filter(pk=pk).first()
+        if project is None:
+            raise Http404
+        joining = project.origin == Origin.PLATFORM and rules.org_has_kind(user, Organization.Kind.DESIGN)
+        if not (access.is_party(user, project.pk) or joining):
+            raise Http404
+        return project
+
+    @classmethod
+    def check_new(cls, user, project):
+        if project.origin != Origin.PLATFORM and project.kind != Project.Kind.DIRECT_SPECIALTY:
+            raise PermissionDenied(
+                "设计单位不能自行增加图审信息；系统中没有的，请提交“图审信息新增申请”，由省住房城乡建设厅勘察设计处审批。"
+            )
+
+    @classmethod
+    def edits_project(cls, record):
+        return record is not None  # a new one shows the project's settled basic info read-only
+
+    @classmethod
+    def build(cls, data, *, user, record, project, params, picked=()):
+        if record is None:
+            return cls(data, instance=DrawingReview(project=project))
+        return cls(
+            data,
+            instance=copy.copy(record),
+            number_editable=record.origin != Origin.PMS,
+            flagged=record.return_fields,
+        )
+
+    def save_record(self, *, actor, record, project, bundle, submit, ip):
+        if record is None:
+            return services.drawing_review_create(
+                actor=actor, project_id=project.pk, data=self.record_data(), submit=submit, ip=ip
+            )
+        return services.drawing_review_update(
+            actor=actor,
+            review_id=record.pk,
+            data=self.record_data(),
+            project_data=bundle.project_data(),
+            buildings=bundle.building_rows(),
+            submit=submit,
+            ip=ip,
+        )
+
+    def page(self, record, project):
+        if record is None:
+            return {
+                "title": "录入施工图审查信息",
+                "subtitle": f"{project.name}（{project.prj_num}）",
+                "next_step": "填写施工图审查合格书上的信息后提交，由项目所在地住房城乡建设部门审核认定。",
+                "cancel_url": reverse("projects:project", args=[project.pk]),
+            }
+        first_step = workflow.chain_for(record)[0].label
+        label = self.submit_label(record)
+        if record.path == DrawingReview.Path.PMS:
+            next_step = (
+                f"核对并补全工程项目基本信息、施工图审查信息和单体技术指标，然后点击“{label}”，"
+                f"由“{first_step}”，再由省厅勘察设计处复核。暂时填不完可先保存草稿。"
+            )
+        else:
+            next_step = f"补全施工图审查信息后点击“{label}”，由“{first_step}”。"
+        return {
+            "title": "完善施工图审查信息",
+            "subtitle": f"{project.name} · 合格书编号 {record.censor_num}",
+            "next_step": next_step,
+            "cancel_url": self.record_url(record),
+        }
+
+
+class AdditionRequestForm(EntryPageMixin, forms.ModelForm):
     county = CountyChoiceField(label="项目所在县（市、区）")
 
     SECTIONS = (
@@ -429,8 +583,37 @@ class AdditionRequestForm(EntryFormMixin, forms.ModelForm):
         validate_phone(phone)
         return phone
 
+    # --- the entry page ---
 
-class PermitForm(EntryFormMixin, forms.ModelForm):
+    NEEDS_PROJECT = False
+
+    @classmethod
+    def build(cls, data, *, user, record, project, params, picked=()):
+        if record is not None:
+            return cls(data, instance=copy.copy(record), flagged=record.return_fields)
+        initial = {"contact_name": user.full_name, "contact_phone": user.phone}
+        return cls(data, instance=DrawingReviewAdditionRequest(), initial=initial)
+
+    def save_record(self, *, actor, record, project, bundle, submit, ip):
+        return services.addition_request_save(
+            actor=actor,
+            request_id=record.pk if record is not None else None,
+            data=self.record_data(),
+            submit=submit,
+            ip=ip,
+        )
+
+    def page(self, record, project):
+        return {
+            "title": "图审信息新增申请（附件1）",
+            "subtitle": "系统中没有本单位设计项目的施工图审查信息时，向省住房城乡建设厅勘察设计处申请新增",
+            "next_step": f"如实填写后点击“{self.submit_label(record)}”，由省厅勘察设计处审批；同意后系统生成该图审信息，"
+            "归本单位完善后提交。提交后可打印申请表，盖章签字后留存或按要求报送。",
+            "cancel_url": self.record_url(record) if record else reverse("projects:additions"),
+        }
+
+
+class PermitForm(EntryPageMixin, forms.ModelForm):
     review_ids = forms.TypedMultipleChoiceField(
         label="所依据的施工图审查信息（已审核认定）", coerce=int, widget=forms.CheckboxSelectMultiple
     )
@@ -525,8 +708,69 @@ class PermitForm(EntryFormMixin, forms.ModelForm):
             self.add_error("issue_date", f"发证日期不能早于施工图审查完成日期（{latest:%Y-%m-%d}）。")
         return cleaned
 
+    # --- the entry page (a new one starts at the picker, projects.views.permit_new) ---
 
-class TenderContractForm(EntryFormMixin, forms.ModelForm):
+    @staticmethod
+    def needed_kind(project: Project) -> str:
+        if project.kind == Project.Kind.DIRECT_SPECIALTY:
+            return Organization.Kind.SPECIALTY_CONTRACTOR
+        return Organization.Kind.GENERAL_CONTRACTOR
+
+    @classmethod
+    def check_new(cls, user, project):
+        problem = rules.entry_refusal(user, cls.KIND, cls.needed_kind(project))
+        if problem:
+            raise PermissionDenied(problem)
+
+    @classmethod
+    def build(cls, data, *, user, record, project, params, picked=()):
+        candidates = selectors.approved_reviews_of_project(project.pk)
+        if record is not None:
+            linked = list(record.drawing_reviews.select_related("censor_org"))
+            known = {r.pk for r in candidates}
+            candidates += [r for r in linked if r.pk not in known]
+            picked = [r.pk for r in linked]
+        flagged = list(record.return_fields) if record else []
+        if "drawing_reviews" in flagged:
+            flagged.append("review_ids")
+        return cls(
+            data,
+            instance=copy.copy(record) if record is not None else ConstructionPermit(project=project),
+            candidates=candidates,
+            initial={"review_ids": list(picked)},
+            flagged=flagged,
+        )
+
+    def save_record(self, *, actor, record, project, bundle, submit, ip):
+        return services.permit_save(
+            actor=actor,
+            drawing_review_ids=self.cleaned_data["review_ids"],
+            data=self.record_data(),
+            permit_id=record.pk if record is not None else None,
+            project_data=bundle.project_data(),
+            buildings=bundle.building_rows(),
+            submit=submit,
+            ip=ip,
+        )
+
+    def submit_label(self, record):
+        if record is not None and record.state == State.RETURNED:
+            return "重新提交发证机关审核"
+        return "完成录入并提交发证机关审核"
+
+    def page(self, record, project):
+        return {
+            "title": "录入施工许可信息" if record is None else "完善施工许可信息",
+            "subtitle": f"{project.name}（{project.prj_num}）",
+            "next_step": "核对所依据的施工图审查信息和工程项目基本信息，填写施工许可证上的信息和单体技术指标。"
+            f"点击“{self.submit_label(record)}”即提交至发证机关审核认定；暂时填不完可先保存草稿。",
+            "cancel_url": self.record_url(record) if record else reverse("projects:permit-new"),
+            "show_reviews": True,
+            "hidden_project": project.pk,
+        }
+
+
+class TenderContractForm(EntryPageMixin, forms.ModelForm):
     SECTIONS = (
         (
             "招投标信息",
@@ -584,8 +828,56 @@ class TenderContractForm(EntryFormMixin, forms.ModelForm):
             self.initial.setdefault("scope", scope)
             self.initial["contract_type"] = SCOPE_CONTRACT_TYPE[scope]
 
+    # --- the entry page ---
 
-class CompletionForm(EntryFormMixin, forms.ModelForm):
+    TITLES = ("录入招投标信息及合同登记信息", "完善招投标信息及合同登记信息")
+
+    @classmethod
+    def project_for_new(cls, user, pk):
+        """Its own project, or one already open on the platform (notice 一(二)1: each unit enters,
+        in the synced project, the scope it won)."""
+        project = Project.objects.select_related("county", "owner_org").filter(pk=pk).first()
+        if project is None:
+            raise Http404
+        if access.is_party(user, project.pk):
+            return project
+        if project.kind == Project.Kind.GENERAL and rules.platform_entry_closed(project) == "":
+            return project
+        raise Http404
+
+    @classmethod
+    def check_new(cls, user, project):
+        """Which scope the organization won is checked on saving (projects.rules.tender_scope_problem)."""
+
+    @classmethod
+    def build(cls, data, *, user, record, project, params, picked=()):
+        if record is not None:
+            return cls(data, instance=copy.copy(record), org=user.organization, flagged=record.return_fields)
+        initial = {"scope": params.get("scope", "")}
+        return cls(data, instance=TenderContract(project=project), initial=initial, org=user.organization)
+
+    def save_record(self, *, actor, record, project, bundle, submit, ip):
+        return services.tender_contract_save(
+            actor=actor,
+            project_id=project.pk,
+            contract_id=record.pk if record is not None else None,
+            data=self.record_data(),
+            submit=submit,
+            ip=ip,
+        )
+
+    def page(self, record, project):
+        return {
+            "title": self.TITLES[record is not None],
+            "subtitle": f"{project.name}（{project.prj_num}）",
+            "next_step": "按中标通知书和合同填写本单位承包范围的招投标及合同信息，提交后由项目所在地住房城乡建设部门审核认定。",
+            "cancel_url": self.record_url(record)
+            if record
+            else reverse("projects:project", args=[project.pk]),
+        }
+
+
+class CompletionForm(EntryPageMixin, forms.ModelForm):
     SECTIONS = (
         (
             "竣工验收信息",
@@ -629,8 +921,66 @@ class CompletionForm(EntryFormMixin, forms.ModelForm):
         self.fields["filing_org"].queryset = selectors.organizations_of_kind(Organization.Kind.HOUSING_BUREAU)
         self.fields["filing_org"].empty_label = "请选择备案机关"
 
+    # --- the entry page ---
 
-class SpecialtyInfoForm(EntryFormMixin, forms.ModelForm):
+    TITLES = ("录入竣工验收信息及竣工验收备案信息", "完善竣工验收信息及竣工验收备案信息")
+
+    @classmethod
+    def check_new(cls, user, project):
+        """Who enters it depends on the project (projects.rules.completion_entry_problem), see build."""
+
+    @classmethod
+    def build(cls, data, *, user, record, project, params, picked=()):
+        org_id = user.organization_id
+        is_gc = ProjectParty.objects.filter(
+            project=project, organization_id=org_id, role=ProjectParty.Role.GENERAL_CONTRACTOR
+        ).exists()
+        specialty = None
+        if record is not None and record.specialty_contract_id:
+            specialty = selectors.specialty_contracts_of(org_id, project.pk)
+        elif record is None and project.kind == Project.Kind.GENERAL and not is_gc:
+            # Notice 二(一): besides the general contractor, only a specialty contractor, for its own scope.
+            if not rules.org_has_kind(user, Organization.Kind.SPECIALTY_CONTRACTOR):
+                raise PermissionDenied(rules.completion_entry_problem(user, project, None))
+            specialty = selectors.specialty_contracts_of(org_id, project.pk)
+            if not specialty.exists():
+                raise PermissionDenied(
+                    "请先录入本单位专业承包范围的招投标及合同信息，再录入该范围的竣工验收信息。"
+                )
+        initial = {}
+        if record is None and str(params.get("contract", "")).isdigit():
+            initial["specialty_contract"] = int(params["contract"])
+        return cls(
+            data,
+            instance=copy.copy(record) if record is not None else Completion(project=project),
+            initial=initial,
+            specialty_contracts=specialty,
+            flagged=record.return_fields if record else (),
+        )
+
+    def save_record(self, *, actor, record, project, bundle, submit, ip):
+        return services.completion_save(
+            actor=actor,
+            project_id=project.pk,
+            completion_id=record.pk if record is not None else None,
+            data=self.record_data(),
+            submit=submit,
+            ip=ip,
+        )
+
+    def page(self, record, project):
+        who = "本单位专业承包范围的" if "specialty_contract" in self.fields else ""
+        return {
+            "title": self.TITLES[record is not None],
+            "subtitle": f"{project.name}（{project.prj_num}）",
+            "next_step": f"按竣工验收报告和备案表填写{who}竣工验收及备案信息，提交后由项目所在地住房城乡建设部门审核认定。",
+            "cancel_url": self.record_url(record)
+            if record
+            else reverse("projects:project", args=[project.pk]),
+        }
+
+
+class SpecialtyInfoForm(EntryPageMixin, forms.ModelForm):
     prj_num = forms.CharField(
         label="项目编号",
         max_length=30,
@@ -654,6 +1004,40 @@ class SpecialtyInfoForm(EntryFormMixin, forms.ModelForm):
 
     def clean_prj_num(self) -> str:
         return normalize_code(self.cleaned_data["prj_num"])
+
+    # --- the entry page ---
+
+    NEEDS_PROJECT = False  # its project is created with it (notice 二(二))
+
+    @classmethod
+    def build(cls, data, *, user, record, project, params, picked=()):
+        return cls(
+            data,
+            instance=copy.copy(record) if record is not None else SpecialtyProjectInfo(),
+            new=record is None,
+            flagged=record.return_fields if record else (),
+        )
+
+    def save_record(self, *, actor, record, project, bundle, submit, ip):
+        return services.specialty_info_save(
+            actor=actor,
+            prj_num=self.cleaned_data.get("prj_num", ""),
+            info_id=record.pk if record is not None else None,
+            project_data=bundle.project_data() or {},
+            data=self.record_data(),
+            buildings=bundle.building_rows(),
+            submit=submit,
+            ip=ip,
+        )
+
+    def page(self, record, project):
+        return {
+            "title": "建设单位直接发包的专业承包项目：基本信息",
+            "subtitle": project.name if project else "先录入工程项目基本信息，审核认定后再录入其他信息",
+            "next_step": "填写项目编号、工程项目基本信息和专业承包内容后提交，由项目所在地住房城乡建设部门审核认定；"
+            "认定后再录入招投标及合同、施工图审查、施工许可和竣工验收信息。",
+            "cancel_url": self.record_url(record) if record else reverse("projects:workspace"),
+        }
 
 
 class AttachmentForm(forms.Form):

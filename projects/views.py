@@ -25,18 +25,11 @@ from projects import access, attachments, forms, presenters, rules, selectors, s
 from projects.codes import SCOPE_ORG_KIND
 from projects.models import (
     Attachment,
-    Completion,
-    ConstructionPermit,
     DrawingReview,
-    DrawingReviewAdditionRequest,
-    Origin,
     Project,
-    ProjectParty,
     RecordKind,
     ReviewableRecord,
-    SpecialtyProjectInfo,
     State,
-    TenderContract,
 )
 from projects.snapshots import display_value, field_labels
 from review.access import can_view_record, get_record_for_user
@@ -173,19 +166,6 @@ def project_find(request: HttpRequest) -> HttpResponse:
     return render(request, "projects/project_find.html", context, status=400 if context["problem"] else 200)
 
 
-def _project_for_joining(request, pk: int) -> Project:
-    """The project a unit may enter its own scope's tender for: its own, or one already open on the
-    platform (notice 一(二)1: each unit enters, in the synced project, the scope it won)."""
-    project = Project.objects.select_related("county", "owner_org").filter(pk=pk).first()
-    if project is None:
-        raise Http404
-    if access.is_party(request.user, project.pk):
-        return project
-    if project.kind == Project.Kind.GENERAL and rules.platform_entry_closed(project) == "":
-        return project
-    raise Http404
-
-
 # --- entry forms, shared ------------------------------------------------------------------------
 
 
@@ -262,6 +242,62 @@ def _entry(
     return render(request, "projects/entry_form.html", full, status=status)
 
 
+@require_http_methods(["GET", "POST"])
+@enterprise_required
+def record_new(request: HttpRequest, kind: str, pk: int | None = None) -> HttpResponse:
+    """Enter a new record of `kind`, for project `pk` where the kind is entered inside a project."""
+    form_class = forms.entry_form(kind)
+    return _entry_page(request, form_class, None, form_class.project_for_new(request.user, pk))
+
+
+def _entry_page(
+    request,
+    form_class: type[forms.EntryPageMixin],
+    record: ReviewableRecord | None,
+    project: Project | None,
+    *,
+    picked: list[int] = (),
+) -> HttpResponse:
+    """The entry page of every record kind; what differs between kinds is in its form class."""
+    if record is None:
+        form_class.check_new(request.user, project)
+    closed = form_class.closed(project)
+    if closed:
+        if request.method == "POST":
+            raise PermissionDenied(closed)
+        title = form_class.TITLES[record is not None]
+        return render(
+            request, "projects/entry_closed.html", {"title": title, "project": project, "closed": closed}
+        )
+    form = form_class.build(
+        _post(request), user=request.user, record=record, project=project, params=request.GET, picked=picked
+    )
+    project_form = buildings = None
+    if form_class.edits_project(record):
+        project_form, buildings = _project_parts(request, project, record)
+    bundle = forms.EntryBundle(
+        form,
+        project_form,
+        buildings,
+        return_fields=record.return_fields if record else (),
+        quiet=_is_add_row(request),
+    )
+
+    def save(submit: bool) -> ReviewableRecord:
+        return form.save_record(
+            actor=request.user, record=record, project=project, bundle=bundle, submit=submit, ip=_ip(request)
+        )
+
+    context = {
+        "record": record,
+        "project": project,
+        "carries_project": form_class.spec().carries_project,
+        "submit_label": form.submit_label(record),
+        **form.page(record, project),
+    }
+    return _entry(request, bundle=bundle, save=save, context=context)
+
+
 def _project_rows(project: Project) -> list[tuple[str, str]]:
     if project.pk is None:
         return []
@@ -289,17 +325,6 @@ def _project_parts(request, project: Project | None, record: ReviewableRecord | 
         return None, None
     buildings = forms.building_formset(_post(request), project=project, add_row=_is_add_row(request))
     return project_form, buildings
-
-
-def _cancel_url(record: ReviewableRecord | None, new_url: str) -> str:
-    """Where "取消" leads: back to the record being edited, or to `new_url` for a new one."""
-    return new_url if record is None else reverse("projects:record", args=[record.KIND, record.pk])
-
-
-def _submit_label(record: ReviewableRecord | None) -> str:
-    if record is not None and record.state == State.RETURNED:
-        return "重新提交审核"
-    return "提交审核"
 
 
 # --- 施工图审查信息 ---------------------------------------------------------------------------------
@@ -331,93 +356,6 @@ def my_reviews(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _drawing_review_page(request, record: DrawingReview) -> HttpResponse:
-    project = record.project
-    project_form, buildings = _project_parts(request, project, record)
-    form = forms.DrawingReviewForm(
-        _post(request),
-        instance=copy.copy(record),
-        number_editable=record.origin != Origin.PMS,
-        flagged=record.return_fields,
-    )
-    bundle = forms.EntryBundle(
-        form, project_form, buildings, return_fields=record.return_fields, quiet=_is_add_row(request)
-    )
-
-    def save(submit: bool) -> ReviewableRecord:
-        return services.drawing_review_update(
-            actor=request.user,
-            review_id=record.pk,
-            data=form.record_data(DrawingReview.SNAPSHOT_FIELDS),
-            project_data=bundle.project_data(),
-            buildings=bundle.building_rows(),
-            submit=submit,
-            ip=_ip(request),
-        )
-
-    first_step = workflow.chain_for(record)[0].label
-    return _entry(
-        request,
-        bundle=bundle,
-        save=save,
-        context={
-            "title": "完善施工图审查信息",
-            "carries_project": True,
-            "subtitle": f"{project.name} · 合格书编号 {record.censor_num}",
-            "next_step": f"核对并补全工程项目基本信息、施工图审查信息和单体技术指标，然后点击“{_submit_label(record)}”，"
-            f"由“{first_step}”，再由省厅勘察设计处复核。暂时填不完可先保存草稿。"
-            if record.path == DrawingReview.Path.PMS
-            else f"补全施工图审查信息后点击“{_submit_label(record)}”，由“{first_step}”。",
-            "record": record,
-            "project": project,
-            "submit_label": _submit_label(record),
-            "cancel_url": reverse("projects:record", args=[record.KIND, record.pk]),
-        },
-    )
-
-
-@require_http_methods(["GET", "POST"])
-@enterprise_required
-def review_new(request: HttpRequest, pk: int) -> HttpResponse:
-    """Create a drawing review on the platform path (notice 三, 二(二)); PMS projects use 新增申请."""
-    project = Project.objects.select_related("county", "owner_org").filter(pk=pk).first()
-    if project is None:
-        raise Http404
-    joining = project.origin == Origin.PLATFORM and rules.org_has_kind(request.user, Organization.Kind.DESIGN)
-    if not (access.is_party(request.user, project.pk) or joining):
-        raise Http404
-    if project.origin != Origin.PLATFORM and project.kind != Project.Kind.DIRECT_SPECIALTY:
-        raise PermissionDenied(
-            "设计单位不能自行增加图审信息；系统中没有的，请提交“图审信息新增申请”，由省住房城乡建设厅勘察设计处审批。"
-        )
-    form = forms.DrawingReviewForm(_post(request), instance=DrawingReview(project=project))
-    bundle = forms.EntryBundle(form)
-
-    def save(submit: bool) -> ReviewableRecord:
-        return services.drawing_review_create(
-            actor=request.user,
-            project_id=project.pk,
-            data=form.record_data(DrawingReview.SNAPSHOT_FIELDS),
-            submit=submit,
-            ip=_ip(request),
-        )
-
-    return _entry(
-        request,
-        bundle=bundle,
-        save=save,
-        context={
-            "title": "录入施工图审查信息",
-            "carries_project": True,
-            "subtitle": f"{project.name}（{project.prj_num}）",
-            "next_step": "填写施工图审查合格书上的信息后提交，由项目所在地住房城乡建设部门审核认定。",
-            "project": project,
-            "submit_label": "提交审核",
-            "cancel_url": reverse("projects:project", args=[project.pk]),
-        },
-    )
-
-
 # --- 图审信息新增申请（附件1） -----------------------------------------------------------------------
 
 
@@ -442,51 +380,6 @@ def additions(request: HttpRequest) -> HttpResponse:
             "is_design": org.has_kind(Organization.Kind.DESIGN),
         },
     )
-
-
-def _addition_page(request, record: DrawingReviewAdditionRequest | None) -> HttpResponse:
-    if record is None and not rules.org_has_kind(request.user, Organization.Kind.DESIGN):
-        raise PermissionDenied("只有设计单位可以申请新增图审信息。")
-    instance = copy.copy(record) if record is not None else DrawingReviewAdditionRequest()
-    initial = (
-        {}
-        if record is not None
-        else {"contact_name": request.user.full_name, "contact_phone": request.user.phone}
-    )
-    form = forms.AdditionRequestForm(
-        _post(request), instance=instance, initial=initial, flagged=record.return_fields if record else ()
-    )
-    bundle = forms.EntryBundle(form, return_fields=record.return_fields if record else ())
-
-    def save(submit: bool) -> ReviewableRecord:
-        return services.addition_request_save(
-            actor=request.user,
-            request_id=record.pk if record is not None else None,
-            data=form.record_data(DrawingReviewAdditionRequest.SNAPSHOT_FIELDS),
-            submit=submit,
-            ip=_ip(request),
-        )
-
-    return _entry(
-        request,
-        bundle=bundle,
-        save=save,
-        context={
-            "title": "图审信息新增申请（附件1）",
-            "subtitle": "系统中没有本单位设计项目的施工图审查信息时，向省住房城乡建设厅勘察设计处申请新增",
-            "next_step": f"如实填写后点击“{_submit_label(record)}”，由省厅勘察设计处审批；同意后系统生成该图审信息，"
-            "归本单位完善后提交。提交后可打印申请表，盖章签字后留存或按要求报送。",
-            "record": record,
-            "submit_label": _submit_label(record),
-            "cancel_url": _cancel_url(record, reverse("projects:additions")),
-        },
-    )
-
-
-@require_http_methods(["GET", "POST"])
-@enterprise_required
-def addition_new(request: HttpRequest) -> HttpResponse:
-    return _addition_page(request, None)
 
 
 @require_GET
@@ -524,33 +417,25 @@ def review_picker(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _permit_needed_kind(project: Project) -> str:
-    if project.kind == Project.Kind.DIRECT_SPECIALTY:
-        return Organization.Kind.SPECIALTY_CONTRACTOR
-    return Organization.Kind.GENERAL_CONTRACTOR
-
-
 @require_http_methods(["GET", "POST"])
 @enterprise_required
 def permit_new(request: HttpRequest) -> HttpResponse:
     """New permit: first pick approved drawing reviews of one project, then enter the permit (一(一)2)."""
     user = request.user
-    if not (
-        rules.org_has_kind(user, Organization.Kind.GENERAL_CONTRACTOR)
-        or rules.org_has_kind(user, Organization.Kind.SPECIALTY_CONTRACTOR)
+    if not rules.org_has_kind(user, Organization.Kind.GENERAL_CONTRACTOR) and not rules.org_has_kind(
+        user, Organization.Kind.SPECIALTY_CONTRACTOR
     ):
         raise PermissionDenied("施工许可信息由施工总承包单位录入。")
     if request.method == "POST":
+        raw = str(request.POST.get("project", ""))
         project = (
             Project.objects.select_related("county", "owner_org")
-            .filter(
-                pk=request.POST.get("project") if str(request.POST.get("project", "")).isdigit() else None
-            )
+            .filter(pk=int(raw) if raw.isdigit() and len(raw) < 19 else None)
             .first()
         )
         if project is None:
             raise Http404
-        return _permit_page(request, None, project, [])
+        return _entry_page(request, forms.PermitForm, None, project)
     ids = _int_list(request.GET.getlist("review"))
     q = request.GET.get("q", "")
     problem = ""
@@ -563,7 +448,7 @@ def permit_new(request: HttpRequest) -> HttpResponse:
         elif len({r.project_id for r in picked}) != 1:
             problem = "所选施工图审查信息须属于同一个工程项目，请只勾选一个项目下的图审信息。"
         else:
-            return _permit_page(request, None, picked[0].project, ids)
+            return _entry_page(request, forms.PermitForm, None, picked[0].project, picked=ids)
     return render(
         request,
         "projects/permit_pick.html",
@@ -575,260 +460,6 @@ def permit_new(request: HttpRequest) -> HttpResponse:
         },
         status=400 if problem else 200,
     )
-
-
-def _permit_page(
-    request, record: ConstructionPermit | None, project: Project, picked: list[int]
-) -> HttpResponse:
-    needed = _permit_needed_kind(project)
-    if record is None and not rules.org_has_kind(request.user, needed):
-        raise PermissionDenied("施工许可信息由" + Organization.Kind(needed).label + "录入。")
-    candidates = selectors.approved_reviews_of_project(project.pk)
-    if record is not None:
-        linked = list(record.drawing_reviews.select_related("censor_org"))
-        known = {r.pk for r in candidates}
-        candidates += [r for r in linked if r.pk not in known]
-        picked = [r.pk for r in linked]
-    project_form, buildings = _project_parts(request, project, record)
-    form = forms.PermitForm(
-        _post(request),
-        instance=copy.copy(record) if record is not None else ConstructionPermit(project=project),
-        candidates=candidates,
-        initial={"review_ids": picked},
-        flagged=[
-            *(record.return_fields if record else ()),
-            *(["review_ids"] if record and "drawing_reviews" in record.return_fields else []),
-        ],
-    )
-    bundle = forms.EntryBundle(
-        form,
-        project_form,
-        buildings,
-        return_fields=record.return_fields if record else (),
-        quiet=_is_add_row(request),
-    )
-
-    def save(submit: bool) -> ReviewableRecord:
-        return services.permit_save(
-            actor=request.user,
-            drawing_review_ids=form.cleaned_data["review_ids"],
-            data=form.record_data(ConstructionPermit.SNAPSHOT_FIELDS),
-            permit_id=record.pk if record is not None else None,
-            project_data=bundle.project_data(),
-            buildings=bundle.building_rows(),
-            submit=submit,
-            ip=_ip(request),
-        )
-
-    returned = record is not None and record.state == State.RETURNED
-    submit_label = "重新提交发证机关审核" if returned else "完成录入并提交发证机关审核"
-    return _entry(
-        request,
-        bundle=bundle,
-        save=save,
-        context={
-            "title": "录入施工许可信息" if record is None else "完善施工许可信息",
-            "carries_project": True,
-            "subtitle": f"{project.name}（{project.prj_num}）",
-            "next_step": "核对所依据的施工图审查信息和工程项目基本信息，填写施工许可证上的信息和单体技术指标。"
-            f"点击“{submit_label}”即提交至发证机关审核认定；暂时填不完可先保存草稿。",
-            "record": record,
-            "project": project,
-            "show_reviews": True,
-            "hidden_project": project.pk,
-            "submit_label": submit_label,
-            "cancel_url": _cancel_url(record, reverse("projects:permit-new")),
-        },
-    )
-
-
-# --- 招投标信息及合同登记信息、竣工验收信息及竣工验收备案信息 ----------------------------------------------
-
-
-def _closed_page(request, title: str, project: Project, closed: str) -> HttpResponse:
-    return render(
-        request,
-        "projects/entry_closed.html",
-        {"title": title, "project": project, "closed": closed},
-    )
-
-
-def _tender_page(request, record: TenderContract | None, project: Project) -> HttpResponse:
-    title = "录入招投标信息及合同登记信息" if record is None else "完善招投标信息及合同登记信息"
-    closed = rules.platform_entry_closed(project)
-    if closed:
-        if request.method == "POST":
-            raise PermissionDenied(closed)
-        return _closed_page(request, title, project, closed)
-    instance = copy.copy(record) if record is not None else TenderContract(project=project)
-    initial = {"scope": request.GET.get("scope", "")} if record is None else {}
-    form = forms.TenderContractForm(
-        _post(request),
-        instance=instance,
-        initial=initial,
-        org=_org(request),
-        flagged=record.return_fields if record else (),
-    )
-    bundle = forms.EntryBundle(form, return_fields=record.return_fields if record else ())
-
-    def save(submit: bool) -> ReviewableRecord:
-        return services.tender_contract_save(
-            actor=request.user,
-            project_id=project.pk,
-            contract_id=record.pk if record is not None else None,
-            data=form.record_data(TenderContract.SNAPSHOT_FIELDS),
-            submit=submit,
-            ip=_ip(request),
-        )
-
-    return _entry(
-        request,
-        bundle=bundle,
-        save=save,
-        context={
-            "title": title,
-            "subtitle": f"{project.name}（{project.prj_num}）",
-            "next_step": "按中标通知书和合同填写本单位承包范围的招投标及合同信息，提交后由项目所在地住房城乡建设部门审核认定。",
-            "record": record,
-            "project": project,
-            "submit_label": _submit_label(record),
-            "cancel_url": _cancel_url(record, reverse("projects:project", args=[project.pk])),
-        },
-    )
-
-
-@require_http_methods(["GET", "POST"])
-@enterprise_required
-def tender_new(request: HttpRequest, pk: int) -> HttpResponse:
-    return _tender_page(request, None, _project_for_joining(request, pk))
-
-
-def _completion_page(request, record: Completion | None, project: Project) -> HttpResponse:
-    title = "录入竣工验收信息及竣工验收备案信息" if record is None else "完善竣工验收信息及竣工验收备案信息"
-    closed = rules.platform_entry_closed(project)
-    if closed:
-        if request.method == "POST":
-            raise PermissionDenied(closed)
-        return _closed_page(request, title, project, closed)
-    org = _org(request)
-    is_gc = ProjectParty.objects.filter(
-        project=project, organization=org, role=ProjectParty.Role.GENERAL_CONTRACTOR
-    ).exists()
-    specialty = None
-    if record is not None and record.specialty_contract_id:
-        specialty = selectors.specialty_contracts_of(org.pk, project.pk)
-    elif record is None and project.kind == Project.Kind.GENERAL and not is_gc:
-        # Notice 二(一): besides the general contractor, only a specialty contractor, for its own scope.
-        if not rules.org_has_kind(request.user, Organization.Kind.SPECIALTY_CONTRACTOR):
-            raise PermissionDenied(rules.completion_entry_problem(request.user, project, None))
-        specialty = selectors.specialty_contracts_of(org.pk, project.pk)
-        if not specialty.exists():
-            raise PermissionDenied(
-                "请先录入本单位专业承包范围的招投标及合同信息，再录入该范围的竣工验收信息。"
-            )
-    instance = copy.copy(record) if record is not None else Completion(project=project)
-    initial = {}
-    if record is None and str(request.GET.get("contract", "")).isdigit():
-        initial["specialty_contract"] = int(request.GET["contract"])
-    form = forms.CompletionForm(
-        _post(request),
-        instance=instance,
-        initial=initial,
-        specialty_contracts=specialty,
-        flagged=record.return_fields if record else (),
-    )
-    bundle = forms.EntryBundle(form, return_fields=record.return_fields if record else ())
-
-    def save(submit: bool) -> ReviewableRecord:
-        return services.completion_save(
-            actor=request.user,
-            project_id=project.pk,
-            completion_id=record.pk if record is not None else None,
-            data=form.record_data(Completion.SNAPSHOT_FIELDS),
-            submit=submit,
-            ip=_ip(request),
-        )
-
-    who = "本单位专业承包范围的" if specialty is not None else ""
-    return _entry(
-        request,
-        bundle=bundle,
-        save=save,
-        context={
-            "title": title,
-            "subtitle": f"{project.name}（{project.prj_num}）",
-            "next_step": f"按竣工验收报告和备案表填写{who}竣工验收及备案信息，提交后由项目所在地住房城乡建设部门审核认定。",
-            "record": record,
-            "project": project,
-            "submit_label": _submit_label(record),
-            "cancel_url": _cancel_url(record, reverse("projects:project", args=[project.pk])),
-        },
-    )
-
-
-@require_http_methods(["GET", "POST"])
-@enterprise_required
-def completion_new(request: HttpRequest, pk: int) -> HttpResponse:
-    project = access.get_project_for_user(request.user, pk)
-    return _completion_page(request, None, project)
-
-
-# --- 建设单位直接发包的专业承包项目 ---------------------------------------------------------------------
-
-
-def _specialty_page(request, record: SpecialtyProjectInfo | None) -> HttpResponse:
-    if record is None and not rules.org_has_kind(request.user, Organization.Kind.SPECIALTY_CONTRACTOR):
-        raise PermissionDenied("只有专业承包单位可以录入建设单位直接发包的专业承包项目。")
-    project = record.project if record is not None else None
-    project_form, buildings = _project_parts(request, project, record)
-    form = forms.SpecialtyInfoForm(
-        _post(request),
-        instance=copy.copy(record) if record is not None else SpecialtyProjectInfo(),
-        new=record is None,
-        flagged=record.return_fields if record else (),
-    )
-    bundle = forms.EntryBundle(
-        form,
-        project_form,
-        buildings,
-        return_fields=record.return_fields if record else (),
-        quiet=_is_add_row(request),
-    )
-
-    def save(submit: bool) -> ReviewableRecord:
-        return services.specialty_info_save(
-            actor=request.user,
-            prj_num=form.cleaned_data.get("prj_num", ""),
-            info_id=record.pk if record is not None else None,
-            project_data=bundle.project_data() or {},
-            data=form.record_data(SpecialtyProjectInfo.SNAPSHOT_FIELDS),
-            buildings=bundle.building_rows(),
-            submit=submit,
-            ip=_ip(request),
-        )
-
-    return _entry(
-        request,
-        bundle=bundle,
-        save=save,
-        context={
-            "title": "建设单位直接发包的专业承包项目：基本信息",
-            "carries_project": True,
-            "subtitle": project.name if project else "先录入工程项目基本信息，审核认定后再录入其他信息",
-            "next_step": "填写项目编号、工程项目基本信息和专业承包内容后提交，由项目所在地住房城乡建设部门审核认定；"
-            "认定后再录入招投标及合同、施工图审查、施工许可和竣工验收信息。",
-            "record": record,
-            "project": project,
-            "submit_label": _submit_label(record),
-            "cancel_url": _cancel_url(record, reverse("projects:workspace")),
-        },
-    )
-
-
-@require_http_methods(["GET", "POST"])
-@enterprise_required
-def specialty_new(request: HttpRequest) -> HttpResponse:
-    return _specialty_page(request, None)
 
 
 # --- record page, edit, attachments ------------------------------------------------------------
@@ -891,16 +522,6 @@ def record_detail(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
     return render(request, "projects/record.html", _record_context(request, record))
 
 
-EDIT_PAGES = {
-    RecordKind.DRAWING_REVIEW: lambda request, r: _drawing_review_page(request, r),
-    RecordKind.ADDITION_REQUEST: lambda request, r: _addition_page(request, r),
-    RecordKind.PERMIT: lambda request, r: _permit_page(request, r, r.project, []),
-    RecordKind.TENDER_CONTRACT: lambda request, r: _tender_page(request, r, r.project),
-    RecordKind.COMPLETION: lambda request, r: _completion_page(request, r, r.project),
-    RecordKind.SPECIALTY_INFO: lambda request, r: _specialty_page(request, r),
-}
-
-
 def _edit_refusal(user, record: ReviewableRecord) -> str:
     if workflow.is_enterer(user, record) and not record.is_editable:
         return "该记录正在审核或已审核认定，不能修改。"
@@ -910,10 +531,12 @@ def _edit_refusal(user, record: ReviewableRecord) -> str:
 @require_http_methods(["GET", "POST"])
 @enterprise_required
 def record_edit(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
+    """Complete or correct a record of any kind (drafts, returned records, pre-existing ones)."""
     record = get_record_for_user(request.user, kind, pk)
     if not services.can_edit(request.user, record):
         raise PermissionDenied(_edit_refusal(request.user, record))
-    return EDIT_PAGES[kind](request, record)
+    project = record.project if record.project_id else None
+    return _entry_page(request, forms.entry_form(kind), record, project)
 
 
 @require_POST

@@ -187,13 +187,14 @@ class Kind:
     related: tuple[str, ...]  # select_related of a record page
     form: str  # the entry form (projects.forms); it carries the per-kind entry page differences
     outbound: str  # the sync layer's builder of its exchange items (tables below)
-    tables: tuple[str, ...]  # the national exchange tables it feeds (DATA-STANDARD §1)
+    tables: tuple[str, ...]  # the national exchange tables it feeds (docs/data-standard.md §1)
     number: Callable[[], models.Expression]  # its number as an SQL expression (lists, search)
     carries_project: bool = False  # its form carries the project's basic info and buildings
     in_project: bool = True  # it belongs to a project from the start (an addition request may not)
     needs_platform_entry: bool = False  # entered only once the project is open on the platform (一(二))
     on_approved: str = ""  # a records-layer effect of its final approval (projects.services)
     project_required: tuple[str, ...] = field(default=())
+    refusal: str = ""  # what someone who may not enter it is told ("" for "<label>由<enterers>录入。")
 
     @property
     def label(self) -> str:
@@ -236,6 +237,7 @@ KINDS: dict[str, Kind] = {
         chains=("addition_request",),
         required=(),  # every field of the request is required by the model itself
         in_project=False,
+        refusal="只有设计单位可以申请新增图审信息。",
         reasons=(
             "系统中已有该图审信息，无需申请新增",
             "未说明系统中无图审信息的历史原因",
@@ -338,6 +340,7 @@ KINDS: dict[str, Kind] = {
         enterers=(Organization.Kind.SPECIALTY_CONTRACTOR,),
         chains=("specialty_info",),
         required=("specialty_scope",),
+        refusal="只有专业承包单位可以录入建设单位直接发包的专业承包项目。",
         project_required=PROJECT_REQUIRED,
         carries_project=True,
         reasons=(
@@ -375,3 +378,44 @@ def reasons_for(key: str) -> tuple[str, ...]:
 def may_enter(organization: Organization | None, key: str) -> bool:
     """Whether an organization of its kinds may enter records of kind `key` at all (ENTERERS)."""
     return organization is not None and any(organization.has_kind(k) for k in KINDS[key].enterers)
+
+
+def registry_problems(kinds: dict[str, Kind] | None = None) -> list[str]:
+    """What is missing or wrong in the registry: a half-registered kind is named here, and
+    `manage.py check` (projects.apps) refuses to start with one."""
+    from django.core.exceptions import FieldDoesNotExist
+    from django.utils.module_loading import import_string
+
+    kinds = KINDS if kinds is None else kinds
+    problems = []
+    if set(kinds) != set(RecordKind.values):
+        problems.append(f"KINDS 与 RecordKind 不一致：{sorted(set(RecordKind.values) ^ set(kinds))}")
+    for key, spec in kinds.items():
+        where = f"KINDS[{str(key)!r}]"
+        if spec.key != key or getattr(spec.model, "KIND", None) != key:
+            problems.append(f"{where}: key, model.KIND and the dict key differ")
+        if not spec.chains or any(chain not in CHAINS or not CHAINS[chain] for chain in spec.chains):
+            problems.append(f"{where}: no review chain")
+        if not spec.enterers:
+            problems.append(f"{where}: no enterers")
+        if not spec.reasons:
+            problems.append(f"{where}: no return reasons")
+        if not spec.required and spec.model is not DrawingReviewAdditionRequest:
+            problems.append(f"{where}: no fields required on submission")
+        for name in spec.required:
+            try:
+                spec.model._meta.get_field(name)
+            except FieldDoesNotExist:
+                problems.append(f"{where}: required field {name!r} does not exist")
+        for dotted in (spec.form, spec.outbound, *([spec.on_approved] if spec.on_approved else [])):
+            try:
+                target = import_string(dotted)
+            except ImportError:
+                problems.append(f"{where}: {dotted} cannot be imported")
+                continue
+            if dotted == spec.form and getattr(target, "KIND", None) != key:
+                problems.append(f"{where}: {dotted}.KIND is not {key!r}")
+    for chain_key, chain in CHAINS.items():
+        if len({s.key for s in chain}) != len(chain):
+            problems.append(f"CHAINS[{chain_key!r}]: a step key repeats")
+    return problems

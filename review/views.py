@@ -36,7 +36,7 @@ from review.models import Task
 from yunjian.core import audit
 from yunjian.core.models import AuditEntry, Role
 from yunjian.core.pagination import keyset_page
-from yunjian.core.views import require_roles
+from yunjian.core.permissions import require_roles
 
 REVIEW_ROLES = {Role.INSTITUTION, Role.REVIEWER, Role.DESIGN_DIVISION}
 INBOX_KEY = ("submitted_at", "id")

@@ -114,7 +114,7 @@ COMPARED = {
         "ContractMoney",
     ),
 }
-# 合同类别 → the contracted scope (DATA-STANDARD §2.7; 302/303 are subcontracts: specialty).
+# 合同类别 → the contracted scope (docs/data-standard.md §2.7; 302/303 are subcontracts: specialty).
 CONTRACT_SCOPE = {
     codes.ContractType.SURVEY: Scope.SURVEY,
     codes.ContractType.DESIGN: Scope.DESIGN,

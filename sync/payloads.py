@@ -1,4 +1,4 @@
-"""Payloads in the national data standard's tables and field names (DATA-STANDARD.md §1).
+"""Payloads in the national data standard's tables and field names (docs/data-standard.md §1).
 
 Every value is a scalar (text or number): the platform's exchange validator refuses lists and
 objects, so the per-building 单体 indicators are not sent (the standard's table for them was not

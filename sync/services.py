@@ -1,6 +1,6 @@
 """Writes at the integration boundary with the platform (省一体化平台).
 
-Outbound, in three transactions per batch (DESIGN: "The integration boundary"):
+Outbound, in three transactions per batch (docs/architecture.md, "The sync boundary"):
 1. `enqueue_for_approval` runs inside the approval's transaction, so an approval and its outbox
    rows commit or roll back together (the transactional outbox).
 2. `outbox_claim` takes a batch of due rows with `SELECT … FOR UPDATE SKIP LOCKED` and leases them

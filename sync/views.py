@@ -19,7 +19,7 @@ from sync import inbound, payloads, protocol, selectors, services, signing
 from sync.models import Outbox, SyncConflict
 from yunjian.core import audit
 from yunjian.core.models import Role
-from yunjian.core.views import require_roles
+from yunjian.core.permissions import require_roles
 
 OPERATORS = {Role.PROVINCE_ADMIN}
 log = logging.getLogger("sync.inbound")

@@ -49,8 +49,8 @@ from review.roster.parse import (
 )
 from yunjian.core import audit, crypto
 from yunjian.core.models import AuditEntry, Division, Organization, Role, User, Zone
+from yunjian.core.permissions import require_roles
 from yunjian.core.validators import complete_credit_code, normalize_text
-from yunjian.core.views import require_roles
 
 logger = logging.getLogger(__name__)
 

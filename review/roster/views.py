@@ -37,7 +37,7 @@ from review.roster.parse import RosterFileError
 from yunjian.core import audit
 from yunjian.core.models import AuditEntry, Role, User
 from yunjian.core.pagination import keyset_page
-from yunjian.core.views import require_roles
+from yunjian.core.permissions import require_roles
 
 ADMIN = {Role.PROVINCE_ADMIN}
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

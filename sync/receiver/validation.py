@@ -1,6 +1,6 @@
 """Field checks of the reference receiver, modelled on a provincial data-exchange validator.
 
-Rules follow DATA-STANDARD §1 (the "W" columns), the code lists in `projects.codes` and
+Rules follow docs/data-standard.md §1 (the "W" columns), the code lists in `projects.codes` and
 the number formats in `yunjian.core.validators`. Values are checked as sent: the platform
 does not normalize what it receives.
 """

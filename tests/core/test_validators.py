@@ -1,4 +1,4 @@
-"""Number formats against the worked examples of DATA-STANDARD.md §3."""
+"""Number formats against the worked examples of docs/data-standard.md §3."""
 
 import pytest
 from django.core.exceptions import ValidationError

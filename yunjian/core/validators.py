@@ -1,4 +1,4 @@
-"""Number formats of the national data standard (DATA-STANDARD.md §3), with Chinese messages.
+"""Number formats of the national data standard (docs/data-standard.md §3), with Chinese messages.
 
 Hard validators raise ValidationError; `soft_*` checks return a warning string (or "")
 for values that are allowed but suspicious, which a user may confirm.

@@ -20,6 +20,7 @@ from yunjian.core import audit, selectors
 from yunjian.core.forms import LoginForm
 from yunjian.core.models import AuditEntry, Role, User
 from yunjian.core.pagination import keyset_page
+from yunjian.core.permissions import require_roles
 
 ROLE_HOME = {
     Role.ENTERPRISE: "enterprise",
@@ -37,12 +38,6 @@ HOME_ROLES = {
     "security-admin": {Role.SECURITY_ADMIN},
     "audit-admin": {Role.AUDIT_ADMIN},
 }
-
-
-def require_roles(user, roles) -> None:
-    """403 unless the user holds one of `roles` (the page exists, the user may not use it)."""
-    if not any(user.has_role(r) for r in roles):
-        raise PermissionDenied("您的角色无权访问此页面。")
 
 
 class LoginView(auth_views.LoginView):
