@@ -342,6 +342,14 @@ class ReviewableRecord(ConcurrentTransitionMixin, models.Model):
         """The numbers of linked records, kept in each round's snapshot so a change shows in the diff."""
         return {}
 
+    def review_aids(self) -> dict | None:
+        """What a reviewer should know besides the record's own fields (None: nothing)."""
+        return None
+
+    def label_detail(self) -> str:
+        """What tells this record apart from others of its kind in a list, e.g. "（设计）"."""
+        return ""
+
 
 class DrawingReview(ReviewableRecord):
     """施工图审查信息 (TBProjectCensorInfo). Pre-exists in PMS; the design unit completes it."""
@@ -470,6 +478,15 @@ class DrawingReviewAdditionRequest(ReviewableRecord):
     @property
     def number(self) -> str:
         return self.censor_num
+
+    def review_aids(self) -> dict:
+        """Does the drawing review exist already, is the project in the system?"""
+        return {
+            "existing_review": DrawingReview.objects.filter(censor_num=self.censor_num)
+            .select_related("owner_org")
+            .first(),
+            "project": self.project or Project.objects.filter(prj_num=self.prj_num).first(),
+        }
 
     def approval_problems(self) -> dict[str, str]:
         # Approving creates the drawing review: say so in Chinese, rather than fail on the unique
@@ -693,6 +710,9 @@ class TenderContract(ReviewableRecord):
     def number(self) -> str:
         return self.contract_num or self.tender_num
 
+    def label_detail(self) -> str:
+        return f"（{self.get_scope_display()}）"
+
     def submit_problems(self) -> dict[str, str]:
         errors: dict[str, str] = {}
         if self.tender_method != codes.TenderMethod.DIRECT and not self.agency_name:
@@ -784,6 +804,9 @@ class Completion(ReviewableRecord):
     @property
     def number(self) -> str:
         return self.filing_num or self.acceptance_num
+
+    def label_detail(self) -> str:
+        return "（专业承包）" if self.specialty_contract_id else ""
 
     def submit_problems(self) -> dict[str, str]:
         errors: dict[str, str] = {}

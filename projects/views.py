@@ -476,15 +476,7 @@ def _next_step(record: ReviewableRecord, mine: bool) -> str:
     if record.state == State.IN_REVIEW:
         step = workflow.current_step(record).label
         return f"已提交，正在“{step}”，请等待审核结果。审核期间不能修改，也不能上传附件。"
-    if record.KIND == RecordKind.ADDITION_REQUEST:
-        return "省厅勘察设计处已同意新增，系统已生成图审信息，请到“我的图审信息”中完善后提交审核。"
-    if record.KIND == RecordKind.DRAWING_REVIEW:
-        return "已审核认定。施工总承包单位录入施工许可时可以选择此图审信息。"
-    if record.KIND == RecordKind.PERMIT:
-        return "已审核认定。项目数据将同步至省一体化平台，同步完成后可录入招投标、合同及竣工验收信息。"
-    if record.KIND == RecordKind.SPECIALTY_INFO:
-        return "基本信息已审核认定，请在项目页录入招投标及合同、施工图审查、施工许可和竣工验收信息。"
-    return "已审核认定，无需再操作。"
+    return workflow.kind_of(record).approved_text
 
 
 def _record_context(request, record: ReviewableRecord, upload_form=None) -> dict:
@@ -500,9 +492,7 @@ def _record_context(request, record: ReviewableRecord, upload_form=None) -> dict
         "project_fields": presenters.project_fields(record),
         "buildings": list(record.project.buildings.all()) if carries else [],
         "buildings_flagged": "buildings" in (record.return_fields or []),
-        "linked_reviews": list(record.drawing_reviews.select_related("censor_org"))
-        if record.KIND == RecordKind.PERMIT
-        else [],
+        "linked_reviews": record.related_records().get("reviews", []),
         "files": presenters.attachments(record),
         "entries": presenters.timeline(record),
         "can_edit": editable,

@@ -54,12 +54,24 @@ class Step:
     label: str
     stage: str = ""  # roster stage for Performer.ROSTER
     where: str = ""  # "project" (the project's county) or "issuing" (the permit's issuing authority)
+    # The decision buttons' texts at this step (approve, return).
+    buttons: tuple[str, str] = ("审核通过（认定）", "退回录入单位")
 
 
 CHAINS: dict[str, tuple[Step, ...]] = {
     "drawing_review:pms": (
-        Step("institution_confirm", Performer.INSTITUTION, "审图机构确认"),
-        Step("division_verify", Performer.DESIGN_DIVISION, "省厅勘察设计处复核"),
+        Step(
+            "institution_confirm",
+            Performer.INSTITUTION,
+            "审图机构确认",
+            buttons=("确认无误，提交省厅勘察设计处复核", "退回设计单位"),
+        ),
+        Step(
+            "division_verify",
+            Performer.DESIGN_DIVISION,
+            "省厅勘察设计处复核",
+            buttons=("复核通过（审核认定）", "退回设计单位"),
+        ),
     ),
     "drawing_review:platform": (
         Step(
@@ -70,7 +82,14 @@ CHAINS: dict[str, tuple[Step, ...]] = {
             "project",
         ),
     ),
-    "addition_request": (Step("division_approve", Performer.DESIGN_DIVISION, "省厅勘察设计处审批"),),
+    "addition_request": (
+        Step(
+            "division_approve",
+            Performer.DESIGN_DIVISION,
+            "省厅勘察设计处审批",
+            buttons=("批准新增（生成图审信息）", "不予批准，退回申请单位"),
+        ),
+    ),
     "permit": (
         Step("issuing_review", Performer.ROSTER, "发证机关审核（施工许可信息）", Stage.PERMIT, "issuing"),
     ),
@@ -195,6 +214,7 @@ class Kind:
     on_approved: str = ""  # a records-layer effect of its final approval (projects.services)
     project_required: tuple[str, ...] = field(default=())
     refusal: str = ""  # what someone who may not enter it is told ("" for "<label>由<enterers>录入。")
+    approved_text: str = "已审核认定，无需再操作。"  # the enterer's next step once it is approved
 
     @property
     def label(self) -> str:
@@ -226,6 +246,7 @@ KINDS: dict[str, Kind] = {
         related=("project", "project__county", "owner_org", "censor_org", "survey_org", "entered_by"),
         form="projects.forms.DrawingReviewForm",
         outbound="sync.payloads.drawing_review_items",
+        approved_text="已审核认定。施工总承包单位录入施工许可时可以选择此图审信息。",
         tables=("TBProjectCensorInfo",),
         number=lambda: F("censor_num"),
     ),
@@ -251,6 +272,7 @@ KINDS: dict[str, Kind] = {
         tables=(),
         number=lambda: F("censor_num"),
         on_approved="projects.services.create_review_from_request",
+        approved_text="省厅勘察设计处已同意新增，系统已生成图审信息，请到“我的图审信息”中完善后提交审核。",
     ),
     RecordKind.PERMIT: Kind(
         key=RecordKind.PERMIT,
@@ -276,6 +298,7 @@ KINDS: dict[str, Kind] = {
         tables=("TBProjectInfo", "TBProjectCensorInfo", "TBBuilderLicenceManage"),
         number=lambda: F("permit_num"),
         on_approved="projects.services.mark_permit_approved",
+        approved_text="已审核认定。项目数据将同步至省一体化平台，同步完成后可录入招投标、合同及竣工验收信息。",
     ),
     RecordKind.TENDER_CONTRACT: Kind(
         key=RecordKind.TENDER_CONTRACT,
@@ -352,6 +375,7 @@ KINDS: dict[str, Kind] = {
         related=("project", "project__county", "project__owner_org", "owner_org", "entered_by"),
         form="projects.forms.SpecialtyInfoForm",
         outbound="sync.payloads.specialty_info_items",
+        approved_text="基本信息已审核认定，请在项目页录入招投标及合同、施工图审查、施工许可和竣工验收信息。",
         tables=("TBProjectInfo",),
         number=lambda: F("project__prj_num"),
     ),

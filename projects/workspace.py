@@ -64,11 +64,7 @@ class ProjectRow:
 
 
 def record_label(record: ReviewableRecord) -> str:
-    if record.KIND == RecordKind.TENDER_CONTRACT:
-        return f"招投标及合同信息（{record.get_scope_display()}）"
-    if record.KIND == RecordKind.COMPLETION and record.specialty_contract_id:
-        return "竣工验收及备案信息（专业承包）"
-    return workflow.kind_of(record).short_label
+    return workflow.kind_of(record).short_label + record.label_detail()
 
 
 def status_text(record: ReviewableRecord) -> str:

@@ -21,14 +21,11 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from projects import presenters, snapshots, workflow
 from projects.models import (
-    DrawingReview,
-    Project,
     RecordKind,
     ReviewableRecord,
     Round,
     State,
 )
-from projects.workflow import Performer
 from review import exports, jurisdiction, selectors, services
 from review.access import get_record_for_user
 from review.forms import BULK_MAX, BulkApproveForm, DecisionForm, DoneFilterForm, TaskFilterForm
@@ -237,13 +234,8 @@ def _chain(record: ReviewableRecord) -> list[dict]:
 def _decision_labels(record: ReviewableRecord) -> dict:
     """Button texts that say which step this is (two-step drawing reviews, addition requests)."""
     step = workflow.step_of(record) or workflow.chain_for(record)[0]
-    if record.KIND == RecordKind.ADDITION_REQUEST:
-        return {"approve": "批准新增（生成图审信息）", "return": "不予批准，退回申请单位"}
-    if step.performer == Performer.INSTITUTION:
-        return {"approve": "确认无误，提交省厅勘察设计处复核", "return": "退回设计单位"}
-    if step.performer == Performer.DESIGN_DIVISION:
-        return {"approve": "复核通过（审核认定）", "return": "退回设计单位"}
-    return {"approve": "审核通过（认定）", "return": "退回录入单位"}
+    approve, send_back = step.buttons
+    return {"approve": approve, "return": send_back}
 
 
 def _round_diff(record: ReviewableRecord) -> dict | None:
@@ -271,18 +263,6 @@ def _last_return(entries) -> object | None:
     return returns[-1] if returns else None
 
 
-def _addition_check(record: ReviewableRecord) -> dict | None:
-    """For an addition request: does the review exist already, is the project in the system?"""
-    if record.KIND != RecordKind.ADDITION_REQUEST or record.state != State.IN_REVIEW:
-        return None
-    return {
-        "existing_review": DrawingReview.objects.filter(censor_num=record.censor_num)
-        .select_related("owner_org")
-        .first(),
-        "project": record.project or Project.objects.filter(prj_num=record.prj_num).first(),
-    }
-
-
 def _record_context(request: HttpRequest, record: ReviewableRecord, form: DecisionForm | None) -> dict:
     user = request.user
     can_decide = jurisdiction.can_decide(user, record)
@@ -296,7 +276,7 @@ def _record_context(request: HttpRequest, record: ReviewableRecord, form: Decisi
     related = record.related_records()
     return {
         "record": record,
-        "addition": _addition_check(record),
+        "addition": record.review_aids() if record.state == State.IN_REVIEW else None,
         "kind_label": RecordKind(record.KIND).label,
         "project": project,
         "fields": presenters.record_fields(record),

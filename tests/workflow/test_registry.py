@@ -36,7 +36,8 @@ def test_each_kind_has_chain_enterers_required_fields_reasons_form_and_outbound_
     assert spec.enterers, "who enters it"
     assert spec.reasons, "common return reasons"
     form = import_string(spec.form)
-    assert issubclass(form, EntryPageMixin) and form.KIND == key
+    assert issubclass(form, EntryPageMixin)
+    assert key == form.KIND
     assert callable(import_string(spec.outbound))
     assert set(spec.tables) <= TABLES
     for name in spec.required:
