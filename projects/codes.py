@@ -71,13 +71,25 @@ class PrjFunction(models.TextChoices):
 
 
 class Scope(models.TextChoices):
-    """招标类型 TenderClassNum (§2.5): the contracted scope. Numeric codes are a gap; these are ours."""
+    """The contracted scope a unit won (notice 一(二)1); its 招标类型 code is SCOPE_TENDER_CLASS."""
 
     SURVEY = "survey", _("勘察")
     DESIGN = "design", _("设计")
     CONSTRUCTION = "construction", _("施工总包")
     SUPERVISION = "supervision", _("监理")
     SPECIALTY = "specialty", _("专业承包")
+
+
+class TenderClass(models.TextChoices):
+    """招标类型 TenderClassNum (docs/data-standard.md §2.5): what the platform receives."""
+
+    SURVEY = "001", _("勘察")
+    DESIGN = "002", _("设计")
+    CONSTRUCTION = "003", _("施工")
+    SUPERVISION = "004", _("监理")
+    DESIGN_BUILD = "005", _("设计施工一体化")
+    GENERAL_CONSTRUCTION = "006", _("施工总承包")
+    PROJECT_MANAGEMENT = "007", _("项目管理")
 
 
 class TenderMethod(models.TextChoices):
@@ -90,7 +102,7 @@ class TenderMethod(models.TextChoices):
 
 
 class ContractType(models.TextChoices):
-    """合同类别 ContractTypeNum (§2.7); 500-700 mapping is a gap, only the confirmed codes are offered."""
+    """合同类别 ContractTypeNum (docs/data-standard.md §2.7)."""
 
     SURVEY = "100", _("勘察")
     DESIGN = "200", _("设计")
@@ -98,10 +110,39 @@ class ContractType(models.TextChoices):
     SUBCONTRACT = "302", _("施工分包")
     LABOUR = "303", _("施工劳务")
     SUPERVISION = "400", _("监理")
+    DESIGN_BUILD = "500", _("设计施工一体化")
+    EPC = "600", _("项目总承包（工程总承包）")
+    PROJECT_MANAGEMENT = "700", _("项目管理")
+    CONSULTING = "800", _("全过程工程咨询")
+    OTHER = "900", _("其他")
+
+
+# The two letters of a 合同备案编号 PrjNum-XX-nnn per contract type (§2.7, §3.6); 800/900 have none
+# in the exchange's numbering, so the province's own "HQ"/"HO" stand in.
+CONTRACT_RECORD_LETTERS = {
+    ContractType.SURVEY: "HB",
+    ContractType.DESIGN: "HA",
+    ContractType.GENERAL: "HZ",
+    ContractType.SUBCONTRACT: "HF",
+    ContractType.LABOUR: "HL",
+    ContractType.SUPERVISION: "HE",
+    ContractType.DESIGN_BUILD: "HC",
+    ContractType.EPC: "HG",
+    ContractType.PROJECT_MANAGEMENT: "HM",
+    ContractType.CONSULTING: "HQ",
+    ContractType.OTHER: "HO",
+}
+
+
+class IDCardType(models.TextChoices):
+    """证件类型 IDCardTypeNum (§2.9): 1 = 身份证 is the only code confirmed, so the only one offered."""
+
+    ID_CARD = "1", _("居民身份证")
 
 
 class StructureType(models.TextChoices):
-    """结构体系 PrjStructureTypeNum (§2.8): codes not found, these are ours."""
+    """结构体系 (§2.8): the national codes were not found. Stored by these names of ours; the
+    platform receives STRUCTURE_TYPE_CODE (3 characters, the column's width) and the Chinese name."""
 
     FRAME = "frame", _("框架结构")
     FRAME_SHEAR = "frame_shear", _("框架－剪力墙结构")
@@ -111,6 +152,20 @@ class StructureType(models.TextChoices):
     STEEL = "steel", _("钢结构")
     SPACE = "space", _("网架/空间结构")
     OTHER = "other", _("其他")
+
+
+# PrjStructureTypeNum is char(3) and takes a code, never a name: a provincial stand-in ("Y" + two
+# digits, so it cannot be mistaken for a national code) until the national dictionary is published.
+STRUCTURE_TYPE_CODE = {
+    StructureType.FRAME: "Y01",
+    StructureType.FRAME_SHEAR: "Y02",
+    StructureType.SHEAR_WALL: "Y03",
+    StructureType.TUBE: "Y04",
+    StructureType.MASONRY: "Y05",
+    StructureType.STEEL: "Y06",
+    StructureType.SPACE: "Y07",
+    StructureType.OTHER: "Y99",
+}
 
 
 class SeismicIntensity(models.TextChoices):
@@ -133,7 +188,18 @@ SCOPE_ORG_KIND = {
     Scope.SPECIALTY: "specialty_contractor",
 }
 
-# The contract type that normally goes with a scope, offered as the form's default.
+# The 招标类型 the platform receives for each scope (§2.5): a specialty contractor's tender is a
+# construction tender.
+SCOPE_TENDER_CLASS = {
+    Scope.SURVEY: TenderClass.SURVEY,
+    Scope.DESIGN: TenderClass.DESIGN,
+    Scope.CONSTRUCTION: TenderClass.CONSTRUCTION,
+    Scope.SUPERVISION: TenderClass.SUPERVISION,
+    Scope.SPECIALTY: TenderClass.CONSTRUCTION,
+}
+
+# The contract type that normally goes with a scope, offered as the form's default. A directly
+# contracted specialty project's own contract is a construction contract (301), not a subcontract.
 SCOPE_CONTRACT_TYPE = {
     Scope.SURVEY: ContractType.SURVEY,
     Scope.DESIGN: ContractType.DESIGN,

@@ -27,7 +27,7 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from projects import access, rules, selectors, services, workflow
-from projects.codes import SCOPE_CONTRACT_TYPE, SCOPE_ORG_KIND, Scope
+from projects.codes import SCOPE_CONTRACT_TYPE, SCOPE_ORG_KIND, ContractType, Scope
 from projects.models import (
     Building,
     Completion,
@@ -353,13 +353,16 @@ class ProjectInfoForm(EntryFormMixin, forms.ModelForm):
                 "total_area",
                 "planned_start",
                 "planned_end",
+                "actual_start",
+                "actual_end",
                 "scale",
             ),
         ),
     )
-    submit_required = workflow.PROJECT_REQUIRED
+    submit_required = workflow.PROJECT_REQUIRED  # per record kind: project_form_for(required=…)
     NUMBER_FIELDS = ("approval_num", "land_plan_num", "project_plan_num")
-    DATE_ORDER = (("planned_start", "planned_end"),)
+    DATE_ORDER = (("planned_start", "planned_end"), ("actual_start", "actual_end"))
+    PAST_DATES = ("actual_start", "actual_end")
 
     class Meta:
         model = Project
@@ -453,9 +456,11 @@ class DrawingReviewForm(EntryPageMixin, forms.ModelForm):
                 "scale",
             ),
         ),
+        ("设计项目负责人（勘察设计人员，报送平台）", ("design_lead", "design_lead_id", "design_lead_cert")),
     )
     KIND = DrawingReview.KIND
-    NUMBER_FIELDS = ("censor_num", "fire_censor_num", "civil_defense_censor_num")
+    CODE_FIELDS = ("design_lead_id",)
+    NUMBER_FIELDS = ("censor_num", "fire_censor_num", "civil_defense_censor_num", "design_lead_cert")
     PAST_DATES = ("censor_date",)
 
     class Meta:
@@ -634,15 +639,18 @@ class PermitForm(EntryPageMixin, forms.ModelForm):
                 "length",
                 "span",
                 "safety_cert_num",
+                "contract_num",
             ),
         ),
         (
             "项目负责人及监理",
             (
                 "project_manager",
+                "project_manager_id",
                 "project_manager_cert",
                 "supervision_org",
                 "chief_supervisor",
+                "chief_supervisor_id",
                 "chief_supervisor_cert",
             ),
         ),
@@ -651,9 +659,11 @@ class PermitForm(EntryPageMixin, forms.ModelForm):
     NUMBER_FIELDS = (
         "permit_num",
         "safety_cert_num",
+        "contract_num",
         "project_manager_cert",
         "chief_supervisor_cert",
     )
+    CODE_FIELDS = ("project_manager_id", "chief_supervisor_id")
     PAST_DATES = ("issue_date",)
     SOFT_CHECKS = {"permit_num": soft_permit_number}
 
@@ -784,6 +794,7 @@ class TenderContractForm(EntryPageMixin, forms.ModelForm):
                 "agency_name",
                 "agency_code",
                 "project_leader",
+                "leader_id",
             ),
         ),
         (
@@ -802,8 +813,8 @@ class TenderContractForm(EntryPageMixin, forms.ModelForm):
         ),
     )
     KIND = TenderContract.KIND
-    CODE_FIELDS = ("agency_code", "client_code", "union_code")
-    CREDIT_CODE_FIELDS = CODE_FIELDS
+    CREDIT_CODE_FIELDS = ("agency_code", "client_code", "union_code")
+    CODE_FIELDS = (*CREDIT_CODE_FIELDS, "leader_id")
     NUMBER_FIELDS = ("tender_num", "contract_num")
     PAST_DATES = ("tender_date", "contract_date")
     DATE_ORDER = (("tender_date", "contract_date"),)
@@ -826,7 +837,11 @@ class TenderContractForm(EntryPageMixin, forms.ModelForm):
         scope = self.initial.get("scope") or (scopes[0] if len(scopes) == 1 else "")
         if scope in SCOPE_CONTRACT_TYPE and not self.initial.get("contract_type"):
             self.initial.setdefault("scope", scope)
-            self.initial["contract_type"] = SCOPE_CONTRACT_TYPE[scope]
+            project = self.instance.project if self.instance.project_id else None
+            direct = project is not None and project.kind == Project.Kind.DIRECT_SPECIALTY
+            # A directly contracted specialty project's own contract is a construction contract.
+            self.initial["contract_type"] = ContractType.GENERAL if direct else SCOPE_CONTRACT_TYPE[scope]
+        self.fields["leader_id"].help_text = "18位居民身份证号码，报送平台；页面上只显示前后四位"
 
     # --- the entry page ---
 
@@ -883,6 +898,7 @@ class CompletionForm(EntryPageMixin, forms.ModelForm):
             "竣工验收信息",
             (
                 "specialty_contract",
+                "permit",
                 "acceptance_num",
                 "actual_start",
                 "acceptance_date",
@@ -920,6 +936,18 @@ class CompletionForm(EntryPageMixin, forms.ModelForm):
             field.error_messages["required"] = "请选择本竣工验收信息所属的专业承包合同。"
         self.fields["filing_org"].queryset = selectors.organizations_of_kind(Organization.Kind.HOUSING_BUREAU)
         self.fields["filing_org"].empty_label = "请选择备案机关"
+        # The permit it belongs to: the project's approved permits (a project may have several).
+        project_id = self.instance.project_id
+        permit = self.fields["permit"]
+        permit.queryset = ConstructionPermit.objects.filter(
+            project_id=project_id, state=State.APPROVED
+        ).order_by("issue_date", "id")
+        permit.empty_label = "请选择本竣工验收所属的施工许可"
+        permit.label_from_instance = lambda p: (
+            f"{p.permit_num}（{p.section_name or '全部'}，{p.issue_date or ''}）"
+        )
+        if len(permit.queryset) == 1 and not self.initial.get("permit") and not self.instance.permit_id:
+            self.initial["permit"] = permit.queryset[0].pk
 
     # --- the entry page ---
 
@@ -1143,9 +1171,16 @@ def _label(key: str) -> str:
         return ""
 
 
-def project_form_for(project: Project | None, data=None, *, return_fields=()) -> ProjectInfoForm | None:
-    """The project's basic-info sub-form, or None when that info is settled (shown read-only)."""
+def project_form_for(
+    project: Project | None, data=None, *, return_fields=(), required=workflow.PROJECT_REQUIRED
+) -> ProjectInfoForm | None:
+    """The project's basic-info sub-form, or None when that info is settled (shown read-only).
+
+    `required` marks the basic info the record carrying it needs on submission (KINDS[kind].project_required).
+    """
     if project is not None and project.pk and rules.project_info_locked(project):
         return None
     flagged = {f.removeprefix("project.") for f in return_fields or () if f.startswith("project.")}
-    return ProjectInfoForm(data=data, instance=project, prefix="project", flagged=flagged)
+    form = ProjectInfoForm(data=data, instance=project, prefix="project", flagged=flagged)
+    form.submit_required = tuple(required)
+    return form

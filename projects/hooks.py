@@ -9,3 +9,8 @@ from django.dispatch import Signal
 
 # A record was submitted (record=, actor=): the review layer opens the first step's inbox row.
 record_submitted = Signal()
+
+# A record is about to be submitted (record=): receivers raise ValidationError keyed by the record's
+# fields to refuse it. The sync layer checks it against the exchange's rules (sync.preflight), so a
+# record that the platform would refuse is stopped before any reviewer sees it.
+submission_check = Signal()

@@ -18,8 +18,14 @@ from django_fsm import RETURN_VALUE, ConcurrentTransitionMixin, FSMField, transi
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
 from projects import codes
+from yunjian.core.fields import EncryptedIDNumberField
 from yunjian.core.models import Division, Organization
-from yunjian.core.validators import validate_not_negative, validate_positive, validate_prj_num
+from yunjian.core.validators import (
+    validate_id_number,
+    validate_not_negative,
+    validate_positive,
+    validate_prj_num,
+)
 
 
 class RecordKind(models.TextChoices):
@@ -119,6 +125,8 @@ class Project(models.Model):
         "scale",
         "planned_start",
         "planned_end",
+        "actual_start",
+        "actual_end",
     )
 
     class Meta:
@@ -382,6 +390,12 @@ class DrawingReview(ReviewableRecord):
     scale = models.CharField(_("建设规模"), max_length=500, blank=True)
     fire_censor_num = models.CharField(_("消防审查合格书编号"), max_length=50, blank=True)
     civil_defense_censor_num = models.CharField(_("人防审查合格书编号"), max_length=50, blank=True)
+    # 勘察设计人员 (TBProjectDesignEconUserInfo): the design lead, sent when given.
+    design_lead = models.CharField(_("设计项目负责人"), max_length=50, blank=True)
+    design_lead_id = EncryptedIDNumberField(
+        _("设计项目负责人身份证号码"), blank=True, default="", validators=[validate_id_number]
+    )
+    design_lead_cert = models.CharField(_("设计项目负责人注册类型及等级"), max_length=50, blank=True)
 
     SNAPSHOT_FIELDS = (
         "censor_num",
@@ -394,6 +408,9 @@ class DrawingReview(ReviewableRecord):
         "scale",
         "fire_censor_num",
         "civil_defense_censor_num",
+        "design_lead",
+        "design_lead_id",
+        "design_lead_cert",
     )
 
     class Meta:
@@ -559,9 +576,18 @@ class ConstructionPermit(ReviewableRecord):
         related_name="+",
     )
     safety_cert_num = models.CharField(_("施工单位安全生产许可证编号"), max_length=30, blank=True)
+    # The construction contract the permit rests on: the platform links the permit to its contract
+    # record by it (RecordInnerNum).
+    contract_num = models.CharField(_("施工合同编号"), max_length=50, blank=True)
     project_manager = models.CharField(_("项目经理"), max_length=50, blank=True)
+    project_manager_id = EncryptedIDNumberField(
+        _("项目经理身份证号码"), blank=True, default="", validators=[validate_id_number]
+    )
     project_manager_cert = models.CharField(_("项目经理注册证书编号"), max_length=50, blank=True)
     chief_supervisor = models.CharField(_("总监理工程师"), max_length=50, blank=True)
+    chief_supervisor_id = EncryptedIDNumberField(
+        _("总监理工程师身份证号码"), blank=True, default="", validators=[validate_id_number]
+    )
     chief_supervisor_cert = models.CharField(_("总监理工程师注册证书编号"), max_length=50, blank=True)
 
     SNAPSHOT_FIELDS = (
@@ -575,9 +601,12 @@ class ConstructionPermit(ReviewableRecord):
         "span",
         "supervision_org",
         "safety_cert_num",
+        "contract_num",
         "project_manager",
+        "project_manager_id",
         "project_manager_cert",
         "chief_supervisor",
+        "chief_supervisor_id",
         "chief_supervisor_cert",
     )
 
@@ -656,6 +685,9 @@ class TenderContract(ReviewableRecord):
     agency_name = models.CharField(_("招标代理单位名称"), max_length=200, blank=True)
     agency_code = models.CharField(_("招标代理单位统一社会信用代码"), max_length=18, blank=True)
     project_leader = models.CharField(_("项目负责人（项目经理/总监理工程师）"), max_length=50, blank=True)
+    leader_id = EncryptedIDNumberField(
+        _("项目负责人身份证号码"), blank=True, default="", validators=[validate_id_number]
+    )
     contract_num = models.CharField(_("合同编号"), max_length=50, blank=True)
     contract_type = models.CharField(_("合同类别"), max_length=3, choices=codes.ContractType.choices)
     contract_amount = models.DecimalField(
@@ -672,6 +704,8 @@ class TenderContract(ReviewableRecord):
     union_name = models.CharField(_("联合体承包单位名称"), max_length=200, blank=True)
     union_code = models.CharField(_("联合体承包单位统一社会信用代码"), max_length=18, blank=True)
     scale = models.CharField(_("建设规模"), max_length=500, blank=True)
+    # 合同备案编号 PrjNum-XX-nnn (docs/data-standard.md §3.6), given on approval.
+    record_num = models.CharField(_("合同备案编号"), max_length=50, blank=True, editable=False)
 
     SNAPSHOT_FIELDS = (
         "scope",
@@ -683,6 +717,7 @@ class TenderContract(ReviewableRecord):
         "agency_name",
         "agency_code",
         "project_leader",
+        "leader_id",
         "contract_num",
         "contract_type",
         "contract_amount",
@@ -715,8 +750,16 @@ class TenderContract(ReviewableRecord):
 
     def submit_problems(self) -> dict[str, str]:
         errors: dict[str, str] = {}
-        if self.tender_method != codes.TenderMethod.DIRECT and not self.agency_name:
-            errors["agency_name"] = "非直接发包的项目须填写招标代理单位名称。"
+        if self.tender_method != codes.TenderMethod.DIRECT:
+            if not self.agency_name:
+                errors["agency_name"] = "非直接发包的项目须填写招标代理单位名称。"
+            if not self.agency_code:
+                errors["agency_code"] = "非直接发包的项目须填写招标代理单位统一社会信用代码。"
+        direct = self.project.kind == Project.Kind.DIRECT_SPECIALTY
+        if direct and self.contract_type == codes.ContractType.SUBCONTRACT:
+            errors["contract_type"] = (
+                "建设单位直接发包的专业承包项目，合同是施工合同（施工总包），不是分包合同。"
+            )
         if self.tender_date and self.contract_date and self.contract_date < self.tender_date:
             errors["contract_date"] = "合同签订日期不能早于中标日期。"
         return errors
@@ -736,6 +779,15 @@ class Completion(ReviewableRecord):
     specialty_contract = models.ForeignKey(
         TenderContract,
         verbose_name=_("专业承包合同"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="completions",
+    )
+    # The permit this completion belongs to (BuilderLicenceNum): a project may have several.
+    permit = models.ForeignKey(
+        ConstructionPermit,
+        verbose_name=_("所属施工许可"),
         null=True,
         blank=True,
         on_delete=models.PROTECT,
@@ -779,6 +831,7 @@ class Completion(ReviewableRecord):
 
     SNAPSHOT_FIELDS = (
         "specialty_contract",
+        "permit",
         "acceptance_num",
         "acceptance_date",
         "actual_start",
@@ -814,15 +867,18 @@ class Completion(ReviewableRecord):
             errors["acceptance_date"] = "竣工验收日期不能早于实际开工日期。"
         if self.filing_date and self.acceptance_date and self.filing_date < self.acceptance_date:
             errors["filing_date"] = "备案日期不能早于竣工验收日期。"
-        latest_permit = (
-            ConstructionPermit.objects.filter(project_id=self.project_id, state=State.APPROVED)
-            .exclude(issue_date=None)
-            .order_by("-issue_date")
-            .values_list("issue_date", flat=True)
-            .first()
-        )
-        if latest_permit and self.acceptance_date and self.acceptance_date < latest_permit:
-            errors["acceptance_date"] = f"竣工验收日期不能早于施工许可发证日期（{latest_permit:%Y-%m-%d}）。"
+        permit = self.permit if self.permit_id else None
+        if permit is not None and (permit.project_id != self.project_id or permit.state != State.APPROVED):
+            errors["permit"] = "所属施工许可须为本项目已审核认定的施工许可。"
+        elif (
+            permit is not None
+            and permit.issue_date
+            and self.acceptance_date
+            and self.acceptance_date < permit.issue_date
+        ):
+            errors["acceptance_date"] = (
+                f"竣工验收日期不能早于施工许可发证日期（{permit.issue_date:%Y-%m-%d}）。"
+            )
         return errors
 
 

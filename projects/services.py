@@ -12,8 +12,8 @@ from django.utils import timezone
 from guardian.shortcuts import assign_perm
 
 from projects import rules, snapshots, workflow
-from projects.codes import Scope
-from projects.hooks import record_submitted
+from projects.codes import CONTRACT_RECORD_LETTERS, Scope
+from projects.hooks import record_submitted, submission_check
 from projects.models import (
     Building,
     Completion,
@@ -72,9 +72,10 @@ def lock_record(kind: str, record_id: int) -> ReviewableRecord:
 def record_submit(*, actor, kind: str, record_id: int, ip: str | None = None) -> ReviewableRecord:
     """Submit a draft or returned record for review. Enterer's organization only.
 
-    Row lock → permission → completeness (projects.rules) → transition → the round's snapshot →
-    audit entry → `record_submitted`, on which the review layer opens the first step's inbox row
-    in this same transaction. Raises PermissionDenied, ValidationError (incomplete) or Conflict.
+    Row lock → permission → completeness (projects.rules) → `submission_check` (the sync layer's
+    pre-flight against the exchange's rules) → transition → the round's snapshot → audit entry →
+    `record_submitted`, on which the review layer opens the first step's inbox row in this same
+    transaction. Raises PermissionDenied, ValidationError (incomplete) or Conflict.
     """
     record = lock_record(kind, record_id)
     if record.state not in (State.DRAFT, State.RETURNED):
@@ -82,6 +83,7 @@ def record_submit(*, actor, kind: str, record_id: int, ip: str | None = None) ->
     if not workflow.can_submit(actor, record):
         raise PermissionDenied("只有录入单位的填报人员可以提交该记录。")
     rules.check_ready_to_submit(record)
+    submission_check.send(sender=type(record), record=record)
     old_state = record.state
     record.submit(first_step=workflow.chain_for(record)[0].key)
     record.entered_by_id = record.entered_by_id or actor.pk
@@ -470,6 +472,17 @@ def completion_save(
         completion = _lock_for_edit(Completion, completion_id, actor)
         action = AuditEntry.Action.UPDATE
     changed = _apply(completion, data, Completion.SNAPSHOT_FIELDS)
+    if completion.permit_id is None:
+        # A project with one approved permit: the completion belongs to it. With several, the
+        # enterer names its own (KINDS["completion"].required).
+        permits = list(
+            ConstructionPermit.objects.filter(project=project, state=State.APPROVED).values_list(
+                "pk", flat=True
+            )[:2]
+        )
+        if len(permits) == 1:
+            completion.permit_id = permits[0]
+            changed.append("permit")
     problem = rules.completion_entry_problem(actor, project, completion.specialty_contract)
     if problem:
         raise PermissionDenied(problem)
@@ -534,3 +547,18 @@ def mark_permit_approved(*, record: ConstructionPermit, actor) -> None:
     if project.permit_approved_at is None:
         project.permit_approved_at = timezone.now()
         project.save(update_fields=["permit_approved_at", "updated_at"])
+
+
+def give_contract_record_number(*, record: TenderContract, actor) -> None:
+    """On a tender+contract's final approval (KINDS["tender_contract"].on_approved): its 合同备案编号,
+    PrjNum-XX-nnn with the contract type's letters (docs/data-standard.md §2.7, §3.6), numbered under
+    the project's row lock so that two approvals at once never take the same number. A correction
+    keeps the number it was given."""
+    if record.record_num:
+        return
+    project = Project.objects.select_for_update().get(pk=record.project_id)
+    letters = CONTRACT_RECORD_LETTERS.get(record.contract_type, "HO")
+    prefix = f"{project.prj_num}-{letters}-"
+    taken = TenderContract.objects.filter(project=project, record_num__startswith=prefix).count()
+    record.record_num = f"{prefix}{taken + 1:03d}"
+    record.save(update_fields=["record_num", "lock_version", "updated_at"])

@@ -9,6 +9,8 @@ from django.db import models
 
 from projects import workflow
 from projects.models import Building, Project, ReviewableRecord
+from yunjian.core.crypto import mask_id_number
+from yunjian.core.fields import EncryptedIDNumberField
 
 
 def carries_project(record: ReviewableRecord) -> bool:
@@ -21,6 +23,8 @@ def display_value(instance: models.Model, name: str) -> str:
     value = getattr(instance, name)
     if value is None or value == "":
         return ""
+    if isinstance(field, EncryptedIDNumberField):
+        return mask_id_number(value)
     if field.choices:
         return str(getattr(instance, f"get_{name}_display")())
     if isinstance(value, bool):

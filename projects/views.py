@@ -274,7 +274,7 @@ def _entry_page(
     )
     project_form = buildings = None
     if form_class.edits_project(record):
-        project_form, buildings = _project_parts(request, project, record)
+        project_form, buildings = _project_parts(request, project, record, form_class.spec().project_required)
     bundle = forms.EntryBundle(
         form,
         project_form,
@@ -315,11 +315,16 @@ def _post(request):
     return request.POST if request.method == "POST" else None
 
 
-def _project_parts(request, project: Project | None, record: ReviewableRecord | None):
+def _project_parts(
+    request, project: Project | None, record: ReviewableRecord | None, required: tuple[str, ...]
+):
     """The project's basic-info form and buildings formset, unless that info is settled."""
     return_fields = record.return_fields if record is not None else ()
     project_form = forms.project_form_for(
-        copy.copy(project) if project is not None else None, _post(request), return_fields=return_fields
+        copy.copy(project) if project is not None else None,
+        _post(request),
+        return_fields=return_fields,
+        required=required,
     )
     if project_form is None:
         return None, None

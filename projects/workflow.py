@@ -186,6 +186,8 @@ GENERAL_REASONS = (
 PROJECT_REASONS = ("项目基本信息（名称、地点、建设单位、投资或面积）有误",)
 # Basic info of a project required before a record that carries it is submitted (notice 一(一)3).
 PROJECT_REQUIRED = ("name", "prj_type", "prj_function", "county", "owner_org")
+# ... and before one that sends the project to the platform (TBProjectInfo, docs/data-standard.md §2.10).
+PROJECT_EXCHANGE_REQUIRED = (*PROJECT_REQUIRED, "prj_property", "actual_start", "actual_end")
 
 
 @dataclass(frozen=True)
@@ -232,7 +234,7 @@ KINDS: dict[str, Kind] = {
         short_label="图审信息",
         enterers=(Organization.Kind.DESIGN, Organization.Kind.SPECIALTY_CONTRACTOR),
         chains=("drawing_review:pms", "drawing_review:platform"),
-        required=("censor_org", "censor_date", "one_pass"),
+        required=("censor_org", "censor_date", "one_pass", "survey_org"),
         project_required=PROJECT_REQUIRED,
         carries_project=True,
         reasons=(
@@ -280,8 +282,19 @@ KINDS: dict[str, Kind] = {
         short_label="施工许可信息",
         enterers=(Organization.Kind.GENERAL_CONTRACTOR, Organization.Kind.SPECIALTY_CONTRACTOR),
         chains=("permit",),
-        required=("permit_num", "issuing_org", "issue_date", "contract_amount", "project_manager"),
-        project_required=PROJECT_REQUIRED,
+        required=(
+            "permit_num",
+            "issuing_org",
+            "issue_date",
+            "contract_amount",
+            "contract_num",
+            "project_manager",
+            "project_manager_id",
+            "supervision_org",
+            "chief_supervisor",
+            "chief_supervisor_id",
+        ),
+        project_required=PROJECT_EXCHANGE_REQUIRED,
         carries_project=True,
         reasons=(
             "施工许可证编号与原件不一致",
@@ -313,8 +326,12 @@ KINDS: dict[str, Kind] = {
         ),
         chains=("tender_contract",),
         required=(
+            "tender_num",
             "tender_date",
             "tender_amount",
+            "area",
+            "project_leader",
+            "leader_id",
             "contract_num",
             "contract_amount",
             "contract_date",
@@ -332,6 +349,7 @@ KINDS: dict[str, Kind] = {
         related=("project", "project__county", "owner_org", "entered_by"),
         form="projects.forms.TenderContractForm",
         outbound="sync.payloads.tender_contract_items",
+        on_approved="projects.services.give_contract_record_number",
         tables=("TBTenderInfo", "TBContractRecordManage"),
         number=lambda: Coalesce(NullIf(F("contract_num"), Value("")), F("tender_num")),
     ),
@@ -341,7 +359,15 @@ KINDS: dict[str, Kind] = {
         short_label="竣工验收及备案信息",
         enterers=(Organization.Kind.GENERAL_CONTRACTOR, Organization.Kind.SPECIALTY_CONTRACTOR),
         chains=("completion",),
-        required=("acceptance_date", "actual_start", "actual_cost", "filing_num", "filing_date"),
+        required=(
+            "permit",
+            "acceptance_date",
+            "actual_start",
+            "actual_cost",
+            "actual_area",
+            "filing_num",
+            "filing_date",
+        ),
         needs_platform_entry=True,
         reasons=(
             "竣工验收日期或备案日期有误",
@@ -364,7 +390,7 @@ KINDS: dict[str, Kind] = {
         chains=("specialty_info",),
         required=("specialty_scope",),
         refusal="只有专业承包单位可以录入建设单位直接发包的专业承包项目。",
-        project_required=PROJECT_REQUIRED,
+        project_required=PROJECT_EXCHANGE_REQUIRED,
         carries_project=True,
         reasons=(
             "不属于建设单位直接发包的专业承包项目",

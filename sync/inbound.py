@@ -79,7 +79,6 @@ PERMIT_FIELDS = {
 }
 TENDER_FIELDS = {
     "tender_num": "TenderNum",
-    "scope": "TenderClassNum",
     "tender_method": "TenderTypeNum",
     "tender_date": "TenderResultDate",
     "tender_amount": "TenderMoney",
@@ -114,7 +113,9 @@ COMPARED = {
         "ContractMoney",
     ),
 }
-# 合同类别 → the contracted scope (docs/data-standard.md §2.7; 302/303 are subcontracts: specialty).
+# 合同类别 → the contracted scope (docs/data-standard.md §2.7; 302/303 are subcontracts: specialty;
+# design-build and EPC contracts are won by a construction unit, project management by a consultancy
+# of the supervision kind).
 CONTRACT_SCOPE = {
     codes.ContractType.SURVEY: Scope.SURVEY,
     codes.ContractType.DESIGN: Scope.DESIGN,
@@ -122,6 +123,20 @@ CONTRACT_SCOPE = {
     codes.ContractType.SUBCONTRACT: Scope.SPECIALTY,
     codes.ContractType.LABOUR: Scope.SPECIALTY,
     codes.ContractType.SUPERVISION: Scope.SUPERVISION,
+    codes.ContractType.DESIGN_BUILD: Scope.CONSTRUCTION,
+    codes.ContractType.EPC: Scope.CONSTRUCTION,
+    codes.ContractType.PROJECT_MANAGEMENT: Scope.SUPERVISION,
+    codes.ContractType.CONSULTING: Scope.SUPERVISION,
+}
+# 招标类型 → the contracted scope (§2.5).
+TENDER_CLASS_SCOPE = {
+    codes.TenderClass.SURVEY: Scope.SURVEY,
+    codes.TenderClass.DESIGN: Scope.DESIGN,
+    codes.TenderClass.CONSTRUCTION: Scope.CONSTRUCTION,
+    codes.TenderClass.SUPERVISION: Scope.SUPERVISION,
+    codes.TenderClass.DESIGN_BUILD: Scope.CONSTRUCTION,
+    codes.TenderClass.GENERAL_CONSTRUCTION: Scope.CONSTRUCTION,
+    codes.TenderClass.PROJECT_MANAGEMENT: Scope.SUPERVISION,
 }
 CONFLICT_NOTE = "与本系统已录入的记录不一致，未覆盖，已转省住房城乡建设厅核对"
 
@@ -264,7 +279,11 @@ def apply_item(item: protocol.Item, mapping: InboundRecord | None, overwrite: bo
                 }
             ]
         )
-    errors = validate(table, data, lambda prj_num: Project.objects.filter(prj_num=prj_num).exists())
+    # The platform's own records passed its validator; here only what yunjian needs to store them
+    # is required (inbound=True), and every code and format is still checked.
+    errors = validate(
+        table, data, lambda prj_num: Project.objects.filter(prj_num=prj_num).exists(), inbound=True
+    )
     if errors:
         raise Rejected(errors)
     apply = {
@@ -658,7 +677,9 @@ def _apply_tender(
 ) -> Outcome:
     project = _project_of(reader)
     values = reader.fields(TenderContract, TENDER_FIELDS)
-    scope = values["scope"]
+    # The validator has checked the code against §2.5.
+    scope = TENDER_CLASS_SCOPE.get(reader.raw("TenderClassNum"), Scope.CONSTRUCTION)
+    values["scope"] = scope
     winner = reader.org("TenderCorpCode", "TenderCorpName", SCOPE_ORG_KIND[scope], project.county)
     reader.check()
     values.update(project=project, owner_org=winner)

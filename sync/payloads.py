@@ -1,10 +1,15 @@
 """Payloads in the national data standard's tables and field names (docs/data-standard.md §1).
 
-Every value is a scalar (text or number): the platform's exchange validator refuses lists and
-objects, so the per-building 单体 indicators are not sent (the standard's table for them was not
-found; see the issue notes). Fields the standard does not name are kept to a few documented
-extensions: IssueOrgName/IssueOrgCode (发证机关), TenderNum on a contract (links it to its tender),
-CompletionCheckNum and FilingDate on a completion.
+Every value is a scalar (text or number): the exchange validator refuses lists and objects, so
+staff and buildings travel as rows of their own tables (TBProjectDesignEconUserInfo,
+TBProjectBuilderUserInfo; the buildings' 单体 indicators as TBProjectUnitInfo, the province's name for
+the standard's 单体 list, whose national table name was not found). Every code column carries its
+code (§2), never a name; where the national code list is unknown (结构体系) a 3-character provincial
+code goes in the code column and the name in its name column. Fields the standard does not name are
+kept to a few documented extensions: IssueOrgName/IssueOrgCode (发证机关), TenderNum on a contract
+(links it to its tender), CompletionCheckNum and FilingDate on a completion, PrjStructureTypeName.
+
+Which tables each record kind feeds is its builder below, named by KINDS[kind].outbound.
 """
 
 from __future__ import annotations
@@ -13,15 +18,18 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from projects import codes
 from projects.models import (
     Completion,
     ConstructionPermit,
     DrawingReview,
     Origin,
     Project,
+    ReviewableRecord,
     State,
     TenderContract,
 )
+from review.models import Task
 from sync import protocol
 from yunjian.core.models import prefecture_code
 
@@ -86,7 +94,6 @@ FIELD_LABELS = {
     "SupervisionName": "总监理工程师",
     "TenderNum": "中标通知书编号",
     "TenderInnerNum": "招投标内部编号",
-    "TenderName": "招标项目名称",
     "TenderClassNum": "招标类型",
     "TenderTypeNum": "招标方式",
     "TenderResultDate": "中标日期",
@@ -110,7 +117,6 @@ FIELD_LABELS = {
     "PrjHead": "项目负责人",
     "PrjFinishNum": "竣工备案编号",
     "PrjFinishInnerNum": "竣工备案内部编号",
-    "PrjFinishName": "备案项目名称",
     "CompletionCheckNum": "竣工验收编号",
     "QCCorpName": "质量检测机构名称",
     "FactCost": "实际造价（万元）",
@@ -118,6 +124,25 @@ FIELD_LABELS = {
     "FactSize": "实际建设规模",
     "PrjStructureTypeNum": "结构体系",
     "FilingDate": "备案日期",
+    "BuilderLicenceName": "施工许可名称",
+    "CIDCardTypeNum": "项目经理证件类型",
+    "ConstructorIDCard": "项目经理身份证号码",
+    "SIDCardTypeNum": "总监理工程师证件类型",
+    "SupervisionIDCard": "总监理工程师身份证号码",
+    "IDCardTypeNum": "证件类型",
+    "IDCard": "身份证号码",
+    "UserName": "姓名",
+    "UserType": "人员类型",
+    "CertID": "注册证书编号",
+    "SpecialtyTypNum": "注册类型及等级",
+    "PrjDuty": "承担角色",
+    "TenderName": "招标项目名称",
+    "PrjFinishName": "备案项目名称",
+    "PrjStructureTypeName": "结构体系名称",
+    "CheckDepartName": "信息审核部门",
+    "CheckPersonName": "信息审核人",
+    "UnitNum": "单体编码",
+    "UnitName": "单体名称",
     "Mark": "备注",
 }
 
@@ -127,6 +152,10 @@ def field_label(name: str) -> str:
     from sync.receiver.validation import label
 
     return FIELD_LABELS.get(name) or label(name)
+
+
+DATA_SOURCE = "历史业绩补录"  # every record of this campaign (docs/data-standard.md §2.11)
+ID_CARD = codes.IDCardType.ID_CARD.value
 
 
 def _d(value: date | None) -> str:
@@ -139,6 +168,31 @@ def _n(value: Decimal | None) -> str:
 
 def _org(org) -> tuple[str, str]:
     return (org.name, org.credit_code) if org is not None else ("", "")
+
+
+def _checker(record: ReviewableRecord) -> dict:
+    """Who approved the record (CheckDepartName / CheckPersonName): the last approving decision."""
+    task = (
+        Task.objects.filter(
+            kind=record.KIND, record_id=record.pk, status=Task.Status.DONE, outcome=Task.Outcome.APPROVED
+        )
+        .select_related("decided_by__organization")
+        .order_by("-decided_at", "-id")
+        .first()
+    )
+    if task is None or task.decided_by is None:
+        return {"CheckDepartName": "", "CheckPersonName": ""}
+    user = task.decided_by
+    org = user.organization.name if user.organization_id else ""
+    return {"CheckDepartName": org, "CheckPersonName": user.full_name or user.username}
+
+
+def _common(record: ReviewableRecord) -> dict:
+    return {"DataSource": DATA_SOURCE, **_checker(record)}
+
+
+def _id_type(number: str) -> str:
+    return ID_CARD if number else ""
 
 
 def project_info(project: Project) -> dict:
@@ -168,7 +222,29 @@ def project_info(project: Project) -> dict:
         "ADDRESS": project.address,
         "BEGINDATE": _d(project.planned_start),
         "ENDDATE": _d(project.planned_end),
-        "DataSource": "历史业绩补录",
+        "DataSource": DATA_SOURCE,
+    }
+
+
+def unit_info(project: Project, index: int, building) -> dict:
+    """One building's technical indicators (单体), numbered within the project."""
+    return {
+        "PrjNum": project.prj_num,
+        "UnitNum": f"{project.prj_num}-{index:03d}",
+        "UnitName": building.name,
+        "PrjStructureTypeNum": codes.STRUCTURE_TYPE_CODE.get(building.structure_type, ""),
+        "PrjStructureTypeName": building.get_structure_type_display() if building.structure_type else "",
+        "OverGroundFloors": building.floors_above if building.floors_above is not None else "",
+        "UnderGroundFloors": building.floors_below if building.floors_below is not None else "",
+        "Height": _n(building.height),
+        "Span": _n(building.span),
+        "Length": _n(building.length),
+        "OverGroundArea": _n(building.area_above),
+        "UnderGroundArea": _n(building.area_below),
+        "SeismicIntensity": building.seismic_intensity,
+        "IsPrefabricated": int(building.prefabricated),
+        "IsGreenBuilding": int(building.green_building),
+        "IsOverLimit": int(building.over_limit),
     }
 
 
@@ -193,6 +269,23 @@ def censor_info(review: DrawingReview) -> dict:
         "OneCensorWfqtContent": review.violations_content,
         "XFCensorNo": review.fire_censor_num,
         "RFCensorNo": review.civil_defense_censor_num,
+        **_common(review),
+    }
+
+
+def design_staff(review: DrawingReview) -> dict:
+    """勘察设计人员 (TBProjectDesignEconUserInfo): the design lead of the drawing review."""
+    corp_name, corp_code = _org(review.owner_org)
+    return {
+        "CensorNum": review.censor_num,
+        "PrjNum": review.project.prj_num,
+        "CorpName": corp_name,
+        "CorpCode": corp_code,
+        "UserName": review.design_lead,
+        "IDCardTypeNum": _id_type(review.design_lead_id),
+        "IDCard": review.design_lead_id,
+        "SpecialtyTypNum": review.design_lead_cert,
+        "PrjDuty": "设计项目负责人",
     }
 
 
@@ -210,6 +303,8 @@ def builder_licence(permit: ConstructionPermit) -> dict:
     return {
         "BuilderLicenceNum": permit.permit_num,
         "BuilderLicenceInnerNum": str(permit.pk),
+        "BuilderLicenceName": f"{project.name}{permit.section_name}"[:200],
+        "RecordInnerNum": permit.contract_num,
         "PrjNum": project.prj_num,
         "ProjectName": project.name,
         "SectionName": permit.section_name,
@@ -235,7 +330,29 @@ def builder_licence(permit: ConstructionPermit) -> dict:
         "SuperCorpCode": super_code,
         "SafetyCerID": permit.safety_cert_num,
         "ConstructorName": permit.project_manager,
+        "CIDCardTypeNum": _id_type(permit.project_manager_id),
+        "ConstructorIDCard": permit.project_manager_id,
         "SupervisionName": permit.chief_supervisor,
+        "SIDCardTypeNum": _id_type(permit.chief_supervisor_id),
+        "SupervisionIDCard": permit.chief_supervisor_id,
+        **_common(permit),
+    }
+
+
+def builder_staff(permit: ConstructionPermit) -> dict:
+    """施工单位人员 (TBProjectBuilderUserInfo): the project manager, UserType 2 = 项目负责人."""
+    corp_name, corp_code = _org(permit.owner_org)
+    return {
+        "BuilderLicenceNum": permit.permit_num,
+        "PrjNum": permit.project.prj_num,
+        "CorpName": corp_name,
+        "CorpCode": corp_code,
+        "SafetyCerID": permit.safety_cert_num,
+        "UserName": permit.project_manager,
+        "IDCardTypeNum": _id_type(permit.project_manager_id),
+        "IDCard": permit.project_manager_id,
+        "CertID": permit.project_manager_cert,
+        "UserType": "2",
     }
 
 
@@ -244,9 +361,9 @@ def tender_info(contract: TenderContract) -> dict:
     return {
         "TenderNum": contract.tender_num,
         "TenderInnerNum": str(contract.pk),
-        "TenderName": contract.project.name,
+        "TenderName": f"{contract.project.name}{codes.Scope(contract.scope).label}"[:200],
         "PrjNum": contract.project.prj_num,
-        "TenderClassNum": contract.scope,
+        "TenderClassNum": codes.SCOPE_TENDER_CLASS[contract.scope].value,
         "TenderTypeNum": contract.tender_method,
         "TenderResultDate": _d(contract.tender_date),
         "TenderMoney": _n(contract.tender_amount),
@@ -257,16 +374,28 @@ def tender_info(contract: TenderContract) -> dict:
         "TenderCorpName": winner_name,
         "TenderCorpCode": winner_code,
         "ConstructorName": contract.project_leader,
+        "IDCardTypeNum": _id_type(contract.leader_id),
+        "ConstructorIDCard": contract.leader_id,
+        **_common(contract),
     }
+
+
+def contract_record_number(contract: TenderContract) -> str:
+    """The 合同备案编号 given on approval; before that (the pre-flight check) its shape."""
+    if contract.record_num:
+        return contract.record_num
+    letters = codes.CONTRACT_RECORD_LETTERS.get(contract.contract_type, "HO")
+    return f"{contract.project.prj_num}-{letters}-001"
 
 
 def contract_record(contract: TenderContract) -> dict:
     winner_name, winner_code = _org(contract.owner_org)
     return {
-        "RecordNum": "",
-        "RecordInnerNum": str(contract.pk),
+        "RecordNum": contract_record_number(contract),
+        # The permit names its construction contract by this number (its RecordInnerNum).
+        "RecordInnerNum": contract.contract_num,
         "TenderNum": contract.tender_num,
-        "RecordName": contract.project.name,
+        "RecordName": f"{contract.project.name}{contract.get_contract_type_display()}合同"[:200],
         "PrjNum": contract.project.prj_num,
         "ContractNum": contract.contract_num,
         "ContractTypeNum": contract.contract_type,
@@ -280,35 +409,31 @@ def contract_record(contract: TenderContract) -> dict:
         "UnionCorpName": contract.union_name,
         "UnionCorpCode": contract.union_code,
         "PrjHead": contract.project_leader,
+        **_common(contract),
     }
 
 
 def finish_manage(completion: Completion) -> dict:
-    # The standard links a completion filing to its permit (BuilderLicenceNum): the project's
-    # latest approved permit.
-    permit_num = (
-        ConstructionPermit.objects.filter(project_id=completion.project_id, state=State.APPROVED)
-        .exclude(permit_num="")
-        .order_by("-issue_date", "-id")
-        .values_list("permit_num", flat=True)
-        .first()
-    )
+    # The standard links a completion filing to its permit (BuilderLicenceNum): the one it names.
+    permit = completion.permit if completion.permit_id else None
     return {
         "PrjFinishNum": completion.filing_num,
         "PrjFinishInnerNum": str(completion.pk),
         "PrjFinishName": completion.project.name,
         "PrjNum": completion.project.prj_num,
-        "BuilderLicenceNum": permit_num or "",
+        "BuilderLicenceNum": permit.permit_num if permit else "",
         "CompletionCheckNum": completion.acceptance_num,
         "QCCorpName": completion.qc_org_name,
         "FactCost": _n(completion.actual_cost),
         "FactArea": _n(completion.actual_area),
         "FactSize": completion.actual_scale,
-        "PrjStructureTypeNum": completion.get_structure_type_display() if completion.structure_type else "",
+        "PrjStructureTypeNum": codes.STRUCTURE_TYPE_CODE.get(completion.structure_type, ""),
+        "PrjStructureTypeName": completion.get_structure_type_display() if completion.structure_type else "",
         "BDate": _d(completion.actual_start),
         "EDate": _d(completion.acceptance_date),
         "FilingDate": _d(completion.filing_date),
         "Mark": completion.remark,
+        **_common(completion),
     }
 
 
@@ -317,61 +442,102 @@ def finish_manage(completion: Completion) -> dict:
 
 @dataclass(frozen=True)
 class Item:
-    """One outbox row to write: `once` rows are skipped when that record version was queued before."""
+    """One outbox row to write: `once` rows are skipped when that record version was queued before.
+
+    `source` names the record's form field behind the item (so a refusal lands on that field).
+    """
 
     table: str
     record_key: str
     payload: dict
     version: int | None = None
     once: bool = False
+    source: str = ""
 
 
-def _project_item(project: Project) -> list[Item]:
+def _project_items(project: Project) -> list[Item]:
+    """The project's basic info and its buildings' indicators (they travel with the project)."""
     if project.origin == Origin.PLATFORM:
         return []
-    return [Item(protocol.TB_PROJECT, f"project:{project.prj_num}", project_info(project))]
+    items = [Item(protocol.TB_PROJECT, f"project:{project.prj_num}", project_info(project), source="project")]
+    for index, building in enumerate(project.buildings.all().order_by("id"), start=1):
+        items.append(
+            Item(
+                protocol.TB_UNIT,
+                f"unit:{project.prj_num}:{index:03d}",
+                unit_info(project, index, building),
+                source="buildings",
+            )
+        )
+    return items
 
 
-def _censor_item(review: DrawingReview, *, once: bool = False) -> Item:
-    return Item(protocol.TB_CENSOR, f"drawing_review:{review.pk}", censor_info(review), review.revision, once)
+def _censor_items(review: DrawingReview, *, once: bool = False, source: str = "") -> list[Item]:
+    items = [
+        Item(
+            protocol.TB_CENSOR,
+            f"drawing_review:{review.pk}",
+            censor_info(review),
+            review.revision,
+            once,
+            source,
+        )
+    ]
+    if review.design_lead:
+        items.append(
+            Item(
+                protocol.TB_DESIGN_STAFF,
+                f"design_staff:{review.pk}",
+                design_staff(review),
+                review.revision,
+                once,
+                source,
+            )
+        )
+    return items
 
 
-def no_items(record, project: Project) -> list[Item]:
+def no_items(record, project: Project, *, preflight: bool = False) -> list[Item]:
     return []
 
 
-def permit_items(permit: ConstructionPermit, project: Project) -> list[Item]:
-    """The first bundle (notice 一(一)3): the project's basic info, its approved drawing reviews, the permit."""
+def permit_items(permit: ConstructionPermit, project: Project, *, preflight: bool = False) -> list[Item]:
+    """The first bundle (notice 一(一)3): the project's basic info and buildings, its approved drawing
+    reviews, the permit and its project manager."""
     reviews = permit.drawing_reviews.filter(state=State.APPROVED).select_related(
         "censor_org", "owner_org", "survey_org", "project"
     )
     return [
-        *_project_item(project),
-        *(_censor_item(review, once=True) for review in reviews),
+        *_project_items(project),
+        *(item for review in reviews for item in _censor_items(review, once=True, source="drawing_reviews")),
         Item(protocol.TB_PERMIT, f"permit:{permit.pk}", builder_licence(permit), permit.revision),
+        Item(protocol.TB_BUILDER_STAFF, f"builder_staff:{permit.pk}", builder_staff(permit), permit.revision),
     ]
 
 
-def specialty_info_items(info, project: Project) -> list[Item]:
+def specialty_info_items(info, project: Project, *, preflight: bool = False) -> list[Item]:
     """A direct specialty project's basic info (notice 二(二))."""
-    return _project_item(project)
+    return _project_items(project)
 
 
-def drawing_review_items(review: DrawingReview, project: Project) -> list[Item]:
-    """On the PMS path a drawing review goes with its permit's bundle; later ones go on their own."""
-    if project.permit_approved_at is None and project.origin != Origin.PLATFORM:
+def drawing_review_items(review: DrawingReview, project: Project, *, preflight: bool = False) -> list[Item]:
+    """On the PMS path a drawing review goes with its permit's bundle; later ones go on their own.
+    The pre-flight check at submission checks it either way."""
+    if not preflight and project.permit_approved_at is None and project.origin != Origin.PLATFORM:
         return []
-    return [_censor_item(review)]
+    return _censor_items(review)
 
 
-def tender_contract_items(contract: TenderContract, project: Project) -> list[Item]:
+def tender_contract_items(
+    contract: TenderContract, project: Project, *, preflight: bool = False
+) -> list[Item]:
     return [
         Item(protocol.TB_TENDER, f"tender:{contract.pk}", tender_info(contract), contract.revision),
         Item(protocol.TB_CONTRACT, f"contract:{contract.pk}", contract_record(contract), contract.revision),
     ]
 
 
-def completion_items(completion: Completion, project: Project) -> list[Item]:
+def completion_items(completion: Completion, project: Project, *, preflight: bool = False) -> list[Item]:
     return [
         Item(
             protocol.TB_FINISH, f"completion:{completion.pk}", finish_manage(completion), completion.revision

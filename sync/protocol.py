@@ -32,10 +32,18 @@ TB_PERMIT = "TBBuilderLicenceManage"
 TB_TENDER = "TBTenderInfo"
 TB_CONTRACT = "TBContractRecordManage"
 TB_FINISH = "TBProjectFinishManage"
+TB_DESIGN_STAFF = "TBProjectDesignEconUserInfo"
+TB_BUILDER_STAFF = "TBProjectBuilderUserInfo"
+# The buildings' technical indicators (单体): the standard has the list (jzsc 单体信息) but no national
+# table name was found; this is the province's.
+TB_UNIT = "TBProjectUnitInfo"
 TABLES: tuple[str, ...] = (
     TB_PROJECT,
+    TB_UNIT,
     TB_CENSOR,
+    TB_DESIGN_STAFF,
     TB_PERMIT,
+    TB_BUILDER_STAFF,
     TB_TENDER,
     TB_CONTRACT,
     TB_FINISH,
@@ -43,6 +51,9 @@ TABLES: tuple[str, ...] = (
 
 TABLE_LABELS: dict[str, str] = {
     TB_PROJECT: "工程项目基本信息",
+    TB_UNIT: "单体信息",
+    TB_DESIGN_STAFF: "勘察设计人员",
+    TB_BUILDER_STAFF: "施工单位人员",
     TB_CENSOR: "施工图审查信息",
     TB_PERMIT: "施工许可信息",
     TB_TENDER: "招标投标信息",

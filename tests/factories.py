@@ -7,12 +7,12 @@ from datetime import date
 from decimal import Decimal
 
 from projects import services as ps
-from projects.codes import ContractType, PrjFunction, PrjType, Scope, TenderMethod
+from projects.codes import ContractType, PrjFunction, PrjProperty, PrjType, Scope, TenderMethod
 from projects.models import Project
 from review import services as rs
 from review.models import ReviewerAssignment
 from yunjian.core.models import Division, Organization, Role, User
-from yunjian.core.validators import complete_credit_code
+from yunjian.core.validators import complete_credit_code, complete_id_number
 
 PASSWORD = "Test@Passw0rd"
 _serial = itertools.count(1)
@@ -72,8 +72,25 @@ def make_project(county: str = "530302", owner: Organization | None = None, **fi
         owner_org=owner,
         prj_type=PrjType.BUILDING,
         prj_function=PrjFunction.OFFICE,
+        prj_property=fields.pop("prj_property", PrjProperty.NEW),
+        actual_start=fields.pop("actual_start", date(2020, 5, 10)),
+        actual_end=fields.pop("actual_end", date(2021, 6, 1)),
         **fields,
     )
+
+
+def exchange_basics() -> dict:
+    """The basic info a project needs before the platform accepts it (docs/data-standard.md §2.10)."""
+    return {
+        "prj_property": PrjProperty.NEW,
+        "actual_start": date(2020, 5, 10),
+        "actual_end": date(2021, 6, 1),
+    }
+
+
+def id_number(birth: str = "19800101") -> str:
+    """A valid 18-digit 居民身份证号码 (GB 11643), different on every call."""
+    return complete_id_number(f"530302{birth}{next_serial() % 1000:03d}")
 
 
 def register_review(project: Project, design: Organization, institution: Organization, **fields):
@@ -83,12 +100,22 @@ def register_review(project: Project, design: Organization, institution: Organiz
         censor_org=institution,
         design_org=design,
         censor_date=fields.pop("censor_date", date(2020, 3, 1)),
+        survey_org=fields.pop("survey_org", None) or make_org("勘察院", Organization.Kind.SURVEY),
         **fields,
     )
 
 
+def review_completion(**overrides) -> dict:
+    """What a design unit fills in to complete a drawing review for submission."""
+    data = {"one_pass": True, "survey_org": make_org("勘察院", Organization.Kind.SURVEY)}
+    data.update(overrides)
+    return data
+
+
 def complete_and_submit_review(review, designer):
-    return ps.drawing_review_update(actor=designer, review_id=review.pk, data={"one_pass": True}, submit=True)
+    return ps.drawing_review_update(
+        actor=designer, review_id=review.pk, data=review_completion(), submit=True
+    )
 
 
 def approve(record, actor):
@@ -111,12 +138,18 @@ def send_back(record, actor, reason="信息有误", fields=()):
 
 def permit_data(bureau: Organization, **overrides) -> dict:
     data = {
-        "permit_num": f"5303022001{next_serial() % 100:02d}0001-SX-001",
+        "permit_num": f"5303022001{next_serial() % 1_000_000:06d}-SX-001",
         "issuing_org": bureau,
         "issue_date": date(2020, 5, 1),
         "contract_amount": Decimal("1000"),
+        "contract_num": f"SG-{next_serial()}",
         "project_manager": "张经理",
+        "project_manager_id": id_number(),
+        "chief_supervisor": "李总监",
+        "chief_supervisor_id": id_number("19750505"),
     }
+    if "supervision_org" not in overrides:
+        data["supervision_org"] = make_org("监理公司", Organization.Kind.SUPERVISION)
     data.update(overrides)
     return data
 
@@ -125,10 +158,14 @@ def tender_data(scope: str = Scope.CONSTRUCTION, **overrides) -> dict:
     data = {
         "scope": scope,
         "tender_method": TenderMethod.OPEN,
-        "tender_num": "",
+        "tender_num": f"ZB-{next_serial()}",
         "tender_date": date(2020, 2, 1),
         "tender_amount": Decimal("1000"),
+        "area": Decimal("12000"),
         "agency_name": "某招标代理公司",
+        "agency_code": complete_credit_code(f"91530302{next_serial():08d}"[:16]),
+        "project_leader": "王负责人",
+        "leader_id": id_number("19820202"),
         "contract_num": f"HT-{next_serial()}",
         "contract_type": ContractType.GENERAL,
         "contract_amount": Decimal("1000"),
@@ -145,6 +182,7 @@ def completion_data(**overrides) -> dict:
         "acceptance_date": date(2021, 6, 1),
         "actual_start": date(2020, 5, 10),
         "actual_cost": Decimal("1050"),
+        "actual_area": Decimal("12000"),
         "filing_num": f"BA-{next_serial()}",
         "filing_date": date(2021, 6, 20),
     }

@@ -102,7 +102,12 @@ class Store:
         ) and row[0] >= version:
             status = protocol.STALE
         else:
-            errors = validate(table, item["data"], lambda prj_num: self._project_known(db, prj_num))
+            errors = validate(
+                table,
+                item["data"],
+                lambda prj_num: self._project_known(db, prj_num),
+                lambda number: self._permit_known(db, number),
+            )
             if reject_field and reject_field.get("table") == table:
                 name = reject_field["field"]
                 errors.append({"field": name, "message": f"平台拒收该字段（故障注入）：{name}"})
@@ -120,6 +125,14 @@ class Store:
         row = db.execute(
             "SELECT 1 FROM records WHERE tbl = ? AND prj_num = ? LIMIT 1",
             (protocol.TB_PROJECT, prj_num),
+        ).fetchone()
+        return row is not None
+
+    @staticmethod
+    def _permit_known(db: sqlite3.Connection, number: str) -> bool:
+        row = db.execute(
+            "SELECT 1 FROM records WHERE tbl = ? AND json_extract(data, '$.BuilderLicenceNum') = ? LIMIT 1",
+            (protocol.TB_PERMIT, number),
         ).fetchone()
         return row is not None
 

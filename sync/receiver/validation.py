@@ -1,8 +1,10 @@
 """Field checks of the reference receiver, modelled on a provincial data-exchange validator.
 
-Rules follow docs/data-standard.md §1 (the "W" columns), the code lists in `projects.codes` and
-the number formats in `yunjian.core.validators`. Values are checked as sent: the platform
-does not normalize what it receives.
+Rules follow docs/data-standard.md §2.10 (what a provincial exchange validator refuses), the code
+lists of §2 and the number formats of §3 (`yunjian.core.validators`). They are written in the
+standard's field names and codes only, never in yunjian's own forms or slugs: the same rules run
+as the pre-flight check when an enterprise submits a record (sync.preflight). Values are checked as
+sent: the platform does not normalize what it receives.
 """
 
 from __future__ import annotations
@@ -14,17 +16,33 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from projects.codes import ContractType, PrjFunction, PrjType, Scope, TenderMethod
+from projects.codes import (
+    ApprovalLevel,
+    ContractType,
+    IDCardType,
+    PrjFunction,
+    PrjProperty,
+    PrjType,
+    TenderClass,
+    TenderMethod,
+)
 from sync.protocol import (
+    TB_BUILDER_STAFF,
     TB_CENSOR,
     TB_CONTRACT,
+    TB_DESIGN_STAFF,
     TB_FINISH,
     TB_PERMIT,
     TB_PROJECT,
     TB_TENDER,
+    TB_UNIT,
     FieldError,
 )
-from yunjian.core.validators import credit_code_problem, prj_num_problem
+from yunjian.core.validators import credit_code_problem, id_number_problem, prj_num_problem
+
+# Before 统一社会信用代码, units were identified by a 9-character 组织机构代码 written XXXXXXXX-X;
+# the exchange still accepts it in a contractor's code (§2.10).
+OLD_ORG_CODE_RE = re.compile(r"^[0-9A-Z]{8}-[0-9X]$")
 
 DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 DIRECT_AWARD = TenderMethod.DIRECT.value
@@ -64,6 +82,46 @@ LABELS = {
     "PrjFinishNum": "竣工备案编号",
     "BDate": "实际开工日期",
     "EDate": "实际竣工验收日期",
+    "PrjInnerNum": "原业务系统内部编号",
+    "PrjPropertyNum": "建设性质",
+    "PrjApprovalLevelNum": "立项级别",
+    "CensorInnerNum": "合格书内部编号",
+    "EconCorpName": "勘察单位名称",
+    "EconCorpCode": "勘察单位统一社会信用代码",
+    "DesignCorpName": "设计单位名称",
+    "DesignCorpCode": "设计单位统一社会信用代码",
+    "OneCensorIsPass": "一次审查是否通过",
+    "BuilderLicenceName": "施工许可名称",
+    "RecordInnerNum": "合同登记内部编号",
+    "SuperCorpName": "监理单位名称",
+    "SuperCorpCode": "监理单位统一社会信用代码",
+    "ConstructorName": "项目经理（项目负责人）姓名",
+    "CIDCardTypeNum": "项目经理证件类型",
+    "ConstructorIDCard": "项目负责人身份证号码",
+    "SupervisionName": "总监理工程师姓名",
+    "SIDCardTypeNum": "总监理工程师证件类型",
+    "SupervisionIDCard": "总监理工程师身份证号码",
+    "TenderNum": "中标通知书编号",
+    "TenderName": "招标项目名称",
+    "TenderInnerNum": "中标内部编号",
+    "Area": "面积",
+    "AgencyCorpCode": "招标代理单位统一社会信用代码",
+    "IDCardTypeNum": "证件类型",
+    "IDCard": "身份证号码",
+    "RecordNum": "合同备案编号",
+    "RecordName": "合同登记名称",
+    "PrjHead": "项目负责人",
+    "PrjFinishName": "备案项目名称",
+    "PrjFinishInnerNum": "竣工备案内部编号",
+    "FactCost": "实际造价",
+    "FactArea": "实际面积",
+    "PrjStructureTypeNum": "结构体系代码",
+    "CorpName": "单位名称",
+    "CorpCode": "单位统一社会信用代码",
+    "UserName": "姓名",
+    "UserType": "人员类型",
+    "UnitNum": "单体编码",
+    "UnitName": "单体名称",
 }
 
 # Column widths of the standard's DDL.
@@ -85,45 +143,100 @@ class TableRules:
     dates: tuple[str, ...] = ()
     positive: tuple[str, ...] = ()
     codes: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # (type field, number field): an ID number, valid per GB 11643 when the type is 身份证.
+    id_numbers: tuple[tuple[str, str], ...] = ()
     child: bool = True
 
 
+ID_TYPES = tuple(IDCardType.values)
+
 RULES: dict[str, TableRules] = {
     TB_PROJECT: TableRules(
-        required=("PrjNum", "PrjName", "PrjTypeNum", "BuildCorpName", "BuildCorpCode")
-        + ("ProvinceNum", "CityNum", "CountyNum"),
+        required=("PrjNum", "PrjInnerNum", "PrjName", "PrjTypeNum", "PrjFunctionNum", "PrjPropertyNum")
+        + ("BuildCorpName", "BuildCorpCode", "ProvinceNum", "CityNum", "CountyNum", "BDate", "EDate"),
+        dates=("BDate", "EDate", "BEGINDATE", "ENDDATE"),
         codes={
             "PrjTypeNum": tuple(PrjType.values),
             "PrjFunctionNum": tuple(PrjFunction.values),
+            "PrjPropertyNum": tuple(PrjProperty.values),
+            "PrjApprovalLevelNum": tuple(ApprovalLevel.values),
         },
         child=False,
     ),
+    TB_UNIT: TableRules(required=("PrjNum", "UnitNum", "UnitName")),
     TB_CENSOR: TableRules(
-        required=("CensorNum", "CensorCorpName", "CensorCorpCode", "CensorEDate"),
+        required=("CensorNum", "CensorInnerNum", "CensorCorpName", "CensorCorpCode", "CensorEDate")
+        + ("EconCorpName", "EconCorpCode", "DesignCorpName", "DesignCorpCode", "OneCensorIsPass"),
         dates=("CensorEDate",),
+        codes={"OneCensorIsPass": ("1", "0")},
+    ),
+    TB_DESIGN_STAFF: TableRules(
+        required=("CensorNum", "CorpName", "CorpCode", "UserName", "IDCardTypeNum", "IDCard"),
+        codes={"IDCardTypeNum": ID_TYPES},
+        id_numbers=(("IDCardTypeNum", "IDCard"),),
     ),
     TB_PERMIT: TableRules(
-        required=("BuilderLicenceNum", "ReleaseDate", "ConsCorpName", "ConsCorpCode"),
-        dates=("ReleaseDate",),
+        required=("BuilderLicenceNum", "BuilderLicenceName", "RecordInnerNum", "ReleaseDate")
+        + ("EconCorpName", "EconCorpCode", "DesignCorpName", "DesignCorpCode")
+        + ("ConsCorpName", "ConsCorpCode", "SuperCorpName", "SuperCorpCode")
+        + ("ConstructorName", "CIDCardTypeNum", "ConstructorIDCard")
+        + ("SupervisionName", "SIDCardTypeNum", "SupervisionIDCard"),
+        dates=("ReleaseDate", "IssueCertDate"),
+        codes={"CIDCardTypeNum": ID_TYPES, "SIDCardTypeNum": ID_TYPES},
+        id_numbers=(("CIDCardTypeNum", "ConstructorIDCard"), ("SIDCardTypeNum", "SupervisionIDCard")),
+    ),
+    TB_BUILDER_STAFF: TableRules(
+        required=(
+            "BuilderLicenceNum",
+            "CorpName",
+            "CorpCode",
+            "UserName",
+            "IDCardTypeNum",
+            "IDCard",
+            "UserType",
+        ),
+        codes={"IDCardTypeNum": ID_TYPES, "UserType": ("1", "2", "3")},
+        id_numbers=(("IDCardTypeNum", "IDCard"),),
     ),
     TB_TENDER: TableRules(
-        required=("TenderClassNum", "TenderTypeNum", "TenderResultDate", "TenderMoney")
-        + ("TenderCorpName", "TenderCorpCode"),
+        required=("TenderNum", "TenderName", "TenderInnerNum", "TenderClassNum", "TenderTypeNum")
+        + ("TenderResultDate", "TenderMoney", "Area", "TenderCorpName", "TenderCorpCode")
+        + ("IDCardTypeNum", "ConstructorIDCard"),
         dates=("TenderResultDate",),
-        positive=("TenderMoney",),
+        positive=("TenderMoney", "Area"),
         codes={
-            "TenderClassNum": tuple(Scope.values),
+            "TenderClassNum": tuple(TenderClass.values),
             "TenderTypeNum": tuple(TenderMethod.values),
+            "IDCardTypeNum": ID_TYPES,
         },
+        id_numbers=(("IDCardTypeNum", "ConstructorIDCard"),),
     ),
     TB_CONTRACT: TableRules(
-        required=("ContractNum", "ContractTypeNum", "ContractMoney", "ContractDate")
-        + ("PropietorCorpName", "ContractorCorpName", "ContractorCorpCode"),
+        required=("RecordNum", "RecordName", "RecordInnerNum", "ContractNum", "ContractTypeNum")
+        + ("ContractMoney", "ContractDate", "PropietorCorpName", "ContractorCorpName")
+        + ("ContractorCorpCode", "PrjHead"),
         dates=("ContractDate",),
         positive=("ContractMoney",),
         codes={"ContractTypeNum": tuple(ContractType.values)},
     ),
-    TB_FINISH: TableRules(required=("PrjFinishNum", "BDate", "EDate"), dates=("BDate", "EDate")),
+    TB_FINISH: TableRules(
+        required=("PrjFinishNum", "PrjFinishName", "PrjFinishInnerNum", "BuilderLicenceNum")
+        + ("FactCost", "FactArea", "BDate", "EDate"),
+        dates=("BDate", "EDate"),
+        positive=("FactCost", "FactArea"),
+    ),
+}
+
+# What yunjian needs to store a record that the platform sends it (sync.inbound): the platform's
+# records were checked by its own validator already, and old ones may predate some columns.
+INBOUND_REQUIRED: dict[str, tuple[str, ...]] = {
+    TB_PROJECT: ("PrjNum", "PrjName", "PrjTypeNum", "BuildCorpName", "BuildCorpCode")
+    + ("ProvinceNum", "CityNum", "CountyNum"),
+    TB_PERMIT: ("BuilderLicenceNum", "ReleaseDate", "ConsCorpName", "ConsCorpCode"),
+    TB_TENDER: ("TenderClassNum", "TenderTypeNum", "TenderResultDate", "TenderMoney")
+    + ("TenderCorpName", "TenderCorpCode"),
+    TB_CONTRACT: ("ContractNum", "ContractTypeNum", "ContractMoney", "ContractDate")
+    + ("PropietorCorpName", "ContractorCorpName", "ContractorCorpCode"),
 }
 
 REGION_RULES = (
@@ -181,10 +294,18 @@ class _Errors:
         return name in self._fields
 
 
-def validate(table: str, data: dict[str, Any], project_known: Callable[[str], bool]) -> list[FieldError]:
+def validate(
+    table: str,
+    data: dict[str, Any],
+    project_known: Callable[[str], bool],
+    permit_known: Callable[[str], bool] = lambda number: True,
+    *,
+    inbound: bool = False,
+) -> list[FieldError]:
     """Return the field errors of one record; [] when the platform accepts it.
 
-    `project_known(prj_num)` tells whether a TBProjectInfo with that PrjNum is already accepted.
+    `project_known(prj_num)` tells whether a TBProjectInfo with that PrjNum is already accepted,
+    `permit_known(number)` whether a TBBuilderLicenceManage with that number is.
     """
     rules = RULES[table]
     errors = _Errors()
@@ -205,7 +326,8 @@ def validate(table: str, data: dict[str, Any], project_known: Callable[[str], bo
         elif rules.child and not project_known(prj_num):
             errors.add("PrjNum", f"项目编号未在平台登记：{prj_num}")
 
-    for name in rules.required:
+    required = INBOUND_REQUIRED.get(table, rules.required) if inbound else rules.required
+    for name in required:
         if not values.get(name) and name not in errors:
             errors.add(name, f"{label(name)}不能为空")
     for name, limit in MAX_LENGTHS.items():
@@ -213,7 +335,11 @@ def validate(table: str, data: dict[str, Any], project_known: Callable[[str], bo
             errors.add(name, f"{label(name)}不能超过{limit}个字符")
     for name, text in values.items():
         # Every unit code the platform receives is format-checked, required or not.
-        if name.endswith("CorpCode") and text and (problem := credit_code_problem(text)):
+        if not (name.endswith("CorpCode") or name == "CorpCode") or not text:
+            continue
+        if name == "ContractorCorpCode" and OLD_ORG_CODE_RE.match(text):
+            continue
+        if problem := credit_code_problem(text):
             corp = label(name).removesuffix("统一社会信用代码")
             errors.add(name, f"{corp}的{problem}" if corp != name else problem)
     for name in rules.dates:
@@ -230,12 +356,30 @@ def validate(table: str, data: dict[str, Any], project_known: Callable[[str], bo
                 f"{label(name)}“{value}”不在代码表中（可选：{'、'.join(allowed)}）",
             )
 
+    for type_name, number_name in rules.id_numbers:
+        number = values.get(number_name, "")
+        is_id_card = values.get(type_name) == IDCardType.ID_CARD
+        if number and is_id_card and number_name not in errors and (problem := id_number_problem(number)):
+            errors.add(number_name, f"{label(number_name)}：{problem}")
+    structure = values.get("PrjStructureTypeNum", "")
+    if len(structure) > 3:
+        errors.add("PrjStructureTypeNum", f"结构体系应填代码（不超过3个字符），不能填名称：“{structure}”")
+
     if table == TB_PROJECT:
         _check_regions(values, errors)
+        begin, end = _date(values.get("BDate", "")), _date(values.get("EDate", ""))
+        if begin and end and begin > end:
+            errors.add("EDate", "实际竣工日期不能早于实际开工日期")
     elif table == TB_TENDER:
-        if values.get("TenderTypeNum") != DIRECT_AWARD and not values.get("AgencyCorpName"):
-            errors.add("AgencyCorpName", "招标代理单位名称不能为空（直接发包除外）")
+        if values.get("TenderTypeNum") != DIRECT_AWARD:
+            if not values.get("AgencyCorpName"):
+                errors.add("AgencyCorpName", "招标代理单位名称不能为空（直接发包除外）")
+            if not values.get("AgencyCorpCode") and not inbound:
+                errors.add("AgencyCorpCode", "招标代理单位统一社会信用代码不能为空（直接发包除外）")
     elif table == TB_FINISH:
+        number = values.get("BuilderLicenceNum", "")
+        if number and "BuilderLicenceNum" not in errors and not permit_known(number):
+            errors.add("BuilderLicenceNum", f"施工许可证编号未在平台登记：{number}")
         begin, end = _date(values.get("BDate", "")), _date(values.get("EDate", ""))
         if begin and end and begin > end:
             errors.add("EDate", "实际竣工验收日期不能早于实际开工日期")

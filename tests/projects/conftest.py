@@ -124,6 +124,7 @@ def specialty_info(specialist, world):
             "name": "会展中心消防工程",
             "county": Division.objects.get(pk="530302"),
             "owner_org": world["owner"],
+            **f.exchange_basics(),
             "prj_type": PrjType.BUILDING,
             "prj_function": PrjFunction.PUBLIC,
         },

@@ -221,6 +221,7 @@ def test_platform_project_drawing_review_is_created_by_the_design_unit(as_user, 
             "censor_org": str(world["institution"].pk),
             "censor_date": "2020-01-10",
             "one_pass": "true",
+            "survey_org": world["survey"].credit_code,
             "action": "submit",
         },
     )

@@ -25,7 +25,12 @@ def permit_fields(world, **extra) -> dict:
         "issuing_org": str(world["bureau_qlq"].pk),
         "issue_date": "2020-05-01",
         "contract_amount": "1,000.5",
+        "contract_num": "QJ-SG-2020-018",
         "project_manager": "张经理",
+        "project_manager_id": f.id_number(),
+        "supervision_org": world["supervision"].credit_code,
+        "chief_supervisor": "李总监",
+        "chief_supervisor_id": f.id_number("19750505"),
         **extra,
     }
 

@@ -22,6 +22,9 @@ def basic(world, prj_num: str, **extra) -> dict:
         "project-prj_function": "300",
         "project-county": "530302",
         "project-owner_org": world["owner"].credit_code,
+        "project-prj_property": "001",
+        "project-actual_start": "2020-03-01",
+        "project-actual_end": "2020-11-30",
         "b-0-name": "会展中心主馆",
         **extra,
     }
@@ -101,6 +104,7 @@ def test_after_approval_the_other_records_follow(
             "censor_org": str(world["institution"].pk),
             "censor_date": "2020-01-10",
             "one_pass": "true",
+            "survey_org": world["survey"].credit_code,
             "action": "submit",
         },
     )

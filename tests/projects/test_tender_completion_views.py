@@ -10,6 +10,7 @@ from projects import services as ps
 from projects.models import Completion, ProjectParty, State, TenderContract
 from tests import factories as f
 from tests.projects.formdata import field_errors, form_data
+from yunjian.core.validators import complete_credit_code, complete_id_number
 
 pytestmark = pytest.mark.django_db
 
@@ -22,12 +23,18 @@ def completion_url(project):
     return reverse("projects:completion-new", args=[project.pk])
 
 
+AGENCY_CODE = complete_credit_code("9153030221660001")
+LEADER_ID = complete_id_number("53030219820202001")
 TENDER = {
     "tender_method": "001",
     "tender_num": "5303022001010001-BD-001",
     "tender_date": "2020-02-01",
     "tender_amount": "1000",
+    "area": "12000",
     "agency_name": "某招标代理公司",
+    "agency_code": AGENCY_CODE,
+    "project_leader": "王负责人",
+    "leader_id": LEADER_ID,
     "contract_num": "QJ-SG-2020-018",
     "contract_amount": "1000",
     "contract_date": "2020-02-20",
@@ -37,6 +44,7 @@ COMPLETION = {
     "actual_start": "2020-05-10",
     "acceptance_date": "2021-06-01",
     "actual_cost": "1050",
+    "actual_area": "12000",
     "filing_num": "BA-2021-001",
     "filing_date": "2021-06-20",
 }

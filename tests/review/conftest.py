@@ -116,6 +116,7 @@ def specialty_in_review(specialist, world):
             "name": "麒麟区会展中心消防工程",
             "county": Division.objects.get(pk="530302"),
             "owner_org": world["owner"],
+            **f.exchange_basics(),
             "prj_type": PrjType.BUILDING,
             "prj_function": PrjFunction.PUBLIC,
         },

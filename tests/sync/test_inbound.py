@@ -76,7 +76,7 @@ def tender_item(prj_num: str = PRJ_NUM, **data):
     payload = {
         "PrjNum": prj_num,
         "TenderNum": f"{prj_num}-BD-001",
-        "TenderClassNum": "construction",
+        "TenderClassNum": "003",
         "TenderTypeNum": "001",
         "TenderResultDate": "2021-03-01",
         "TenderMoney": "2100",
@@ -187,7 +187,7 @@ def test_enterprises_then_add_the_drawing_review_reviewed_where_the_project_is(
             "censor_num": f"{PRJ_NUM}-TX-001",
             "censor_org": world["institution"],
             "censor_date": "2021-04-01",
-            "one_pass": True,
+            **f.review_completion(),
         },
     )
 

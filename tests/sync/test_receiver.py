@@ -17,7 +17,7 @@ from sync import protocol, signing
 from sync.receiver import Receiver
 from sync.receiver.__main__ import main as receiver_main
 from sync.receiver.push import push
-from yunjian.core.validators import complete_credit_code
+from yunjian.core.validators import complete_credit_code, complete_id_number
 
 SECRET = "test-secret-不要外传"
 PRJ_NUM = "5303021901010001"
@@ -25,6 +25,10 @@ OTHER_PRJ_NUM = "5303021901010002"
 BUILD_CORP = complete_credit_code("9153030000000001")
 WORK_CORP = complete_credit_code("9153030200000002")
 AGENCY_CORP = complete_credit_code("9153030200000003")
+SUPER_CORP = complete_credit_code("9153030200000004")
+DESIGN_CORP = complete_credit_code("9153030200000005")
+SURVEY_CORP = complete_credit_code("9153030200000006")
+PERSON_ID = complete_id_number("53030219800101001")
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
@@ -39,6 +43,10 @@ def project_data(prj_num: str = PRJ_NUM) -> dict[str, Any]:
         "CityNum": "530300",
         "CountyNum": "530302",
         "PrjFunctionNum": "304",
+        "PrjPropertyNum": "001",
+        "PrjInnerNum": "1",
+        "BDate": "2024-04-10",
+        "EDate": "2025-06-30",
         "AllInvest": "1234.5000",
     }
 
@@ -49,26 +57,54 @@ CHILD_DATA: dict[str, dict[str, Any]] = {
         "CensorCorpName": "云南某施工图审查中心",
         "CensorCorpCode": AGENCY_CORP,
         "CensorEDate": "2024-03-01",
+        "CensorInnerNum": "11",
+        "EconCorpName": "云南某勘察院",
+        "EconCorpCode": SURVEY_CORP,
+        "DesignCorpName": "云南某设计院",
+        "DesignCorpCode": DESIGN_CORP,
+        "OneCensorIsPass": 1,
     },
     protocol.TB_PERMIT: {
         "BuilderLicenceNum": f"{PRJ_NUM}-SX-001",
+        "BuilderLicenceName": "曲靖市麒麟区示范小学教学楼",
+        "RecordInnerNum": "QJ-2024-018",
         "ReleaseDate": "2024-04-01",
+        "EconCorpName": "云南某勘察院",
+        "EconCorpCode": SURVEY_CORP,
+        "DesignCorpName": "云南某设计院",
+        "DesignCorpCode": DESIGN_CORP,
         "ConsCorpName": "云南某建设集团有限公司",
         "ConsCorpCode": WORK_CORP,
+        "SuperCorpName": "云南某监理公司",
+        "SuperCorpCode": SUPER_CORP,
+        "ConstructorName": "张建国",
+        "CIDCardTypeNum": "1",
+        "ConstructorIDCard": PERSON_ID,
+        "SupervisionName": "李监理",
+        "SIDCardTypeNum": "1",
+        "SupervisionIDCard": PERSON_ID,
     },
     protocol.TB_TENDER: {
-        "TenderNum": f"{PRJ_NUM}-ZB-001",
-        "TenderClassNum": "construction",
+        "TenderNum": f"{PRJ_NUM}-BD-001",
+        "TenderName": "曲靖市麒麟区示范小学教学楼施工",
+        "TenderInnerNum": "21",
+        "TenderClassNum": "003",
         "TenderTypeNum": "001",
         "TenderResultDate": "2024-02-01",
         "TenderMoney": "987.6500",
+        "Area": "12000",
         "TenderCorpName": "云南某建设集团有限公司",
         "TenderCorpCode": WORK_CORP,
         "AgencyCorpName": "云南某招标代理有限公司",
         "AgencyCorpCode": AGENCY_CORP,
+        "IDCardTypeNum": "1",
+        "ConstructorIDCard": PERSON_ID,
     },
     protocol.TB_CONTRACT: {
-        "RecordNum": f"{PRJ_NUM}-HT-001",
+        "RecordNum": f"{PRJ_NUM}-HZ-001",
+        "RecordName": "曲靖市麒麟区示范小学教学楼施工总包合同",
+        "RecordInnerNum": "QJ-2024-018",
+        "PrjHead": "张建国",
         "ContractNum": "QJ-2024-018",
         "ContractTypeNum": "301",
         "ContractMoney": 987.65,
@@ -80,6 +116,11 @@ CHILD_DATA: dict[str, dict[str, Any]] = {
     },
     protocol.TB_FINISH: {
         "PrjFinishNum": f"{PRJ_NUM}-JX-001",
+        "PrjFinishName": "曲靖市麒麟区示范小学教学楼",
+        "PrjFinishInnerNum": "31",
+        "BuilderLicenceNum": f"{PRJ_NUM}-SX-001",
+        "FactCost": "1000",
+        "FactArea": "12000",
         "BDate": "2024-04-10",
         "EDate": "2025-06-30",
     },
@@ -355,7 +396,7 @@ FIELD_CASES = [
     (protocol.TB_PERMIT, "ReleaseDate", "20240401"),
     (protocol.TB_PERMIT, "ConsCorpName", MISSING),
     (protocol.TB_PERMIT, "ConsCorpCode", WORK_CORP.lower()),
-    (protocol.TB_TENDER, "TenderClassNum", "001"),
+    (protocol.TB_TENDER, "TenderClassNum", "construction"),  # the code (§2.5), never a slug
     (protocol.TB_TENDER, "TenderTypeNum", "004"),
     (protocol.TB_TENDER, "TenderTypeNum", MISSING),
     (protocol.TB_TENDER, "TenderResultDate", MISSING),
@@ -368,7 +409,7 @@ FIELD_CASES = [
     (protocol.TB_TENDER, "AgencyCorpName", MISSING),
     (protocol.TB_TENDER, "AgencyCorpCode", "91530300000000000X"),
     (protocol.TB_CONTRACT, "ContractNum", MISSING),
-    (protocol.TB_CONTRACT, "ContractTypeNum", "500"),
+    (protocol.TB_CONTRACT, "ContractTypeNum", "305"),
     (protocol.TB_CONTRACT, "ContractMoney", 0),
     (protocol.TB_CONTRACT, "ContractDate", "2024-13-01"),
     (protocol.TB_CONTRACT, "PropietorCorpName", MISSING),
@@ -378,6 +419,43 @@ FIELD_CASES = [
     (protocol.TB_FINISH, "BDate", "2024-4-10"),
     (protocol.TB_FINISH, "EDate", MISSING),
     (protocol.TB_FINISH, "EDate", "2024-04-09"),
+    # What a provincial exchange validator refuses (docs/data-standard.md §2.10).
+    (protocol.TB_PROJECT, "PrjInnerNum", MISSING),
+    (protocol.TB_PROJECT, "BDate", MISSING),
+    (protocol.TB_PROJECT, "EDate", MISSING),
+    (protocol.TB_PROJECT, "EDate", "2024-04-09"),
+    (protocol.TB_PROJECT, "PrjPropertyNum", MISSING),
+    (protocol.TB_PROJECT, "PrjPropertyNum", "新建"),
+    (protocol.TB_PROJECT, "PrjApprovalLevelNum", "9"),
+    (protocol.TB_CENSOR, "CensorInnerNum", MISSING),
+    (protocol.TB_CENSOR, "EconCorpName", MISSING),
+    (protocol.TB_CENSOR, "EconCorpCode", MISSING),
+    (protocol.TB_CENSOR, "DesignCorpCode", MISSING),
+    (protocol.TB_CENSOR, "OneCensorIsPass", 2),
+    (protocol.TB_PERMIT, "BuilderLicenceName", MISSING),
+    (protocol.TB_PERMIT, "RecordInnerNum", MISSING),
+    (protocol.TB_PERMIT, "EconCorpCode", MISSING),
+    (protocol.TB_PERMIT, "SuperCorpName", MISSING),
+    (protocol.TB_PERMIT, "CIDCardTypeNum", MISSING),
+    (protocol.TB_PERMIT, "CIDCardTypeNum", "身份证"),
+    (protocol.TB_PERMIT, "ConstructorIDCard", PERSON_ID[:-1] + ("0" if PERSON_ID[-1] != "0" else "1")),
+    (protocol.TB_PERMIT, "SupervisionIDCard", MISSING),
+    (protocol.TB_TENDER, "TenderNum", MISSING),
+    (protocol.TB_TENDER, "TenderName", MISSING),
+    (protocol.TB_TENDER, "Area", MISSING),
+    (protocol.TB_TENDER, "IDCardTypeNum", MISSING),
+    (protocol.TB_TENDER, "ConstructorIDCard", MISSING),
+    (protocol.TB_TENDER, "AgencyCorpCode", MISSING),
+    (protocol.TB_CONTRACT, "RecordNum", MISSING),
+    (protocol.TB_CONTRACT, "RecordName", MISSING),
+    (protocol.TB_CONTRACT, "RecordInnerNum", MISSING),
+    (protocol.TB_CONTRACT, "PrjHead", MISSING),
+    (protocol.TB_FINISH, "PrjFinishName", MISSING),
+    (protocol.TB_FINISH, "BuilderLicenceNum", MISSING),
+    (protocol.TB_FINISH, "BuilderLicenceNum", f"{PRJ_NUM}-SX-009"),  # not a permit the platform holds
+    (protocol.TB_FINISH, "FactCost", MISSING),
+    (protocol.TB_FINISH, "FactArea", MISSING),
+    (protocol.TB_FINISH, "PrjStructureTypeNum", "框架结构"),  # a name where a code belongs
 ]
 
 
@@ -391,6 +469,8 @@ def test_each_table_rejects_bad_fields_naming_the_field(receiver: Receiver, tabl
     project = project_item()
     record = item(table, data)
     items = [record] if table == protocol.TB_PROJECT else [project, record]
+    if table == protocol.TB_FINISH:  # a completion names a permit the platform already holds
+        items.insert(1, item(protocol.TB_PERMIT, child_data(protocol.TB_PERMIT)))
     receipt = receipts(receiver, items)[-1]
     assert receipt["status"] == "rejected"
     assert [e["field"] for e in receipt["errors"]] == [field], receipt["errors"]
@@ -403,14 +483,54 @@ def test_all_field_errors_are_reported_together(receiver: Receiver) -> None:
     [receipt] = receipts(receiver, [item(protocol.TB_PROJECT, {"PrjNum": PRJ_NUM, "PrjTypeNum": "77"})])
     fields = {e["field"] for e in receipt["errors"]}
     assert fields == {
+        "PrjInnerNum",
         "PrjName",
         "PrjTypeNum",
+        "PrjFunctionNum",
+        "PrjPropertyNum",
         "BuildCorpName",
         "BuildCorpCode",
         "ProvinceNum",
         "CityNum",
         "CountyNum",
+        "BDate",
+        "EDate",
     }
+
+
+def test_a_contractor_may_still_be_named_by_its_old_organization_code(receiver: Receiver) -> None:
+    data = {**child_data(protocol.TB_CONTRACT), "ContractorCorpCode": "12345678-9"}
+    result = receipts(receiver, [project_item(), item(protocol.TB_CONTRACT, data)])
+    assert result[-1]["status"] == "accepted", result[-1]
+
+
+def test_staff_and_building_tables_are_checked(receiver: Receiver) -> None:
+    staff = {
+        "BuilderLicenceNum": f"{PRJ_NUM}-SX-001",
+        "PrjNum": PRJ_NUM,
+        "CorpName": "云南某建设集团有限公司",
+        "CorpCode": WORK_CORP,
+        "UserName": "张建国",
+        "IDCardTypeNum": "1",
+        "IDCard": PERSON_ID,
+        "UserType": "2",
+    }
+    unit = {"PrjNum": PRJ_NUM, "UnitNum": f"{PRJ_NUM}-001", "UnitName": "1号楼", "PrjStructureTypeNum": "Y01"}
+    bad_staff = {**staff, "IDCard": "53030219800101001", "UserType": "7"}
+    bad_unit = {**unit, "PrjStructureTypeNum": "框架结构"}
+    result = receipts(
+        receiver,
+        [
+            project_item(),
+            item(protocol.TB_BUILDER_STAFF, staff),
+            item(protocol.TB_UNIT, unit),
+            item(protocol.TB_BUILDER_STAFF, bad_staff),
+            item(protocol.TB_UNIT, bad_unit),
+        ],
+    )
+    assert [r["status"] for r in result] == ["accepted", "accepted", "accepted", "rejected", "rejected"]
+    assert {e["field"] for e in result[3]["errors"]} == {"IDCard", "UserType"}
+    assert [e["field"] for e in result[4]["errors"]] == ["PrjStructureTypeNum"]
 
 
 # receiver: transport errors

@@ -32,7 +32,7 @@ def test_agreement_exits_zero(sync_settings, receiver, approved_permit):
     Worker().run_until_idle()
     code, out = run()
     assert code == 0, out
-    assert "本系统已同步 3 条记录，省一体化平台持有 3 条" in out
+    assert "本系统已同步 4 条记录，省一体化平台持有 4 条" in out
     assert "对账一致" in out
 
 

@@ -73,7 +73,7 @@ def test_it_delivers_the_bundle_and_opens_the_project_on_the_platform(
 ):
     assert rules.platform_entry_closed(Project.objects.get(pk=project.pk))
     result = Worker().run_until_idle()
-    assert (result.claimed, result.delivered) == (3, 3)
+    assert (result.claimed, result.delivered) == (4, 4)
     assert set(Outbox.objects.values_list("status", "receipt_status")) == {(Status.DELIVERED, "accepted")}
     assert_each_applied_once(receiver)
     stored = receiver.store.record_data(protocol.TB_PROJECT, f"project:{project.prj_num}")
@@ -92,7 +92,12 @@ def test_it_delivers_the_bundle_and_opens_the_project_on_the_platform(
 
 def test_the_project_and_its_children_go_in_one_batch_in_order(sync_settings, receiver, approved_permit):
     claim = services.outbox_claim(batch_size=10)
-    assert [r.table for r in claim.rows] == [protocol.TB_PROJECT, protocol.TB_CENSOR, protocol.TB_PERMIT]
+    assert [r.table for r in claim.rows] == [
+        protocol.TB_PROJECT,
+        protocol.TB_CENSOR,
+        protocol.TB_PERMIT,
+        protocol.TB_BUILDER_STAFF,
+    ]
 
 
 def test_children_wait_while_their_project_is_in_flight_elsewhere(sync_settings, approved_permit):
@@ -113,6 +118,7 @@ def test_children_wait_while_their_project_is_in_flight_elsewhere(sync_settings,
     assert [r.table for r in services.outbox_claim(batch_size=10).rows] == [
         protocol.TB_CENSOR,
         protocol.TB_PERMIT,
+        protocol.TB_BUILDER_STAFF,
     ]
 
 
@@ -156,15 +162,15 @@ def test_receiver_down_retries_with_growing_backoff_then_dead_letter_then_repush
     # The platform is back: an operator re-pushes the dead letters and they go through once.
     sync_settings.SYNC_ENDPOINT = receiver.base_url
     assert Worker().run_until_idle().claimed == 0  # dead rows are never picked up by themselves
-    assert services.outbox_repush(actor=province_admin, ids=[r.pk for r in rows]) == 3
+    assert services.outbox_repush(actor=province_admin, ids=[r.pk for r in rows]) == 4
     assert all(r.attempts == 0 for r in Outbox.objects.all())
-    assert Worker().run_until_idle().delivered == 3
+    assert Worker().run_until_idle().delivered == 4
     assert_each_applied_once(receiver)
     assert Project.objects.get(pk=project.pk).platform_synced_at is not None
     audits = AuditEntry.objects.filter(
         action=AuditEntry.Action.SYNC, object_type="outbox", actor=province_admin
     )
-    assert audits.count() == 3
+    assert audits.count() == 4
     assert {(a.from_state, a.to_state) for a in audits} == {(Status.DEAD, Status.PENDING)}
 
 
@@ -177,7 +183,7 @@ def test_http_500_retries_then_dead_letter(sync_settings, receiver, approved_per
     assert receiver.store.records() == []
     receiver.configure(mode="ok")
     services.outbox_repush(actor=province_admin, ids=list(Outbox.objects.values_list("id", flat=True)))
-    assert Worker().run_until_idle().delivered == 3
+    assert Worker().run_until_idle().delivered == 4
     assert_each_applied_once(receiver)
 
 
@@ -194,18 +200,18 @@ def test_a_slow_answer_past_the_timeout_retries_then_dead_letter_and_is_applied_
     # The receiver applied the first batch before its slow answer; every retry since was a duplicate.
     receiver.configure(mode="ok")
     services.outbox_repush(actor=province_admin, ids=[r.pk for r in rows])
-    assert Worker().run_until_idle().delivered == 3
+    assert Worker().run_until_idle().delivered == 4
     assert set(Outbox.objects.values_list("receipt_status", flat=True)) == {"duplicate"}
     assert_each_applied_once(receiver)
 
 
 def test_a_dropped_connection_is_retried(sync_settings, receiver, approved_permit):
     receiver.configure(mode="down_after", after_batches=0)
-    assert Worker().run_until_idle().failed == 3
+    assert Worker().run_until_idle().failed == 4
     assert "断开连接" in Outbox.objects.first().last_error
     receiver.configure(mode="ok")
     make_due()
-    assert Worker().run_until_idle().delivered == 3
+    assert Worker().run_until_idle().delivered == 4
     assert_each_applied_once(receiver)
 
 
@@ -215,7 +221,7 @@ def test_a_rejected_field_is_reported_retried_then_dead_and_repushed_once_fixed(
     receiver.configure(reject_field={"table": protocol.TB_PERMIT, "field": "ConsCorpName"})
     worker = Worker()
     first = worker.run_until_idle()
-    assert (first.delivered, first.failed) == (2, 1)
+    assert (first.delivered, first.failed) == (3, 1)
     permit_row = Outbox.objects.get(table=protocol.TB_PERMIT)
     assert permit_row.status == Status.FAILED
     assert "施工单位名称（ConsCorpName）" in permit_row.last_error
@@ -237,7 +243,7 @@ def test_a_rejected_field_is_reported_retried_then_dead_and_repushed_once_fixed(
     assert worker.run_until_idle().delivered == 1
     assert Project.objects.get(pk=project.pk).platform_synced_at is not None
     keys = Outbox.objects.values_list("idempotency_key", flat=True)
-    assert [receiver.store.applied_count(k) for k in keys] == [1, 1, 1]
+    assert [receiver.store.applied_count(k) for k in keys] == [1, 1, 1, 1]
 
 
 def test_a_dead_project_row_holds_back_its_children(sync_settings, receiver, approved_permit):
@@ -295,7 +301,7 @@ def test_an_error_inside_the_worker_fails_the_batch_instead_of_leaving_it_leased
     worker = Worker()
     monkeypatch.setattr(worker, "post", explode)
     result = worker.run_until_idle()
-    assert result.failed == 3
+    assert result.failed == 4
     assert {r.status for r in Outbox.objects.all()} == {Status.FAILED}
     assert "同步进程内部错误：TypeError" in Outbox.objects.first().last_error
     assert receiver.stats()["batches_received"] == 0

@@ -39,7 +39,7 @@ class Builder:
             project = self.persona("project")
             review = f.register_review(project, w["design"], w["institution"])
             review = ps.drawing_review_update(
-                actor=self.persona("designer"), review_id=review.pk, data={"one_pass": True}
+                actor=self.persona("designer"), review_id=review.pk, data=f.review_completion()
             )
             return review, "designer"
         if kind == "addition_request":
@@ -90,6 +90,7 @@ class Builder:
                     "name": "消防工程",
                     "county": Division.objects.get(pk="530302"),
                     "owner_org": w["owner"],
+                    **f.exchange_basics(),
                     "prj_type": "01",
                     "prj_function": "300",
                 },

@@ -30,7 +30,7 @@ def test_design_unit_cannot_create_a_drawing_review_on_the_pms_path(project, des
 def test_design_unit_completes_only_a_review_it_owns(project, world, designer, other_designer):
     review = f.register_review(project, world["design"], world["institution"])
     with pytest.raises(PermissionDenied):
-        ps.drawing_review_update(actor=other_designer, review_id=review.pk, data={"one_pass": True})
+        ps.drawing_review_update(actor=other_designer, review_id=review.pk, data=f.review_completion())
     ps.drawing_review_update(actor=designer, review_id=review.pk, data={"one_pass": True, "scale": "五层"})
     review.refresh_from_db()
     assert review.scale == "五层"
@@ -45,7 +45,7 @@ def test_ownership_of_a_pre_existing_review_is_the_explicit_grant(project, world
     remove_perm("projects.change_drawingreview", world["design"].group, review)
     designer = type(designer).objects.get(pk=designer.pk)  # drop the permission cache
     with pytest.raises(PermissionDenied):
-        ps.drawing_review_update(actor=designer, review_id=review.pk, data={"one_pass": True})
+        ps.drawing_review_update(actor=designer, review_id=review.pk, data=f.review_completion())
 
 
 def test_drawing_review_goes_institution_then_design_division(
@@ -95,12 +95,12 @@ def test_addition_request_approval_creates_the_review_owned_by_the_design_unit(
     assert review.project.prj_num == "5303021901010099"
     assert designer.has_perm("projects.change_drawingreview", review)
     with pytest.raises(ValidationError) as missing:
-        ps.drawing_review_update(actor=designer, review_id=review.pk, data={"one_pass": True}, submit=True)
+        ps.drawing_review_update(actor=designer, review_id=review.pk, data=f.review_completion(), submit=True)
     assert "project.owner_org" in missing.value.message_dict
     review = ps.drawing_review_update(
         actor=designer,
         review_id=review.pk,
-        data={"one_pass": True},
+        data=f.review_completion(),
         project_data={"owner_org": world["owner"], "prj_type": "01", "prj_function": "300"},
         submit=True,
     )
@@ -210,7 +210,14 @@ def test_approved_permit_writes_the_outbox_bundle_in_the_same_transaction(
     assert not Outbox.objects.exists()
     f.approve(permit, county_permit_reviewer)
     tables = sorted(Outbox.objects.values_list("table", flat=True))
-    assert tables == ["TBBuilderLicenceManage", "TBProjectCensorInfo", "TBProjectInfo"]
+    # The project (with its buildings' indicators, none here), its drawing review, the permit and its
+    # project manager (docs/data-standard.md §2.10).
+    assert tables == [
+        "TBBuilderLicenceManage",
+        "TBProjectBuilderUserInfo",
+        "TBProjectCensorInfo",
+        "TBProjectInfo",
+    ]
     assert len(set(Outbox.objects.values_list("bundle", flat=True))) == 1
     project.refresh_from_db()
     assert project.permit_approved_at is not None
@@ -333,6 +340,7 @@ def test_direct_specialty_basic_info_is_approved_before_anything_else(world, spe
             "name": "消防工程",
             "county": Division.objects.get(pk="530302"),
             "owner_org": world["owner"],
+            **f.exchange_basics(),
             "prj_type": "01",
             "prj_function": "300",
         },
@@ -361,7 +369,7 @@ def test_direct_specialty_basic_info_is_approved_before_anything_else(world, spe
             "censor_num": "DS-1",
             "censor_org": world["institution"],
             "censor_date": date(2020, 1, 1),
-            "one_pass": True,
+            **f.review_completion(),
         },
     )
     assert review.path == DrawingReview.Path.PLATFORM
@@ -385,7 +393,7 @@ def test_platform_originated_project_takes_a_drawing_review_reviewed_where_it_is
             "censor_num": "PF-1",
             "censor_org": world["institution"],
             "censor_date": date(2020, 1, 1),
-            "one_pass": True,
+            **f.review_completion(),
         },
     )
     review = ps.record_submit(actor=designer, kind="drawing_review", record_id=review.pk)
@@ -413,6 +421,7 @@ def test_nobody_reviews_a_record_their_own_organization_entered(world, specialis
             "name": "x",
             "county": Division.objects.get(pk="530302"),
             "owner_org": world["owner"],
+            **f.exchange_basics(),
             "prj_type": "01",
             "prj_function": "300",
         },

@@ -173,7 +173,8 @@ def load_projects(orgs: dict[str, Organization]) -> int:
     from decimal import Decimal
 
     from projects import services as ps
-    from projects.codes import ContractType, PrjFunction, PrjType, Scope, TenderMethod
+    from projects.codes import ContractType, PrjFunction, PrjProperty, PrjType, Scope, TenderMethod
+    from yunjian.core.validators import complete_credit_code, complete_id_number
     from projects.models import Project
     from review import services as rs
 
@@ -197,6 +198,9 @@ def load_projects(orgs: dict[str, Organization]) -> int:
             prj_function=PrjFunction.EDUCATION_HEALTH,
             total_investment=Decimal("12500"),
             total_area=Decimal("36800"),
+            prj_property=PrjProperty.NEW,
+            actual_start=date(2019, 5, 20),
+            actual_end=date(2021, 6, 30),
             address=extra.pop("address", ""),
             **extra,
         )
@@ -215,7 +219,14 @@ def load_projects(orgs: dict[str, Organization]) -> int:
         return ps.drawing_review_update(
             actor=design,
             review_id=r.pk,
-            data={"one_pass": True, "violations_count": 0},
+            data={
+                "one_pass": True,
+                "violations_count": 0,
+                "survey_org": orgs["survey"],
+                "design_lead": "王设计",
+                "design_lead_id": complete_id_number("53010219780312001"),
+                "design_lead_cert": "一级注册建筑师",
+            },
             submit=submit,
             buildings=[
                 {
@@ -252,10 +263,13 @@ def load_projects(orgs: dict[str, Organization]) -> int:
                 "issue_date": date(2019, 5, 8),
                 "contract_amount": Decimal("9800.5"),
                 "area": Decimal("36800"),
+                "contract_num": num.replace("-SX-", "-HT-"),
                 "project_manager": "张建国",
+                "project_manager_id": complete_id_number("53030219750608003"),
                 "project_manager_cert": "云1532019201900001",
                 "supervision_org": orgs["supervision"],
                 "chief_supervisor": "李监理",
+                "chief_supervisor_id": complete_id_number("53010219700915002"),
             },
         )
 
@@ -316,14 +330,17 @@ def load_projects(orgs: dict[str, Organization]) -> int:
             "tender_num": "5303021903080008-BD-001",
             "tender_date": date(2019, 2, 10),
             "tender_amount": Decimal("9800.5"),
+            "area": Decimal("36800"),
             "agency_name": "云南招标代理有限公司",
-            "contract_num": "QJ-SG-2019-018",
+            "agency_code": complete_credit_code("9153010021669310"),
+            "contract_num": "5303021903080008-SX-001".replace("-SX-", "-HT-"),
             "contract_type": ContractType.GENERAL,
             "contract_amount": Decimal("9800.5"),
             "contract_date": date(2019, 2, 28),
             "client_name": orgs["owner"].name,
             "client_code": orgs["owner"].credit_code,
             "project_leader": "张建国",
+            "leader_id": complete_id_number("53030219750608003"),
         },
     )
     ps.completion_save(
@@ -335,6 +352,7 @@ def load_projects(orgs: dict[str, Organization]) -> int:
             "acceptance_date": date(2021, 6, 30),
             "actual_start": date(2019, 5, 20),
             "actual_cost": Decimal("10120"),
+            "actual_area": Decimal("36800"),
             "structure_type": "frame",
         },
     )
@@ -366,6 +384,9 @@ def load_projects(orgs: dict[str, Organization]) -> int:
             "owner_org": orgs["owner"],
             "prj_type": PrjType.BUILDING,
             "prj_function": PrjFunction.PUBLIC,
+            "prj_property": PrjProperty.NEW,
+            "actual_start": date(2020, 3, 1),
+            "actual_end": date(2020, 11, 30),
         },
         data={"specialty_scope": "消防设施工程"},
     )
