@@ -174,9 +174,9 @@ def load_projects(orgs: dict[str, Organization]) -> int:
 
     from projects import services as ps
     from projects.codes import ContractType, PrjFunction, PrjProperty, PrjType, Scope, TenderMethod
-    from yunjian.core.validators import complete_credit_code, complete_id_number
     from projects.models import Project
     from review import services as rs
+    from yunjian.core.validators import complete_credit_code, complete_id_number
 
     if Project.objects.filter(prj_num=_prj_num("530302", 1)).exists():
         return Project.objects.count()
