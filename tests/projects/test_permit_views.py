@@ -248,3 +248,18 @@ def test_platform_service_refusal_becomes_403(as_user, contractor, approved_revi
     assert response.status_code == 403
     assert "专业承包单位" in response.content.decode()
     assert ps  # services are what the views call
+
+
+def test_the_exchange_pre_flight_refusal_is_shown_on_the_field_in_chinese(
+    as_user, contractor, approved_review, world
+):
+    """The drawing review behind the permit carries no survey unit (a pre-existing record): the
+    platform would refuse the permit, so the submission is refused on the drawing-review choice."""
+    type(approved_review).objects.filter(pk=approved_review.pk).update(survey_org=None)
+    client = as_user(contractor)
+    html = open_form(client, approved_review)
+    response = client.post(NEW, form_data(html, {**permit_fields(world), "action": "submit"}))
+    assert response.status_code == 400
+    messages = field_errors(response.content.decode(), "drawing_reviews")
+    assert any("勘察单位" in m and "数据标准" in m for m in messages), messages
+    assert not ConstructionPermit.objects.exists()
