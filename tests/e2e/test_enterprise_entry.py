@@ -8,6 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.conftest import login
+from yunjian.core.validators import complete_credit_code, complete_id_number
 
 pytestmark = pytest.mark.browser
 
@@ -28,6 +29,7 @@ def test_design_unit_completes_and_submits_a_drawing_review(page, demo_site):
     expect(page.locator("h1")).to_have_text("完善施工图审查信息")
     page.select_option("#id_one_pass", "true")
     page.fill("#id_violations_count", "0")
+    page.fill("#id_survey_org", complete_credit_code("9153010021654303"))  # the demo's 勘察单位
     page.fill("#id_b-0-name", "1号教学楼")
     page.select_option("#id_b-0-structure_type", "frame")
     page.fill("#id_b-0-floors_above", "5")
@@ -81,7 +83,12 @@ def test_contractor_enters_a_permit_on_two_approved_reviews(page, demo_site):
     page.select_option("#id_issuing_org", label="曲靖市麒麟区住房和城乡建设局")
     page.fill("#id_issue_date", "2019-05-08")
     page.fill("#id_contract_amount", "8800")
+    page.fill("#id_contract_num", "QJ-SG-2019-040")
     page.fill("#id_project_manager", "张建国")
+    page.fill("#id_project_manager_id", complete_id_number("53030219750608003"))
+    page.fill("#id_supervision_org", complete_credit_code("9153010021658307"))  # the demo's 监理单位
+    page.fill("#id_chief_supervisor", "李监理")
+    page.fill("#id_chief_supervisor_id", complete_id_number("53010219700915002"))
     page.get_by_role("button", name="完成录入并提交发证机关审核").click()
     expect(page.locator("#record-state")).to_have_text("待审核")
     expect(page.locator("#record-status")).to_contain_text("发证机关审核（施工许可信息）")
