@@ -10,7 +10,7 @@ import threading
 
 import pytest
 from django.db import connection
-from django.test import Client
+from tests.conftest import Client
 from django.urls import reverse
 
 from projects.models import ConstructionPermit, State
