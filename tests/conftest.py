@@ -277,11 +277,11 @@ def login(page, base_url: str, username: str, password: str | None = None) -> No
     if re.search(r"/account/two-factor/verify/", page.url):
         device = TOTPDevice.objects.get(user__username=username, confirmed=True)
         page.fill("input[name=token]", totp_token(device))
-        page.click("button[type=submit]")
+        page.click("button.btn.primary")
         page.wait_for_load_state()
     elif re.search(r"/account/two-factor/", page.url):
         device = TOTPDevice.objects.get(user__username=username, confirmed=False)
         page.fill("input[name=token]", totp_token(device))
-        page.click("button[type=submit]")
+        page.click("button.btn.primary")
         page.click("text=已保存，继续")
         page.wait_for_load_state()

@@ -14,6 +14,7 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
 from django.urls import reverse
 
@@ -91,9 +92,16 @@ class YunjianAdminSite(admin.AdminSite):
         return not settings.OTP_REQUIRED or user.is_verified()
 
     def login(self, request, extra_context=None):
+        if request.user.is_authenticated:
+            # Signed in with another role (sending them to sign in again would loop).
+            raise PermissionDenied("管理后台只对系统管理员开放。")
         # One sign-in for the whole system: password, throttling, lockout and the second factor.
         target = request.GET.get("next") or reverse("admin:index")
         return redirect(reverse("core:login") + "?" + urlencode({"next": target}))
+
+    def password_change(self, request, extra_context=None):
+        # The one password page: history, expiry and the forced-change flag are handled there.
+        return redirect("core:password-change")
 
     def register(self, model_or_iterable, admin_class=None, **options):
         models = [model_or_iterable] if isinstance(model_or_iterable, type) else list(model_or_iterable)
