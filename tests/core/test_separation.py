@@ -116,21 +116,28 @@ def test_admin_site_changes_are_audited_with_their_actor(client, province_admin)
     )
     assert response.status_code == 302, response.content.decode()[:2000]
     zone = Zone.objects.get(slug="test-zone")
-    created = AuditEntry.objects.get(action=AuditEntry.Action.CREATE, object_type="zone", object_id=str(zone.pk))
+    created = AuditEntry.objects.get(
+        action=AuditEntry.Action.CREATE, object_type="zone", object_id=str(zone.pk)
+    )
     assert created.actor == province_admin
     assert created.ip == "127.0.0.1"
 
     response = client.post(
-        f"/admin/core/zone/{zone.pk}/change/", {"slug": "test-zone", "name": "改名功能区", "counties": ["530302"]}
+        f"/admin/core/zone/{zone.pk}/change/",
+        {"slug": "test-zone", "name": "改名功能区", "counties": ["530302"]},
     )
     assert response.status_code == 302
-    changed = AuditEntry.objects.get(action=AuditEntry.Action.UPDATE, object_type="zone", object_id=str(zone.pk))
+    changed = AuditEntry.objects.get(
+        action=AuditEntry.Action.UPDATE, object_type="zone", object_id=str(zone.pk)
+    )
     assert changed.actor == province_admin
     assert "名称" in str(changed.data["change"])
 
     response = client.post(f"/admin/core/zone/{zone.pk}/delete/", {"post": "yes"})
     assert response.status_code == 302
-    deleted = AuditEntry.objects.get(action=AuditEntry.Action.DELETE, object_type="zone", object_id=str(zone.pk))
+    deleted = AuditEntry.objects.get(
+        action=AuditEntry.Action.DELETE, object_type="zone", object_id=str(zone.pk)
+    )
     assert deleted.actor == province_admin
     assert deleted.data["object"] == "改名功能区"
 
@@ -204,7 +211,9 @@ def test_role_changes_are_audited_with_the_person_who_made_them(world, designer,
         return None
 
     SignInPolicyMiddleware(change_roles)(request)
-    entry = AuditEntry.objects.filter(action=AuditEntry.Action.PERMISSION, object_id=str(designer.pk)).latest("id")
+    entry = AuditEntry.objects.filter(action=AuditEntry.Action.PERMISSION, object_id=str(designer.pk)).latest(
+        "id"
+    )
     assert entry.reason == "账号权限变更"
     assert entry.actor == province_admin
     assert entry.ip == "10.7.7.7"
@@ -286,3 +295,21 @@ def test_break_glass_needs_a_reason_and_an_existing_account(security_admin):
         call_command("break_glass", security_admin.username, reason=" ")
     with pytest.raises(CommandError, match="不存在"):
         call_command("break_glass", "nobody", reason="测试原因说明")
+
+
+def test_create_admin_makes_one_administrator_with_a_temporary_password_and_audits_it(db, capsys):
+    call_command("create_admin", "sec2", role="security_admin", full_name="新安全员")
+    password = capsys.readouterr().out.strip().rsplit("：", 1)[1]
+    user = User.objects.get(username="sec2")
+    assert user.role_list == [Role.SECURITY_ADMIN]
+    assert not user.is_staff
+    assert not user.is_superuser
+    assert user.must_change_password
+    assert user.check_password(password)
+    assert AuditEntry.objects.filter(object_id=str(user.pk), reason__contains="create_admin").exists()
+    call_command("create_admin", "sys2", role="province_admin", full_name="新系统管理员")
+    assert User.objects.get(username="sys2").is_staff
+    with pytest.raises(CommandError, match="已存在"):
+        call_command("create_admin", "sec2", role="audit_admin", full_name="重复")
+    with pytest.raises(CommandError):
+        call_command("create_admin", "x", role="reviewer", full_name="不是管理员")

@@ -289,7 +289,8 @@ def test_every_user_changes_their_own_password_and_it_is_audited(client, designe
     assert page.status_code == 200
     assert "原密码" in page.content.decode()
     response = client.post(
-        CHANGE, {"old_password": f.PASSWORD, "new_password1": "Neu@Passw0rd1", "new_password2": "Neu@Passw0rd1"}
+        CHANGE,
+        {"old_password": f.PASSWORD, "new_password1": "Neu@Passw0rd1", "new_password2": "Neu@Passw0rd1"},
     )
     assert response.status_code == 302
     designer.refresh_from_db()
@@ -304,10 +305,19 @@ def test_password_change_errors_are_chinese_and_change_nothing(client, designer)
     client.force_login(designer)
     before = User.objects.get(pk=designer.pk).password
     cases = [
-        ({"old_password": "wrong", "new_password1": "Neu@Passw0rd1", "new_password2": "Neu@Passw0rd1"}, "原密码不正确"),
-        ({"old_password": f.PASSWORD, "new_password1": "Neu@Passw0rd1", "new_password2": "Neu@Passw0rd2"}, "两次输入"),
+        (
+            {"old_password": "wrong", "new_password1": "Neu@Passw0rd1", "new_password2": "Neu@Passw0rd1"},
+            "原密码不正确",
+        ),
+        (
+            {"old_password": f.PASSWORD, "new_password1": "Neu@Passw0rd1", "new_password2": "Neu@Passw0rd2"},
+            "两次输入",
+        ),
         ({"old_password": f.PASSWORD, "new_password1": "Ab1!", "new_password2": "Ab1!"}, "密码太短"),
-        ({"old_password": f.PASSWORD, "new_password1": "abcdefghijkl", "new_password2": "abcdefghijkl"}, "三类"),
+        (
+            {"old_password": f.PASSWORD, "new_password1": "abcdefghijkl", "new_password2": "abcdefghijkl"},
+            "三类",
+        ),
         ({"old_password": f.PASSWORD, "new_password1": "", "new_password2": ""}, "这个字段是必填项"),
     ]
     for data, message in cases:
@@ -346,7 +356,10 @@ def test_last_five_passwords_cannot_be_reused(designer):
 
 def test_history_is_enforced_on_the_change_page(client, designer):
     client.force_login(designer)
-    client.post(CHANGE, {"old_password": f.PASSWORD, "new_password1": "Neu@Passw0rd1", "new_password2": "Neu@Passw0rd1"})
+    client.post(
+        CHANGE,
+        {"old_password": f.PASSWORD, "new_password1": "Neu@Passw0rd1", "new_password2": "Neu@Passw0rd1"},
+    )
     response = client.post(
         CHANGE, {"old_password": "Neu@Passw0rd1", "new_password1": f.PASSWORD, "new_password2": f.PASSWORD}
     )
@@ -361,7 +374,8 @@ def test_forced_change_after_a_reset_by_the_security_admin(client, designer, sec
     temporary = response.context["password"]
     entry = AuditEntry.objects.get(action=AuditEntry.Action.PASSWORD, object_id=str(designer.pk))
     assert entry.actor == security_admin
-    assert temporary not in str(entry.data) and temporary not in entry.reason
+    assert temporary not in str(entry.data)
+    assert temporary not in entry.reason
 
     person = Client()
     assert post_login(person, designer.username, temporary).status_code == 302
@@ -371,7 +385,10 @@ def test_forced_change_after_a_reset_by_the_security_admin(client, designer, sec
         assert response.url == CHANGE
     page = person.get(CHANGE)
     assert "初始密码" in page.content.decode()
-    person.post(CHANGE, {"old_password": temporary, "new_password1": "Neu@Passw0rd1", "new_password2": "Neu@Passw0rd1"})
+    person.post(
+        CHANGE,
+        {"old_password": temporary, "new_password1": "Neu@Passw0rd1", "new_password2": "Neu@Passw0rd1"},
+    )
     assert person.get(reverse("core:home-role", args=["enterprise"])).status_code == 200
     designer.refresh_from_db()
     assert not designer.must_change_password
@@ -489,7 +506,9 @@ def test_throttle_by_address_whatever_the_usernames(designer, contractor, settin
     assert "该地址登录失败次数过多" in response.content.decode()
     assert "_auth_user_id" not in client.session
     post_login(client, contractor.username, ip=sprayer)
-    throttles = AuditEntry.objects.filter(action=AuditEntry.Action.LOCKOUT, object_type="login-throttle-address")
+    throttles = AuditEntry.objects.filter(
+        action=AuditEntry.Action.LOCKOUT, object_type="login-throttle-address"
+    )
     assert throttles.count() == 1
     # Another address is not affected.
     assert post_login(Client(), designer.username, ip="10.9.9.9").status_code == 302

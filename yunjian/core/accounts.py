@@ -148,7 +148,9 @@ def otp_enrol(*, actor, token: str, ip: str | None = None) -> tuple[TOTPDevice, 
     device.save(update_fields=["confirmed"])
     TOTPDevice.objects.filter(user=user, confirmed=False).delete()
     codes = _new_backup_codes(user)
-    audit.record(action=AuditEntry.Action.PERMISSION, actor=user, obj=user, reason="启用动态口令（双因素认证）", ip=ip)
+    audit.record(
+        action=AuditEntry.Action.PERMISSION, actor=user, obj=user, reason="启用动态口令（双因素认证）", ip=ip
+    )
     return device, codes
 
 

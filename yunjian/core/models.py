@@ -313,6 +313,9 @@ class PasswordHistory(models.Model):
         verbose_name_plural = _("历史密码")
         indexes = [models.Index(fields=["user", "-created_at"], name="password_history_user_idx")]
 
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.created_at:%Y-%m-%d %H:%M}"
+
 
 class AuditEntry(models.Model):
     """One append-only line of the audit trail (等保 2.0): logins, data changes, transitions, imports.

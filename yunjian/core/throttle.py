@@ -24,7 +24,9 @@ from yunjian.core import audit
 from yunjian.core.models import AuditEntry
 
 IP_MESSAGE = "该地址登录失败次数过多，已暂停从该地址登录，请{minutes}分钟后再试，或联系安全管理员。"
-USERNAME_MESSAGE = "该账号近期在多个地址登录失败次数过多，已暂停从新地址登录，请{minutes}分钟后再试，或联系安全管理员。"
+USERNAME_MESSAGE = (
+    "该账号近期在多个地址登录失败次数过多，已暂停从新地址登录，请{minutes}分钟后再试，或联系安全管理员。"
+)
 
 
 def _window_start():
@@ -64,7 +66,10 @@ def refusal(request, username: str) -> str:
         and not is_known_address(username, ip)
     ):
         _audit_once(
-            kind="username", key=username, ip=ip, reason="同一账号在多个地址登录失败次数过多，暂停从新地址登录"
+            kind="username",
+            key=username,
+            ip=ip,
+            reason="同一账号在多个地址登录失败次数过多，暂停从新地址登录",
         )
         return USERNAME_MESSAGE.format(minutes=_minutes())
     return ""

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import django_otp
 import segno
 from django.conf import settings
 from django.contrib import messages
-import django_otp
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
@@ -238,14 +238,18 @@ def otp_setup(request: HttpRequest) -> HttpResponse:
             django_otp.login(request, device)
             request.session[signin.OTP_PENDING] = False
             messages.success(request, "动态口令已启用。请妥善保存下面的备用码。")
-            return render(request, "core/otp_backup_codes.html", {"codes": codes, "next": _safe_next(request)})
+            return render(
+                request, "core/otp_backup_codes.html", {"codes": codes, "next": _safe_next(request)}
+            )
     qr = segno.make(pending.config_url, error="m")
     return render(
         request,
         "core/otp_setup.html",
         {
             "form": form,
-            "qr_svg": mark_safe(qr.svg_inline(scale=5, title="动态口令二维码")),  # drawn here from our own data
+            "qr_svg": mark_safe(
+                qr.svg_inline(scale=5, title="动态口令二维码")
+            ),  # drawn here from our own data
             "secret": _base32(pending),
             "required": user.otp_required_by_role,
             "next": request.GET.get("next", ""),
@@ -299,7 +303,8 @@ def otp_verify(request: HttpRequest) -> HttpResponse:
             request.session[signin.OTP_PENDING] = False
             if device.__class__.__name__ == "StaticDevice":
                 messages.warning(
-                    request, f"您使用了一个备用码，还剩{_backup_left(user)}个；用完前请在“账号安全”中重新生成。"
+                    request,
+                    f"您使用了一个备用码，还剩{_backup_left(user)}个；用完前请在“账号安全”中重新生成。",
                 )
             return redirect(_safe_next(request))
     return render(request, "core/otp_verify.html", {"form": form, "next": request.GET.get("next", "")})
