@@ -33,16 +33,11 @@ class RolePermissionBackend(BaseBackend):
         return model_name in models
 
     def has_module_perms(self, user_obj, app_label):
+        from yunjian.core.admin_site import DATA_MAINTENANCE_MODELS
         from yunjian.core.models import Role
 
         return (
             user_obj.is_active
             and user_obj.has_role(Role.PROVINCE_ADMIN)
-            and app_label in _data_maintenance_apps()
+            and app_label in DATA_MAINTENANCE_MODELS
         )
-
-
-def _data_maintenance_apps():
-    from yunjian.core.admin_site import DATA_MAINTENANCE_MODELS
-
-    return DATA_MAINTENANCE_MODELS

@@ -49,8 +49,8 @@ class Command(BaseCommand):
         )
         try:
             with transaction.atomic():
-                user.full_clean()
                 user.set_password(password)
+                user.full_clean()
                 user.save()
                 audit.record(
                     action=AuditEntry.Action.PERMISSION,
