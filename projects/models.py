@@ -2,8 +2,8 @@
 
 Each reviewable record has a protected django-fsm state. The only way its state
 changes is a transition, and the only callers of transitions are the services in
-`projects.services` and `review.services`. Who may fire which transition is
-declared once, in `review.workflow`.
+`projects.services` (submit) and `review.services` (approve, return), which check who may
+act first. What differs between record kinds is declared once, in `projects.workflow`.
 """
 
 from __future__ import annotations

@@ -790,7 +790,8 @@ def _create_users(persons: list[PersonPlan]) -> list[int]:
     if not persons:
         return []
     attnames = bulk.insertable_attnames(User)
-    template = User(roles=User.encode_roles([Role.REVIEWER]), must_change_password=False)
+    # The activation link passes through other hands: the first sign-in asks for a new password.
+    template = User(roles=User.encode_roles([Role.REVIEWER]), must_change_password=True)
     base = [getattr(template, name) for name in attnames]
     at = {name: index for index, name in enumerate(attnames)}
     rows = []

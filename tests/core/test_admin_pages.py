@@ -62,11 +62,11 @@ def test_audit_log_query_count_does_not_grow(client, world, designer, django_ass
     client.force_login(auditor)
     _entries(2, designer)
     client.get(reverse("core:audit-log"))  # warm the session
-    # session, user, one page of entries (with actor and organization joined)
-    with django_assert_num_queries(3):
+    # session, user, the session's second-factor device, one page of entries (actor, organization joined)
+    with django_assert_num_queries(4):
         client.get(reverse("core:audit-log"))
     _entries(60, designer)
-    with django_assert_num_queries(3):
+    with django_assert_num_queries(4):
         response = client.get(reverse("core:audit-log"))
     assert "下一页" in response.content.decode()
 
@@ -90,10 +90,11 @@ def test_accounts_query_count_does_not_grow(client, world, django_assert_num_que
     security = f.make_user("sec", world["division"], Role.SECURITY_ADMIN)
     client.force_login(security)
     client.get(reverse("core:accounts"))
-    # session, user, page of users (organization joined), lock states of the page's usernames
-    with django_assert_num_queries(4):
+    # session, user, the session's second-factor device, page of users (organization joined),
+    # lock states of the page's usernames
+    with django_assert_num_queries(5):
         client.get(reverse("core:accounts"))
     for i in range(30):
         f.make_user(f"bulk{i}", world["builder"], Role.ENTERPRISE)
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(5):
         client.get(reverse("core:accounts"))

@@ -10,13 +10,13 @@ import threading
 
 import pytest
 from django.db import connection
-from django.test import Client
 from django.urls import reverse
 
 from projects.models import ConstructionPermit, State
 from review import services as rs
 from review.models import Task
 from tests import factories as f
+from tests.conftest import Client
 from yunjian.core.models import AuditEntry
 
 pytestmark = pytest.mark.django_db(transaction=True)

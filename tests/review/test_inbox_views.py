@@ -265,17 +265,18 @@ def test_keyset_pages_walk_the_whole_list_without_offset(client, reviewer, many_
 
 
 def test_inbox_query_count_is_constant(client, reviewer, many_permits, django_assert_num_queries):
-    # session, user, roster lines, divisions of the filter, per-type counts (bounded), the page
-    # (the enterprise's name and the record's lock_version are looked up inside that one query).
+    # session, user, the session's second-factor device, roster lines, divisions of the filter,
+    # per-type counts (bounded), the page (the enterprise's name and the record's lock_version are
+    # looked up inside that one query).
     many_permits(2)
     client.force_login(reviewer)
     client.get(INBOX)  # the first request writes the session's activity stamp
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(7):
         response = client.get(INBOX, {"overdue": ""})
     assert len(response.context["page"].rows) == 2
 
     many_permits(48)
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(7):
         response = client.get(INBOX, {"overdue": ""})
     assert len(response.context["page"].rows) == 50
 
@@ -285,13 +286,14 @@ def test_done_list_query_count_is_constant(client, reviewer, many_permits, djang
         f.approve(permit, reviewer)
     client.force_login(reviewer)
     client.get(reverse("review:done"))
-    with django_assert_num_queries(5):
+    # session, user, the session's second-factor device, and the same queries as before
+    with django_assert_num_queries(6):
         response = client.get(reverse("review:done"))
     assert len(response.context["page"].rows) == 2
 
     for permit in many_permits(30):
         f.approve(permit, reviewer)
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(6):
         response = client.get(reverse("review:done"))
     assert len(response.context["page"].rows) == 32
 

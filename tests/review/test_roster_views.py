@@ -10,14 +10,15 @@ import zipfile
 import openpyxl
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.test import Client
 from django.urls import reverse
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from projects.stages import Stage
 from review.models import ReviewerAssignment
 from review.roster import parse as roster
 from review.roster import storage
 from review.roster.apply import plan_roster, read_roster
+from tests.conftest import Client, totp_token
 from tests.review.test_roster_apply import (
     HONGHE,
     LIAISON,
@@ -418,7 +419,21 @@ def test_activation_link_sets_a_valid_password_once_then_the_reviewer_logs_in(ad
     login = person_client.post(
         reverse("core:login"), {"username": user.username, "password": "Yunnan#Review2026"}, follow=True
     )
-    home = login
+    # A reviewer: the second factor is enrolled first, then the initial password is changed.
+    assert login.redirect_chain[-1][0].startswith(reverse("core:otp-setup"))
+    device = TOTPDevice.objects.get(user=user, confirmed=False)
+    person_client.post(reverse("core:otp-setup"), {"token": totp_token(device)})
+    forced = person_client.get(reverse("core:home"), follow=True)
+    assert forced.redirect_chain[-1][0] == reverse("core:password-change")
+    home = person_client.post(
+        reverse("core:password-change"),
+        {
+            "old_password": "Yunnan#Review2026",
+            "new_password1": "Yunnan#Review2027",
+            "new_password2": "Yunnan#Review2027",
+        },
+        follow=True,
+    )
     assert home.redirect_chain[-1][0] == reverse("core:home-role", args=["reviewer"])
     assert "审核工作台" in home.content.decode()
     assert person_client.get(reverse("review:inbox")).status_code == 200
@@ -454,6 +469,13 @@ def test_activation_list_downloads_and_is_audited(admin_client, world):
 # --------------------------------------------------------------------------- exports and masking
 
 
+def activated(user: User) -> User:
+    """The person activated the account and set a new password at the first sign-in, as required."""
+    User.objects.filter(pk=user.pk).update(must_change_password=False)
+    user.refresh_from_db()
+    return user
+
+
 @pytest.fixture
 def imported(world):
     apply(qujing_people())
@@ -463,7 +485,7 @@ def imported(world):
             person(HONGHE, "何二", PERMIT, "13800138101", id_number=person_id(200)),
         ]
     )
-    return User.objects.get(full_name="张三")  # 曲靖's liaison
+    return activated(User.objects.get(full_name="张三"))  # 曲靖's liaison
 
 
 def test_province_export_per_prefecture_and_combined_masks_ids(admin_client, imported):
@@ -535,7 +557,7 @@ def test_liaison_sees_own_prefecture_masked_and_nothing_else(client, imported):
 
 
 def test_reviewer_who_is_not_a_liaison_has_no_roster_view(client, imported):
-    client.force_login(User.objects.get(full_name="李四"))
+    client.force_login(activated(User.objects.get(full_name="李四")))
 
     assert client.get(reverse("roster:mine")).status_code == 403
     assert client.get(reverse("roster:prefecture", args=["530300"])).status_code == 403
@@ -595,8 +617,9 @@ def test_index_query_count_is_constant(admin_client, world, django_assert_num_qu
     apply([person(QUJING, "张三", LIAISON, "13800138000"), *many_people(count)])
     admin_client.get(reverse("roster:index"))  # the idle-timeout stamp is written once
 
-    # session, user, per-stage counts, liaisons, prefectures, zones, pending accounts
-    with django_assert_num_queries(7):
+    # session, user, the session's second-factor device, per-stage counts, liaisons, prefectures,
+    # zones, pending accounts
+    with django_assert_num_queries(8):
         response = admin_client.get(reverse("roster:index"))
     assert response.status_code == 200
 
@@ -604,11 +627,12 @@ def test_index_query_count_is_constant(admin_client, world, django_assert_num_qu
 @pytest.mark.parametrize("count", [2, 60])
 def test_liaison_view_query_count_is_constant(client, world, django_assert_num_queries, count):
     apply([person(QUJING, "张三", LIAISON, "13800138000"), *many_people(count)])
-    client.force_login(User.objects.get(full_name="张三"))
+    client.force_login(activated(User.objects.get(full_name="张三")))
     client.get(reverse("roster:prefecture", args=["530300"]))
 
-    # session, user, the user's liaison keys, the roster's name, one page of lines
-    with django_assert_num_queries(5):
+    # session, user, the session's second-factor device, the user's liaison keys, the roster's name,
+    # one page of lines
+    with django_assert_num_queries(6):
         response = client.get(reverse("roster:prefecture", args=["530300"]))
     assert response.content.decode().count("<tr>") == count + 2  # header + liaison + people
 

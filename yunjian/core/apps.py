@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.contrib.admin import apps as admin_apps
 
 
 class CoreConfig(AppConfig):
@@ -7,4 +8,11 @@ class CoreConfig(AppConfig):
     verbose_name = "基础信息与账号"
 
     def ready(self) -> None:
-        from yunjian.core import signals  # noqa: F401  (connects the login audit receivers)
+        from yunjian.core import checks, signals  # noqa: F401  (connects the audit receivers, the checks)
+
+
+class YunjianAdminConfig(admin_apps.AdminConfig):
+    """Django's admin with yunjian's site: the system administrator's data-maintenance models only."""
+
+    default = False  # CoreConfig is this module's default; this one is named in INSTALLED_APPS
+    default_site = "yunjian.core.admin_site.YunjianAdminSite"

@@ -2,18 +2,37 @@
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from typing import Any
+
+from django.conf import settings
 
 from yunjian.core.models import AuditEntry
 
+# The request being served, so that audit entries written by signal receivers (a change of roles or
+# flags) name the person who made the change. Bound by yunjian.core.middleware.SignInPolicyMiddleware.
+current_request: ContextVar = ContextVar("yunjian_audit_request", default=None)
+
 
 def client_ip(request) -> str | None:
+    """The client's address. Behind TRUSTED_PROXY_COUNT proxies, the address the outermost trusted
+    proxy saw: counted from the right of X-Forwarded-For, since a client can write anything on the left."""
     if request is None:
         return None
-    # Behind the load balancer the first X-Forwarded-For hop is the client.
-    forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-    ip = forwarded.split(",")[0].strip() if forwarded else request.META.get("REMOTE_ADDR")
+    ip = request.META.get("REMOTE_ADDR")
+    hops = settings.TRUSTED_PROXY_COUNT
+    if hops > 0:
+        forwarded = [h.strip() for h in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if h.strip()]
+        if len(forwarded) >= hops:
+            ip = forwarded[-hops]
     return ip or None
+
+
+def request_actor():
+    """The signed-in user of the request being served, if any."""
+    request = current_request.get()
+    user = getattr(request, "user", None) if request is not None else None
+    return user if user is not None and user.is_authenticated else None
 
 
 def record(

@@ -128,8 +128,10 @@ def load_accounts(orgs: dict[str, Organization]) -> list[dict]:
         user.full_name = spec.full_name
         user.organization = org
         user.roles = User.encode_roles([spec.role])
+        # No superuser, even in the demo (三员分立): the system administrator reaches the admin site
+        # by role (yunjian.core.admin_site), the other two never do.
         user.is_staff = spec.role == Role.PROVINCE_ADMIN
-        user.is_superuser = spec.role == Role.PROVINCE_ADMIN
+        user.is_superuser = False
         user.set_password(DEMO_PASSWORD)
         user.save()
         rows.append(

@@ -1,4 +1,4 @@
-"""Idle-session timeout (等保 2.0): a session unused for IDLE_TIMEOUT_SECONDS is ended."""
+"""Idle-session timeout (等保 2.0), NUL characters, and the sign-in policy (second factor, password)."""
 
 import time
 
@@ -9,7 +9,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
 
-from yunjian.core import audit
+from yunjian.core import audit, signin
 from yunjian.core.models import AuditEntry
 
 SESSION_KEY = "last_activity"
@@ -60,3 +60,46 @@ class RejectNulCharactersMiddleware:
                 status=400,
             )
         return self.get_response(request)
+
+
+class SignInPolicyMiddleware:
+    """Before any page: the second factor (for those who need it), then a temporary or expired
+    password must be changed; a warning when the password expires soon. Also binds the request for
+    the audit receivers (yunjian.core.audit.current_request), so changes name their actor."""
+
+    OTP_PAGES = ("core:otp-verify", "core:otp-setup", "core:logout")
+    PASSWORD_PAGES = ("core:password-change", "core:logout")
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        token = audit.current_request.set(request)
+        try:
+            return self._policy(request) or self.get_response(request)
+        finally:
+            audit.current_request.reset(token)
+
+    def _policy(self, request):
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated:
+            return None
+        path = request.path
+        if path.startswith(settings.STATIC_URL) or path == "/healthz":
+            return None
+        if signin.otp_pending(request):
+            if path in {reverse(name) for name in self.OTP_PAGES}:
+                return None
+            return redirect(reverse("core:otp-verify") + "?" + urlencode({"next": request.get_full_path()}))
+        reason = signin.password_change_reason(user)
+        if reason:
+            if path in {reverse(name) for name in self.PASSWORD_PAGES}:
+                return None
+            messages.warning(request, reason)
+            return redirect("core:password-change")
+        if not request.session.get(signin.EXPIRY_WARNED):
+            days = signin.days_until_expiry(user)
+            if days is not None:
+                messages.warning(request, f"您的密码将在{days}天后过期，请尽快修改。")
+            request.session[signin.EXPIRY_WARNED] = True
+        return None

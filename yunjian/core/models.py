@@ -185,6 +185,35 @@ def role_conflict(roles) -> str:
     return ""
 
 
+def access_conflict(user) -> str:
+    """Why an account's roles and flags break 三员分立 ("" when they do not).
+
+    No account is a superuser in normal operation (a superuser would hold every duty at once); the
+    staff flag is the system administrator's alone (the admin site is their data-maintenance console).
+    """
+    problem = role_conflict(user.role_list)
+    if problem:
+        return problem
+    if user.is_superuser:
+        return "三员分立：任何账号都不能设为超级用户。"
+    if user.is_staff and not user.has_role(Role.PROVINCE_ADMIN):
+        return "三员分立：只有系统管理员可以进入管理后台。"
+    return ""
+
+
+# Every reviewing role and the three administrators sign in with two factors (GB/T 22239 level 3).
+OTP_ROLES = frozenset(
+    {
+        Role.INSTITUTION,
+        Role.REVIEWER,
+        Role.DESIGN_DIVISION,
+        Role.PROVINCE_ADMIN,
+        Role.SECURITY_ADMIN,
+        Role.AUDIT_ADMIN,
+    }
+)
+
+
 ACCESS_FIELDS = frozenset({"roles", "organization_id", "is_active", "is_staff", "is_superuser"})
 
 
@@ -207,6 +236,7 @@ class User(AbstractUser):
     id_number_digest = models.CharField(max_length=64, blank=True, default="", db_index=True, editable=False)
     has_ca_certificate = models.BooleanField(_("已办理CA数字证书"), default=False)
     must_change_password = models.BooleanField(_("首次登录须修改密码"), default=False)
+    password_changed_at = models.DateTimeField(_("密码修改时间"), null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("用户")
@@ -226,9 +256,20 @@ class User(AbstractUser):
 
     def clean(self) -> None:
         super().clean()
-        problem = role_conflict(self.role_list)
+        problem = access_conflict(self)
         if problem:
             raise ValidationError({"roles": problem})
+
+    def save(self, *args, **kwargs):
+        # Not only forms: no code path (admin, shell, import, command) may store a conflicting account.
+        problem = access_conflict(self)
+        if problem:
+            raise ValidationError(problem)
+        super().save(*args, **kwargs)
+
+    @property
+    def otp_required_by_role(self) -> bool:
+        return any(self.has_role(role) for role in OTP_ROLES)
 
     def access_fingerprint(self) -> tuple:
         return (self.roles, self.organization_id, self.is_active, self.is_staff, self.is_superuser)
@@ -274,6 +315,22 @@ class User(AbstractUser):
         return crypto.mask_id_number(self.id_number)
 
 
+class PasswordHistory(models.Model):
+    """The hashes of an account's recent passwords: the last PASSWORD_HISTORY_COUNT cannot be reused."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="password_history")
+    password = models.CharField(max_length=128)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("历史密码")
+        verbose_name_plural = _("历史密码")
+        indexes = [models.Index(fields=["user", "-created_at"], name="password_history_user_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.created_at:%Y-%m-%d %H:%M}"
+
+
 class AuditEntry(models.Model):
     """One append-only line of the audit trail (等保 2.0): logins, data changes, transitions, imports.
 
@@ -293,6 +350,7 @@ class AuditEntry(models.Model):
         SUBMIT = "submit", _("提交")
         APPROVE = "approve", _("审核通过")
         RETURN = "return", _("退回")
+        DELETE = "delete", _("删除")
         IMPORT = "import", _("导入")
         EXPORT = "export", _("导出")
         SYNC = "sync", _("同步")

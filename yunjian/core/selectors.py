@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from axes.models import AccessAttempt
+from axes.models import AccessAttempt, AccessFailureLog
 from django.conf import settings
-from django.db.models import Q
+from django.utils import timezone
 
-from yunjian.core.models import AuditEntry, Role, User
+from yunjian.core.models import Role, User
 
 
 def enterprise_home(user) -> dict:
@@ -46,21 +46,26 @@ def province_admin_home() -> dict:
     }
 
 
-def locked_usernames(usernames: list[str]) -> set[str]:
-    return set(
-        AccessAttempt.objects.filter(
-            username__in=usernames, failures_since_start__gte=settings.AXES_FAILURE_LIMIT
-        ).values_list("username", flat=True)
+def _current_locks():
+    """(username, address) pairs locked now: axes leaves expired attempts behind until the next one."""
+    return AccessAttempt.objects.filter(
+        failures_since_start__gte=settings.AXES_FAILURE_LIMIT,
+        attempt_time__gte=timezone.now() - settings.AXES_COOLOFF_TIME,
     )
+
+
+def locked_usernames(usernames: list[str]) -> set[str]:
+    return set(_current_locks().filter(username__in=usernames).values_list("username", flat=True))
 
 
 def security_admin_home() -> dict:
     locked = list(
-        AccessAttempt.objects.filter(failures_since_start__gte=settings.AXES_FAILURE_LIMIT)
+        _current_locks()
         .order_by("-attempt_time")
         .values("username", "ip_address", "attempt_time", "failures_since_start")[:50]
     )
-    failed = AuditEntry.objects.filter(
-        Q(action=AuditEntry.Action.LOGIN_FAILED) | Q(action=AuditEntry.Action.LOCKOUT)
-    ).order_by("-at")[:20]
+    # The failure log (axes), not the audit log: the audit log is the audit administrator's alone.
+    failed = AccessFailureLog.objects.order_by("-attempt_time").values(
+        "username", "ip_address", "attempt_time", "locked_out"
+    )[:20]
     return {"locked": locked, "failed": list(failed)}

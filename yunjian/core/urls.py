@@ -9,7 +9,13 @@ urlpatterns = [
     path("home/<slug:role>/", views.home_role, name="home-role"),
     path("login/", views.LoginView.as_view(), name="login"),
     path("logout/", views.logout_view, name="logout"),
+    path("account/password/", views.password_change, name="password-change"),
+    path("account/two-factor/", views.otp_setup, name="otp-setup"),
+    path("account/two-factor/verify/", views.otp_verify, name="otp-verify"),
+    path("account/two-factor/backup-codes/", views.otp_backup_codes, name="otp-backup-codes"),
     path("accounts/", views.accounts, name="accounts"),
     path("accounts/<int:pk>/unlock/", views.account_unlock, name="account-unlock"),
+    path("accounts/<int:pk>/password-reset/", views.account_password_reset, name="account-password-reset"),
+    path("accounts/<int:pk>/two-factor-reset/", views.account_otp_reset, name="account-otp-reset"),
     path("audit-log/", views.audit_log, name="audit-log"),
 ]

@@ -4,20 +4,27 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from axes.utils import reset as axes_reset
+import django_otp
+import segno
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.safestring import mark_safe
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from yunjian.core import audit, selectors
-from yunjian.core.forms import LoginForm
+from yunjian.core import accounts as account_services
+from yunjian.core import audit, selectors, signin
+from yunjian.core.forms import LoginForm, PasswordChangeForm, TokenForm
 from yunjian.core.models import AuditEntry, Role, User
 from yunjian.core.pagination import keyset_page
 from yunjian.core.permissions import require_roles
@@ -52,6 +59,12 @@ class LoginView(auth_views.LoginView):
 
             context["demo_accounts"] = DEMO_ACCOUNTS
         return context
+
+    def form_invalid(self, form):
+        response = super().form_invalid(form)
+        if form.throttled:
+            response.status_code = 429
+        return response
 
 
 @require_POST
@@ -115,16 +128,181 @@ def accounts(request: HttpRequest) -> HttpResponse:
 def account_unlock(request: HttpRequest, pk: int) -> HttpResponse:
     require_roles(request.user, {Role.SECURITY_ADMIN})
     user = get_object_or_404(User, pk=pk)
-    axes_reset(username=user.username)
-    audit.record(
-        action=AuditEntry.Action.PERMISSION,
-        actor=request.user,
-        obj=user,
-        reason="解除登录锁定",
-        ip=audit.client_ip(request),
-    )
+    account_services.account_unlock(actor=request.user, user_id=user.pk, ip=audit.client_ip(request))
     messages.success(request, f"已解除账号 {user.username} 的登录锁定。")
     return redirect("core:accounts")
+
+
+@never_cache
+@require_POST
+@login_required
+def account_password_reset(request: HttpRequest, pk: int) -> HttpResponse:
+    """Security admin: a temporary password, shown once on this page (never in a URL or a log)."""
+    require_roles(request.user, {Role.SECURITY_ADMIN})
+    get_object_or_404(User, pk=pk)
+    user, password = account_services.password_reset(
+        actor=request.user, user_id=pk, ip=audit.client_ip(request)
+    )
+    return render(request, "core/password_reset_done.html", {"account": user, "password": password})
+
+
+@require_POST
+@login_required
+def account_otp_reset(request: HttpRequest, pk: int) -> HttpResponse:
+    require_roles(request.user, {Role.SECURITY_ADMIN})
+    user = get_object_or_404(User, pk=pk)
+    account_services.otp_reset(actor=request.user, user_id=user.pk, ip=audit.client_ip(request))
+    messages.success(request, f"已重置账号 {user.username} 的动态口令，其下次登录时须重新绑定。")
+    return redirect("core:accounts")
+
+
+# --- the person's own account security ------------------------------------------------------------
+
+
+def _safe_next(request, fallback: str = "core:home") -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+        return target
+    return reverse(fallback)
+
+
+@never_cache
+@login_required
+def password_change(request: HttpRequest) -> HttpResponse:
+    """Every user's own password: forced after an activation or a reset, and after expiry."""
+    form = PasswordChangeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = account_services.password_change(
+                actor=request.user,
+                old_password=form.cleaned_data["old_password"],
+                new_password=form.cleaned_data["new_password1"],
+                ip=audit.client_ip(request),
+            )
+        except ValidationError as error:
+            _add_errors(form, error, default_field="new_password1")
+        else:
+            update_session_auth_hash(request, user)
+            messages.success(request, "密码已修改。")
+            return redirect("core:home")
+    return render(
+        request,
+        "core/password_change.html",
+        {
+            "form": form,
+            "reason": signin.password_change_reason(request.user),
+            "expires_at": signin.password_expires_at(request.user),
+            "max_age_days": settings.PASSWORD_MAX_AGE_DAYS,
+            "history_count": settings.PASSWORD_HISTORY_COUNT,
+        },
+    )
+
+
+def _add_errors(form, error: ValidationError, default_field: str) -> None:
+    if hasattr(error, "error_dict"):
+        for field, errors in error.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(default_field, error.messages)
+
+
+@never_cache
+@login_required
+def otp_setup(request: HttpRequest) -> HttpResponse:
+    """Enrol an authenticator app (QR code drawn here, no outside service), then one-time backup codes."""
+    user = request.user
+    device = account_services.confirmed_totp(user)
+    if device is not None:
+        if not user.is_verified():
+            return redirect(reverse("core:otp-verify") + "?" + request.GET.urlencode())
+        return render(
+            request,
+            "core/otp_status.html",
+            {"device": device, "backup_left": _backup_left(user), "required": user.otp_required_by_role},
+        )
+    pending = account_services.pending_totp(user)
+    form = TokenForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            device, codes = account_services.otp_enrol(
+                actor=user, token=form.cleaned_data["token"], ip=audit.client_ip(request)
+            )
+        except ValidationError as error:
+            form.add_error("token", error.messages)
+        else:
+            django_otp.login(request, device)
+            request.session[signin.OTP_PENDING] = False
+            messages.success(request, "动态口令已启用。请妥善保存下面的备用码。")
+            return render(
+                request, "core/otp_backup_codes.html", {"codes": codes, "next": _safe_next(request)}
+            )
+    qr = segno.make(pending.config_url, error="m")
+    return render(
+        request,
+        "core/otp_setup.html",
+        {
+            "form": form,
+            "qr_svg": mark_safe(
+                qr.svg_inline(scale=5, title="动态口令二维码")
+            ),  # drawn here from our own data
+            "secret": _base32(pending),
+            "required": user.otp_required_by_role,
+            "next": request.GET.get("next", ""),
+        },
+    )
+
+
+def _base32(device) -> str:
+    from base64 import b32encode
+
+    secret = b32encode(device.bin_key).decode()
+    return " ".join(secret[i : i + 4] for i in range(0, len(secret), 4))
+
+
+def _backup_left(user) -> int:
+    from django_otp.plugins.otp_static.models import StaticToken
+
+    return StaticToken.objects.filter(device__user=user, device__confirmed=True).count()
+
+
+@never_cache
+@require_POST
+@login_required
+def otp_backup_codes(request: HttpRequest) -> HttpResponse:
+    if not request.user.is_verified():
+        return redirect("core:otp-verify")
+    try:
+        codes = account_services.backup_codes_regenerate(actor=request.user, ip=audit.client_ip(request))
+    except ValidationError as error:
+        messages.error(request, "；".join(error.messages))
+        return redirect("core:otp-setup")
+    return render(request, "core/otp_backup_codes.html", {"codes": codes, "next": reverse("core:otp-setup")})
+
+
+@never_cache
+@login_required
+def otp_verify(request: HttpRequest) -> HttpResponse:
+    """The second step of signing in: a code from the authenticator app, or a one-time backup code."""
+    user = request.user
+    if user.is_verified():
+        return redirect(_safe_next(request))
+    if account_services.confirmed_totp(user) is None and not _backup_left(user):
+        return redirect(reverse("core:otp-setup") + "?" + request.GET.urlencode())
+    form = TokenForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        device = account_services.otp_verify(user=user, token=form.cleaned_data["token"])
+        if device is None:
+            form.add_error("token", "动态口令或备用码不正确（或尝试过于频繁，请稍候再试）。")
+        else:
+            django_otp.login(request, device)
+            request.session[signin.OTP_PENDING] = False
+            if device.__class__.__name__ == "StaticDevice":
+                messages.warning(
+                    request,
+                    f"您使用了一个备用码，还剩{_backup_left(user)}个；用完前请在“账号安全”中重新生成。",
+                )
+            return redirect(_safe_next(request))
+    return render(request, "core/otp_verify.html", {"form": form, "next": request.GET.get("next", "")})
 
 
 @login_required
