@@ -505,7 +505,7 @@ class DrawingReviewForm(EntryPageMixin, forms.ModelForm):
         return cls(
             data,
             instance=copy.copy(record),
-            number_editable=record.origin != Origin.PMS,
+            number_editable=not record.censor_num_locked(),
             flagged=record.return_fields,
         )
 

@@ -418,6 +418,13 @@ class DrawingReview(ReviewableRecord):
     def related_records(self) -> dict[str, list]:
         return {"permits": list(self.permits.select_related("issuing_org").order_by("id"))}
 
+    def censor_num_locked(self) -> bool:
+        """Whether the certificate number is settled: it came from PMS, or the design division
+        approved it in an addition request (附件1) that created this review."""
+        if self.origin == Origin.PMS:
+            return True
+        return DrawingReviewAdditionRequest.objects.filter(created_review_id=self.pk).exists()
+
 
 class DrawingReviewAdditionRequest(ReviewableRecord):
     """图审信息新增申请 (附件1): a design unit asks the design division to create a missing record."""

@@ -289,9 +289,16 @@ def drawing_review_update(
 ) -> DrawingReview:
     """Complete a drawing review the actor's design unit owns; optionally submit it to the institution."""
     review = _lock_for_edit(DrawingReview, review_id, actor)
-    editable = tuple(
-        f for f in DrawingReview.SNAPSHOT_FIELDS if f != "censor_num" or review.origin != Origin.PMS
-    )
+    editable = DrawingReview.SNAPSHOT_FIELDS
+    if review.censor_num_locked():
+        if "censor_num" in data and data["censor_num"] != review.censor_num:
+            raise ValidationError(
+                {
+                    "censor_num": "施工图审查合格书编号来自省工程项目管理系统或经省厅勘察设计处批准新增，"
+                    "不能修改；编号确有错误的，请联系省厅勘察设计处。"
+                }
+            )
+        editable = tuple(f for f in editable if f != "censor_num")
     changed = _apply(review, data, editable)
     changed += _update_project(review.project, project_data, buildings)
     _clean(review)
