@@ -211,8 +211,14 @@ class EntryFormMixin:
 
     @property
     def submit_required(self) -> tuple[str, ...]:
-        """The fields required on submission, as declared once for the kind (marked with *)."""
-        return workflow.KINDS[self.KIND].required if self.KIND else ()
+        """The fields required on submission, as declared once for the kind and applied to this
+        record by its model (workflow.required_for), marked with *."""
+        if not self.KIND:
+            return ()
+        instance = getattr(self, "instance", None)
+        if isinstance(instance, ReviewableRecord):
+            return workflow.required_for(instance)
+        return workflow.KINDS[self.KIND].required
 
     def clean(self):
         cleaned = super().clean()
@@ -920,6 +926,13 @@ class CompletionForm(EntryPageMixin, forms.ModelForm):
             field.error_messages["required"] = "请选择本竣工验收信息所属的专业承包合同。"
         self.fields["filing_org"].queryset = selectors.organizations_of_kind(Organization.Kind.HOUSING_BUREAU)
         self.fields["filing_org"].empty_label = "请选择备案机关"
+
+    @property
+    def submit_required(self) -> tuple[str, ...]:
+        # A new subcontracted completion has no contract yet on its instance: the form knows.
+        return Completion.required_for(
+            workflow.KINDS[self.KIND].required, specialty="specialty_contract" in self.fields
+        )
 
     # --- the entry page ---
 

@@ -322,6 +322,12 @@ class ReviewableRecord(ConcurrentTransitionMixin, models.Model):
         self.return_fields = fields
         self.step = ""
 
+    def required_fields(self, declared: tuple[str, ...]) -> tuple[str, ...]:
+        """The fields this record needs to be submitted: its kind's (projects.workflow.KINDS[...]
+        .required, passed in as `declared`), as they apply to this record. Read through
+        `workflow.required_for`, by the submission check and by the forms' required markers."""
+        return declared
+
     def submit_problems(self) -> dict[str, str]:
         """Cross-field problems that keep this record from being submitted ({field: message}).
 
@@ -814,6 +820,17 @@ class Completion(ReviewableRecord):
 
     def label_detail(self) -> str:
         return "（专业承包）" if self.specialty_contract_id else ""
+
+    # Notice 二(一): a subcontractor adds the 竣工验收信息 of its own scope; the completion filing
+    # (竣工验收备案) is the whole project's, entered by the general contractor.
+    FILING_FIELDS = ("filing_num", "filing_date")
+
+    @classmethod
+    def required_for(cls, declared: tuple[str, ...], *, specialty: bool) -> tuple[str, ...]:
+        return tuple(f for f in declared if f not in cls.FILING_FIELDS) if specialty else declared
+
+    def required_fields(self, declared: tuple[str, ...]) -> tuple[str, ...]:
+        return self.required_for(declared, specialty=bool(self.specialty_contract_id))
 
     def submit_problems(self) -> dict[str, str]:
         errors: dict[str, str] = {}

@@ -137,7 +137,7 @@ def check_ready_to_submit(record: ReviewableRecord) -> None:
     project = record.project if record.project_id else None
     if project is not None:
         _require(record, spec.project_required, errors, obj=project, prefix="project.")
-    _require(record, spec.required, errors)
+    _require(record, workflow.required_for(record), errors)
     for name, message in record.submit_problems().items():
         errors.setdefault(name, message)
     if spec.needs_platform_entry and project is not None:

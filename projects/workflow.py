@@ -389,6 +389,12 @@ def kind_of(record_or_key) -> Kind:
     return KINDS[key]
 
 
+def required_for(record: ReviewableRecord) -> tuple[str, ...]:
+    """The fields `record` needs to be submitted: its kind's `required`, as its model applies them
+    (e.g. a subcontracted specialty completion needs no filing, notice 二(一))."""
+    return record.required_fields(kind_of(record).required)
+
+
 def model_for(key: str) -> type[ReviewableRecord] | None:
     spec = KINDS.get(key)
     return spec.model if spec else None

@@ -13,7 +13,9 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from projects import services as ps
-from projects.models import DrawingReview
+from projects import workflow
+from projects.codes import Scope
+from projects.models import DrawingReview, State
 from tests import factories as f
 from yunjian.core.models import Division
 
@@ -67,3 +69,51 @@ def test_the_edit_form_of_such_a_review_has_no_certificate_number_field(
 
     assert page.status_code == 200
     assert 'name="censor_num"' not in page.content.decode()
+
+
+# --- a subcontracted specialty completion asks for 竣工验收信息 only ----------------------------
+
+
+def test_a_subcontracted_specialty_completion_is_submitted_without_the_filing(synced_project, specialist):
+    contract = ps.tender_contract_save(
+        actor=specialist,
+        project_id=synced_project.pk,
+        data=f.tender_data(Scope.SPECIALTY, contract_type="302"),
+    )
+    completion = ps.completion_save(
+        actor=specialist,
+        project_id=synced_project.pk,
+        data=f.completion_data(specialty_contract=contract, filing_num="", filing_date=None),
+        submit=True,
+    )
+    assert completion.state == State.IN_REVIEW
+    assert "filing_num" not in workflow.required_for(completion)
+
+
+def test_the_general_contractors_completion_still_needs_the_filing(synced_project, contractor):
+    completion = ps.completion_save(
+        actor=contractor,
+        project_id=synced_project.pk,
+        data=f.completion_data(filing_num="", filing_date=None),
+    )
+    with pytest.raises(ValidationError) as missing:
+        ps.record_submit(actor=contractor, kind="completion", record_id=completion.pk)
+    assert {"filing_num", "filing_date"} <= set(missing.value.message_dict)
+
+
+def test_the_forms_markers_follow_the_same_rule(synced_project, specialist, contractor):
+    from projects.forms import CompletionForm
+    from projects.models import Completion
+
+    contract = ps.tender_contract_save(
+        actor=specialist,
+        project_id=synced_project.pk,
+        data=f.tender_data(Scope.SPECIALTY, contract_type="302"),
+    )
+    sub = CompletionForm.build(
+        None, user=specialist, record=None, project=synced_project, params={"contract": str(contract.pk)}
+    )
+    main = CompletionForm.build(None, user=contractor, record=None, project=synced_project, params={})
+    assert "filing_num" not in sub.submit_required
+    assert "filing_num" in main.submit_required
+    assert set(main.submit_required) == set(workflow.required_for(Completion(project=synced_project)))
