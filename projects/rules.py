@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from projects import workflow
 from projects.codes import SCOPE_ORG_KIND, Scope
 from projects.models import (
+    Completion,
     Origin,
     Project,
     ProjectParty,
@@ -119,6 +120,42 @@ def completion_entry_problem(user, project: Project, specialty_contract: TenderC
     return ""
 
 
+# Numbers that identify one document: a second record of the same kind may not carry the same one,
+# whatever its origin (entered here, from PMS, or from the platform). The drawing-review
+# certificate is unique in the table itself; the permit number by a conditional constraint.
+UNIQUE_NUMBERS = {
+    TenderContract: ("tender_num", "contract_num"),
+    Completion: ("filing_num",),
+}
+
+
+def duplicate_number_problems(record: ReviewableRecord) -> dict[str, str]:
+    """{field: message} for each document number of `record` that another record of its kind
+    already holds, saying which record holds it."""
+    problems = {}
+    model = type(record)
+    for name in UNIQUE_NUMBERS.get(model, ()):
+        number = getattr(record, name)
+        if not number:
+            continue
+        holder = (
+            model.objects.filter(**{name: number})
+            .exclude(pk=record.pk)
+            .select_related("project", "owner_org")
+            .order_by("id")
+            .first()
+        )
+        if holder is not None:
+            label = model._meta.get_field(name).verbose_name
+            where = f"{holder.project.name}（项目编号 {holder.project.prj_num}）" if holder.project_id else ""
+            problems[name] = (
+                f"{label} {number} 已由{where}的{workflow.kind_of(holder).label}（{holder.owner_org.name}"
+                f"{'，省一体化平台办理' if holder.origin == Origin.PLATFORM else '录入'}，"
+                f"{holder.get_state_display()}）使用，同一编号只能录入一次；如为同一份文件，请在原记录上完善。"
+            )
+    return problems
+
+
 def _require(record, names, errors, obj=None, prefix=""):
     obj = obj or record
     for name in names:
@@ -139,6 +176,8 @@ def check_ready_to_submit(record: ReviewableRecord) -> None:
         _require(record, spec.project_required, errors, obj=project, prefix="project.")
     _require(record, workflow.required_for(record), errors)
     for name, message in record.submit_problems().items():
+        errors.setdefault(name, message)
+    for name, message in duplicate_number_problems(record).items():
         errors.setdefault(name, message)
     if spec.needs_platform_entry and project is not None:
         closed = platform_entry_closed(project)

@@ -7,7 +7,7 @@ projects.workflow.KINDS.
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 from guardian.shortcuts import assign_perm
 
@@ -206,6 +206,26 @@ def _maybe_submit(actor, record, submit: bool, ip):
     if submit:
         return record_submit(actor=actor, kind=record.KIND, record_id=record.pk, ip=ip)
     return record
+
+
+def _check_numbers(record: ReviewableRecord) -> None:
+    """Refuse a document number another record of the kind holds (projects.rules.UNIQUE_NUMBERS).
+
+    On PostgreSQL a transaction-level advisory lock per number makes two enterers of the same
+    number, at the same moment, take turns: the second sees the first's row and is refused.
+    """
+    names = rules.UNIQUE_NUMBERS.get(type(record), ())
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            for name in names:
+                if getattr(record, name):
+                    cursor.execute(
+                        "SELECT pg_advisory_xact_lock(hashtext(%s))",
+                        [f"{record.KIND}:{name}:{getattr(record, name)}"],
+                    )
+    problems = rules.duplicate_number_problems(record)
+    if problems:
+        raise ValidationError(problems)
 
 
 def _check_enterer(actor, kind: str, org_kind: str | None = None) -> None:
@@ -445,6 +465,7 @@ def tender_contract_save(
         raise PermissionDenied(problem)
     _check_enterer(actor, TenderContract.KIND)
     _clean(contract)
+    _check_numbers(contract)
     contract.save()
     ensure_party(project, actor.organization, SCOPE_PARTY_ROLE[contract.scope])
     _audit_change(actor, contract, action, changed, ip)
@@ -484,6 +505,7 @@ def completion_save(
     if completion.filing_org_id and not completion.filing_org.has_kind(Organization.Kind.HOUSING_BUREAU):
         raise ValidationError({"filing_org": "备案机关应为住房城乡建设部门。"})
     _clean(completion)
+    _check_numbers(completion)
     completion.save()
     _audit_change(actor, completion, action, changed, ip)
     return _maybe_submit(actor, completion, submit, ip)

@@ -14,8 +14,8 @@ from django.urls import reverse
 
 from projects import services as ps
 from projects import workflow
-from projects.codes import Scope
-from projects.models import DrawingReview, State
+from projects.codes import ContractType, Scope, TenderMethod
+from projects.models import DrawingReview, Origin, State, TenderContract
 from tests import factories as f
 from yunjian.core.models import Division
 
@@ -117,3 +117,79 @@ def test_the_forms_markers_follow_the_same_rule(synced_project, specialist, cont
     assert "filing_num" not in sub.submit_required
     assert "filing_num" in main.submit_required
     assert set(main.submit_required) == set(workflow.required_for(Completion(project=synced_project)))
+
+
+# --- a document number is entered once, whatever the origin of the record holding it ----------
+
+
+def platform_contract(project, org, **numbers):
+    """A tender and contract the platform handled (notice 三), as inbound sync stores it."""
+    return TenderContract.objects.create(
+        project=project,
+        owner_org=org,
+        origin=Origin.PLATFORM,
+        state=State.APPROVED,
+        scope=Scope.CONSTRUCTION,
+        tender_method=TenderMethod.OPEN,
+        contract_type=ContractType.GENERAL,
+        **numbers,
+    )
+
+
+def test_the_platforms_own_tender_and_contract_cannot_be_entered_again(synced_project, contractor, world):
+    platform_contract(synced_project, world["builder"], tender_num="ZB-2020-001", contract_num="HT-2020-001")
+
+    for field, number in (("tender_num", "ZB-2020-001"), ("contract_num", "HT-2020-001")):
+        data = f.tender_data(Scope.CONSTRUCTION, **{field: number})
+        with pytest.raises(ValidationError) as refused:
+            ps.tender_contract_save(actor=contractor, project_id=synced_project.pk, data=data)
+        message = refused.value.message_dict[field][0]
+        assert number in message
+        assert synced_project.prj_num in message
+        assert "省一体化平台办理" in message
+    assert TenderContract.objects.filter(project=synced_project).count() == 1
+
+
+def test_an_entered_contract_number_cannot_be_entered_again_in_another_project(
+    synced_project, contractor, world
+):
+    other = f.make_project(name="另一项目")
+    platform_contract(other, world["builder_other"], contract_num="HT-SAME-1")
+    with pytest.raises(ValidationError, match="另一项目"):
+        ps.tender_contract_save(
+            actor=contractor, project_id=synced_project.pk, data=f.tender_data(contract_num="HT-SAME-1")
+        )
+
+
+def test_a_number_taken_after_the_draft_was_saved_is_refused_at_submission(synced_project, contractor, world):
+    draft = ps.tender_contract_save(
+        actor=contractor, project_id=synced_project.pk, data=f.tender_data(contract_num="HT-LATE-1")
+    )
+    platform_contract(f.make_project(), world["builder_other"], contract_num="HT-LATE-1")
+    with pytest.raises(ValidationError) as refused:
+        ps.record_submit(actor=contractor, kind="tender_contract", record_id=draft.pk)
+    assert "contract_num" in refused.value.message_dict
+
+
+def test_a_completion_filing_number_is_entered_once(synced_project, contractor):
+    first = ps.completion_save(
+        actor=contractor, project_id=synced_project.pk, data=f.completion_data(filing_num="BA-2021-9")
+    )
+    ps.record_submit(actor=contractor, kind="completion", record_id=first.pk)
+    with pytest.raises(ValidationError) as refused:
+        ps.completion_save(
+            actor=contractor, project_id=synced_project.pk, data=f.completion_data(filing_num="BA-2021-9")
+        )
+    assert "BA-2021-9" in refused.value.message_dict["filing_num"][0]
+
+
+def test_the_entry_page_shows_the_holder_on_the_field(client, synced_project, contractor, world):
+    platform_contract(synced_project, world["builder"], contract_num="HT-PAGE-1")
+    client.force_login(contractor)
+    data = f.tender_data(contract_num="HT-PAGE-1")
+    post = {k: ("" if v is None else str(v)) for k, v in data.items()}
+
+    response = client.post(reverse("projects:tender-new", args=[synced_project.pk]), post)
+
+    assert response.status_code == 400
+    assert "HT-PAGE-1 已由" in response.context["bundle"].form.errors["contract_num"][0]
