@@ -36,7 +36,6 @@ from projects.models import (
     DrawingReviewAdditionRequest,
     Origin,
     Project,
-    ProjectParty,
     ReviewableRecord,
     SpecialtyProjectInfo,
     State,
@@ -296,9 +295,11 @@ class EntryPageMixin(EntryFormMixin):
         return ""
 
     @classmethod
-    def edits_project(cls, record: ReviewableRecord | None) -> bool:
-        """Whether the page carries the project's basic-info form and buildings (notice 一(一)3)."""
-        return cls.spec().carries_project
+    def edits_project(cls, record: ReviewableRecord | None, *, user, project: Project | None) -> bool:
+        """Whether the page carries the project's basic-info form and buildings (notice 一(一)3):
+        for an existing party with a right to change them (projects.rules.may_edit_project_info);
+        anyone else sees them read-only."""
+        return cls.spec().carries_project and rules.may_edit_project_info(user.organization_id, project)
 
     @classmethod
     def build(cls, data, *, user, record, project, params, picked=()):
@@ -501,8 +502,9 @@ class DrawingReviewForm(EntryPageMixin, forms.ModelForm):
             )
 
     @classmethod
-    def edits_project(cls, record):
-        return record is not None  # a new one shows the project's settled basic info read-only
+    def edits_project(cls, record, *, user, project):
+        # A new one shows the project's settled basic info read-only.
+        return record is not None and super().edits_project(record, user=user, project=project)
 
     @classmethod
     def build(cls, data, *, user, record, project, params, picked=()):
@@ -716,6 +718,16 @@ class PermitForm(EntryPageMixin, forms.ModelForm):
 
     # --- the entry page (a new one starts at the picker, projects.views.permit_new) ---
 
+    @classmethod
+    def edits_project(cls, record, *, user, project):
+        # Also when the issuing authority returned the permit naming project fields to correct:
+        # a reviewer asked for it, and the correction is reviewed again on resubmission.
+        return super().edits_project(record, user=user, project=project) or (
+            record is not None
+            and services.project_fix_requested(record)
+            and not rules.project_info_locked(project)
+        )
+
     @staticmethod
     def needed_kind(project: Project) -> str:
         if project.kind == Project.Kind.DIRECT_SPECIALTY:
@@ -730,6 +742,8 @@ class PermitForm(EntryPageMixin, forms.ModelForm):
 
     @classmethod
     def build(cls, data, *, user, record, project, params, picked=()):
+        """`q` (the picker's search, kept through the page) is the certificate number a contractor
+        not yet party of the project found the review by (projects.views.permit_new checks it)."""
         candidates = selectors.approved_reviews_of_project(project.pk)
         if record is not None:
             linked = list(record.drawing_reviews.select_related("censor_org"))
@@ -739,13 +753,15 @@ class PermitForm(EntryPageMixin, forms.ModelForm):
         flagged = list(record.return_fields) if record else []
         if "drawing_reviews" in flagged:
             flagged.append("review_ids")
-        return cls(
+        form = cls(
             data,
             instance=copy.copy(record) if record is not None else ConstructionPermit(project=project),
             candidates=candidates,
             initial={"review_ids": list(picked)},
             flagged=flagged,
         )
+        form.picker_q = selectors.clean_query(str((data or params).get("q", ""))) if record is None else ""
+        return form
 
     def save_record(self, *, actor, record, project, bundle, submit, ip):
         return services.permit_save(
@@ -773,6 +789,7 @@ class PermitForm(EntryPageMixin, forms.ModelForm):
             "cancel_url": self.record_url(record) if record else reverse("projects:permit-new"),
             "show_reviews": True,
             "hidden_project": project.pk,
+            "hidden_q": getattr(self, "picker_q", ""),
         }
 
 
@@ -939,15 +956,27 @@ class CompletionForm(EntryPageMixin, forms.ModelForm):
     TITLES = ("录入竣工验收信息及竣工验收备案信息", "完善竣工验收信息及竣工验收备案信息")
 
     @classmethod
+    def project_for_new(cls, user, pk):
+        """A project of the organization, or one where it entered its own specialty subcontract
+        (notice 二(一): the subcontractor adds its scope's completion; its contract may still be in review)."""
+        project = Project.objects.select_related("county", "owner_org").filter(pk=pk).first()
+        if project is None:
+            raise Http404
+        if (
+            access.is_party(user, project.pk)
+            or selectors.specialty_contracts_of(user.organization_id, project.pk).exists()
+        ):
+            return project
+        raise Http404
+
+    @classmethod
     def check_new(cls, user, project):
         """Who enters it depends on the project (projects.rules.completion_entry_problem), see build."""
 
     @classmethod
     def build(cls, data, *, user, record, project, params, picked=()):
         org_id = user.organization_id
-        is_gc = ProjectParty.objects.filter(
-            project=project, organization_id=org_id, role=ProjectParty.Role.GENERAL_CONTRACTOR
-        ).exists()
+        is_gc = rules.is_general_contractor(org_id, project)
         specialty = None
         if record is not None and record.specialty_contract_id:
             specialty = selectors.specialty_contracts_of(org_id, project.pk)

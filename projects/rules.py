@@ -11,6 +11,7 @@ from projects import workflow
 from projects.codes import SCOPE_ORG_KIND, Scope
 from projects.models import (
     Completion,
+    ConstructionPermit,
     Origin,
     Project,
     ProjectParty,
@@ -100,6 +101,44 @@ def tender_scope_problem(user, scope: str) -> str:
     return ""
 
 
+def is_general_contractor(org_id: int | None, project: Project) -> bool:
+    """Whether the organization is "the project's general contractor" (notice 一(二)2): it entered an
+    approved permit of the project, or the project's approved construction tender and contract.
+    Saving a draft makes nobody the general contractor."""
+    if org_id is None or project.pk is None:
+        return False
+    mine = {"project": project, "owner_org_id": org_id, "state": State.APPROVED}
+    return (
+        ConstructionPermit.objects.filter(**mine).exists()
+        or TenderContract.objects.filter(scope=Scope.CONSTRUCTION, **mine).exists()
+    )
+
+
+# The parties that enter records carrying the project's basic info (notice 一(一)3).
+PROJECT_INFO_ROLES = (
+    ProjectParty.Role.DESIGN,
+    ProjectParty.Role.GENERAL_CONTRACTOR,
+    ProjectParty.Role.SPECIALTY_CONTRACTOR,
+)
+
+
+def may_edit_project_info(org_id: int | None, project: Project | None) -> bool:
+    """Whether a record's form of this organization may change the project's basic info.
+
+    Only while it is not settled (`project_info_locked`), and only for an organization that is
+    already a party of the project in a role that enters such records. Parties come from the
+    records approved for the project (or from PMS and the platform), never from a draft; so a
+    contractor that starts a permit on another organisation's project cannot rewrite it.
+    """
+    if project is None or project.pk is None:
+        return True  # the record creates its project (a direct specialty project)
+    if org_id is None or project_info_locked(project):
+        return False
+    return ProjectParty.objects.filter(
+        project=project, organization_id=org_id, role__in=PROJECT_INFO_ROLES
+    ).exists()
+
+
 def completion_entry_problem(user, project: Project, specialty_contract: TenderContract | None) -> str:
     """Notice 一(二)2 and 二(一): completion by the general contractor, or a specialty contractor for its scope."""
     if specialty_contract is not None:
@@ -112,10 +151,7 @@ def completion_entry_problem(user, project: Project, specialty_contract: TenderC
         if not org_has_kind(user, Organization.Kind.SPECIALTY_CONTRACTOR):
             return "建设单位直接发包的专业承包项目由专业承包单位录入竣工验收信息。"
         return ""
-    is_gc = ProjectParty.objects.filter(
-        project=project, organization_id=user.organization_id, role=ProjectParty.Role.GENERAL_CONTRACTOR
-    ).exists()
-    if not is_gc:
+    if not is_general_contractor(user.organization_id, project):
         return "竣工验收信息及竣工验收备案信息统一由该项目的施工总承包单位录入，其他单位不用录入。"
     return ""
 

@@ -32,13 +32,6 @@ from projects.models import (
 from yunjian.core import audit
 from yunjian.core.models import AuditEntry, Organization
 
-PARTY_ROLE_BY_KIND = {
-    Organization.Kind.DESIGN: ProjectParty.Role.DESIGN,
-    Organization.Kind.SURVEY: ProjectParty.Role.SURVEY,
-    Organization.Kind.GENERAL_CONTRACTOR: ProjectParty.Role.GENERAL_CONTRACTOR,
-    Organization.Kind.SPECIALTY_CONTRACTOR: ProjectParty.Role.SPECIALTY_CONTRACTOR,
-    Organization.Kind.SUPERVISION: ProjectParty.Role.SUPERVISION,
-}
 SCOPE_PARTY_ROLE = {
     Scope.SURVEY: ProjectParty.Role.SURVEY,
     Scope.DESIGN: ProjectParty.Role.DESIGN,
@@ -157,13 +150,37 @@ def _replace_buildings(project: Project, buildings: list[dict] | None) -> bool:
     return True
 
 
-def _update_project(project: Project, project_data: dict | None, buildings: list[dict] | None) -> list[str]:
-    """Update the basic-info fields a drawing-review, permit or specialty form carries."""
+def project_fix_requested(record: ReviewableRecord) -> bool:
+    """Whether a reviewer returned `record` naming project fields (or buildings) to correct."""
+    return record.state == State.RETURNED and any(
+        f.startswith("project.") or f == "buildings" for f in record.return_fields or ()
+    )
+
+
+def _update_project(
+    actor,
+    project: Project,
+    project_data: dict | None,
+    buildings: list[dict] | None,
+    *,
+    requested: bool = False,
+) -> list[str]:
+    """Update the basic-info fields a drawing-review, permit or specialty form carries: only an
+    existing party of the project with a right to it (projects.rules.may_edit_project_info), or
+    the enterer of a record a reviewer returned asking for the project's info to be corrected
+    (`requested`; the correction is reviewed again when the record is resubmitted)."""
     if project_data is None and buildings is None:
         return []
     if rules.project_info_locked(project):
         if project_data or buildings is not None:
             raise ValidationError({"__all__": "该项目基本信息已审核认定（或来自省一体化平台），不能再修改。"})
+        return []
+    if not requested and not rules.may_edit_project_info(actor.organization_id, project):
+        if project_data or buildings is not None:
+            raise PermissionDenied(
+                "本单位尚不是该项目的参建单位，不能修改工程项目基本信息；基本信息由项目的设计单位随图审信息录入，"
+                "本单位的施工许可信息审核认定后即成为该项目的施工总承包单位。"
+            )
         return []
     changed = _apply(project, project_data or {}, Project.BASIC_INFO_FIELDS)
     if changed:
@@ -290,8 +307,7 @@ def drawing_review_create(
     )
     _apply(review, data, DrawingReview.SNAPSHOT_FIELDS)
     _clean(review)
-    review.save()
-    ensure_party(project, actor.organization, PARTY_ROLE_BY_KIND[needed])
+    review.save()  # a design unit joining a platform project becomes a party on approval
     audit.record(action=AuditEntry.Action.CREATE, actor=actor, obj=review, to_state=review.state, ip=ip)
     return _maybe_submit(actor, review, submit, ip)
 
@@ -320,7 +336,7 @@ def drawing_review_update(
             )
         editable = tuple(f for f in editable if f != "censor_num")
     changed = _apply(review, data, editable)
-    changed += _update_project(review.project, project_data, buildings)
+    changed += _update_project(actor, review.project, project_data, buildings)
     _clean(review)
     review.save()
     _audit_change(actor, review, AuditEntry.Action.UPDATE, changed, ip)
@@ -425,12 +441,13 @@ def permit_save(
     else:
         raise ValidationError({"issuing_org": "请选择发证机关。"})
     _clean(permit)
-    changed += _update_project(project, project_data, buildings)
+    changed += _update_project(
+        actor, project, project_data, buildings, requested=project_fix_requested(permit)
+    )
     permit.save()
     permit.drawing_reviews.set(reviews)
-    ensure_party(project, actor.organization, PARTY_ROLE_BY_KIND[needed])
-    if permit.supervision_org_id:
-        ensure_party(project, permit.supervision_org, ProjectParty.Role.SUPERVISION)
+    # No party role from a draft: the contractor (and the supervision unit it names) become
+    # parties of the project when the issuing authority approves the permit (mark_permit_approved).
     _audit_change(actor, permit, action, changed + ["drawing_reviews"], ip)
     return _maybe_submit(actor, permit, submit, ip)
 
@@ -466,8 +483,7 @@ def tender_contract_save(
     _check_enterer(actor, TenderContract.KIND)
     _clean(contract)
     _check_numbers(contract)
-    contract.save()
-    ensure_party(project, actor.organization, SCOPE_PARTY_ROLE[contract.scope])
+    contract.save()  # the unit becomes a party of the project on approval (tender_contract_approved)
     _audit_change(actor, contract, action, changed, ip)
     return _maybe_submit(actor, contract, submit, ip)
 
@@ -544,7 +560,7 @@ def specialty_info_save(
     else:
         info = _lock_for_edit(SpecialtyProjectInfo, info_id, actor)
         project = info.project
-        changed = _update_project(project, project_data, buildings)
+        changed = _update_project(actor, project, project_data, buildings)
         action = AuditEntry.Action.UPDATE
     changed += _apply(info, data, SpecialtyProjectInfo.SNAPSHOT_FIELDS)
     _clean(info)
@@ -558,8 +574,34 @@ def specialty_info_save(
 
 def mark_permit_approved(*, record: ConstructionPermit, actor) -> None:
     """On a permit's final approval (KINDS["permit"].on_approved): the project's basic info is
-    settled from now on (notice 一(一)3)."""
+    settled from now on (notice 一(一)3), and its contractor, with the supervision unit it names,
+    is a party of the project (the general contractor of notice 一(二)2)."""
     project = record.project
     if project.permit_approved_at is None:
         project.permit_approved_at = timezone.now()
         project.save(update_fields=["permit_approved_at", "updated_at"])
+    direct = project.kind == Project.Kind.DIRECT_SPECIALTY
+    ensure_party(
+        project,
+        record.owner_org,
+        ProjectParty.Role.SPECIALTY_CONTRACTOR if direct else ProjectParty.Role.GENERAL_CONTRACTOR,
+    )
+    if record.supervision_org_id:
+        ensure_party(project, record.supervision_org, ProjectParty.Role.SUPERVISION)
+
+
+def tender_contract_approved(*, record: TenderContract, actor) -> None:
+    """On approval of a tender and contract (KINDS["tender_contract"].on_approved): the unit that
+    won the scope is a party of the project from now on."""
+    ensure_party(record.project, record.owner_org, SCOPE_PARTY_ROLE[record.scope])
+
+
+def drawing_review_approved(*, record: DrawingReview, actor) -> None:
+    """On approval of a drawing review (KINDS["drawing_review"].on_approved): its enterer (a design
+    unit that joined a platform project, or the specialty contractor of a direct project) is a party."""
+    direct = record.project.kind == Project.Kind.DIRECT_SPECIALTY
+    ensure_party(
+        record.project,
+        record.owner_org,
+        ProjectParty.Role.SPECIALTY_CONTRACTOR if direct else ProjectParty.Role.DESIGN,
+    )

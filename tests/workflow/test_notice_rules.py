@@ -252,7 +252,9 @@ def test_tender_and_completion_wait_for_permit_approval_and_platform_sync(
     ps.completion_save(actor=contractor, project_id=project.pk, data=f.completion_data(), submit=True)
 
 
-def test_each_unit_enters_the_tender_of_the_scope_it_won(synced_project, designer, contractor, supervisor):
+def test_each_unit_enters_the_tender_of_the_scope_it_won(
+    synced_project, designer, contractor, supervisor, reviewer
+):
     with pytest.raises(PermissionDenied, match="施工总承包单位录入"):
         ps.tender_contract_save(
             actor=designer, project_id=synced_project.pk, data=f.tender_data(Scope.CONSTRUCTION)
@@ -268,12 +270,19 @@ def test_each_unit_enters_the_tender_of_the_scope_it_won(synced_project, designe
         submit=True,
     )
     assert record.state == State.IN_REVIEW
-    ps.tender_contract_save(
+    supervision = ps.tender_contract_save(
         actor=supervisor,
         project_id=synced_project.pk,
         data=f.tender_data(Scope.SUPERVISION, contract_type="400"),
+        submit=True,
     )
-    assert ProjectParty.objects.filter(project=synced_project, role=ProjectParty.Role.SUPERVISION).exists()
+    # A draft or a record in review makes nobody a party; approval does (issue 11).
+    parties = ProjectParty.objects.filter(
+        project=synced_project, organization=supervisor.organization, role=ProjectParty.Role.SUPERVISION
+    )
+    assert not parties.exists()
+    f.approve(supervision, reviewer)
+    assert parties.exists()
 
 
 def test_completion_is_entered_by_the_general_contractor_only(
