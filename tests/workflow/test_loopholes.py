@@ -7,15 +7,16 @@ through the running app); docs/notice-map.md names the test beside the rule it p
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 
 import pytest
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 
+from projects import rules, workflow
 from projects import services as ps
-from projects import workflow
 from projects.codes import ContractType, Scope, TenderMethod
-from projects.models import DrawingReview, Origin, State, TenderContract
+from projects.models import DrawingReview, Origin, ProjectParty, State, TenderContract
 from tests import factories as f
 from yunjian.core.models import Division
 
@@ -193,3 +194,133 @@ def test_the_entry_page_shows_the_holder_on_the_field(client, synced_project, co
 
     assert response.status_code == 400
     assert "HT-PAGE-1 已由" in response.context["bundle"].form.errors["contract_num"][0]
+
+
+# --- a general contractor cannot take over another organisation's project ----------------------
+
+
+def test_a_draft_permit_neither_rewrites_the_project_nor_makes_a_party(
+    client, other_contractor, approved_review, world
+):
+    """The attack of the issue: permits/new/?review=… on someone else's approved drawing review."""
+    project = approved_review.project
+    before = (project.name, project.total_investment)
+    client.force_login(other_contractor)
+    url = reverse("projects:permit-new")
+
+    # Not offered: a prefix, the project number or its name find nothing; an id alone opens nothing.
+    for term in (project.prj_num, project.name[:3], approved_review.censor_num[:10]):
+        assert approved_review.censor_num not in client.get(url, {"q": term}).content.decode()
+    picked = client.get(url, {"review": approved_review.pk, "next": "1"})
+    assert picked.status_code == 400
+    assert project.name not in picked.content.decode()
+    posted = client.post(url, {"project": project.pk, "review_ids": approved_review.pk, "action": "draft"})
+    assert posted.status_code == 404
+
+    # Even a contractor that knows the exact certificate number gets a permit form whose project info
+    # is read-only, and a draft that changes nothing of the project and grants no access.
+    page = client.get(url, {"review": approved_review.pk, "next": "1", "q": approved_review.censor_num})
+    assert page.status_code == 200
+    assert 'name="project-name"' not in page.content.decode()
+    with pytest.raises(PermissionDenied):
+        ps.permit_save(
+            actor=other_contractor,
+            drawing_review_ids=[approved_review.pk],
+            data=f.permit_data(world["bureau_qlq"]),
+            project_data={"name": "被改写的项目", "total_investment": Decimal("1")},
+            submit=False,
+        )
+    draft = ps.permit_save(
+        actor=other_contractor,
+        drawing_review_ids=[approved_review.pk],
+        data=f.permit_data(world["bureau_qlq"]),
+        submit=False,
+    )
+    project.refresh_from_db()
+    assert (project.name, project.total_investment) == before
+    assert not ProjectParty.objects.filter(
+        project=project, organization=other_contractor.organization
+    ).exists()
+    assert client.get(reverse("projects:project", args=[project.pk])).status_code == 404
+    assert (
+        client.get(reverse("projects:record", args=["drawing_review", approved_review.pk])).status_code == 404
+    )
+    assert client.get(reverse("projects:record", args=["permit", draft.pk])).status_code == 200  # its own
+
+
+def test_the_permit_makes_its_contractor_a_party_when_approved(
+    contractor, approved_review, world, county_permit_reviewer
+):
+    permit = ps.permit_save(
+        actor=contractor,
+        drawing_review_ids=[approved_review.pk],
+        data=f.permit_data(world["bureau_qlq"], supervision_org=world["supervision"]),
+    )
+    project = approved_review.project
+    assert not ProjectParty.objects.filter(project=project, organization=world["builder"]).exists()
+    assert not ProjectParty.objects.filter(project=project, organization=world["supervision"]).exists()
+    f.approve(permit, county_permit_reviewer)
+    assert ProjectParty.objects.filter(
+        project=project, organization=world["builder"], role=ProjectParty.Role.GENERAL_CONTRACTOR
+    ).exists()
+    assert ProjectParty.objects.filter(
+        project=project, organization=world["supervision"], role=ProjectParty.Role.SUPERVISION
+    ).exists()
+
+
+def test_a_design_unit_that_is_a_party_still_completes_the_basic_info(project, world, designer):
+    review = f.register_review(project, world["design"], world["institution"])
+    ps.drawing_review_update(
+        actor=designer, review_id=review.pk, data={"one_pass": True}, project_data={"scale": "五层"}
+    )
+    project.refresh_from_db()
+    assert project.scale == "五层"
+
+
+# --- "the project's general contractor" is the one whose permit (or construction tender) is approved
+
+
+def test_the_general_contractor_is_the_enterer_of_an_approved_permit(
+    synced_project, contractor, other_contractor, world
+):
+    # Another contractor with a role on the project (e.g. an old ProjectParty row) is not it.
+    ProjectParty.objects.create(
+        project=synced_project, organization=world["builder_other"], role=ProjectParty.Role.GENERAL_CONTRACTOR
+    )
+    assert not rules.is_general_contractor(world["builder_other"].pk, synced_project)
+    with pytest.raises(PermissionDenied, match="统一由该项目的施工总承包单位录入"):
+        ps.completion_save(actor=other_contractor, project_id=synced_project.pk, data=f.completion_data())
+    assert rules.is_general_contractor(world["builder"].pk, synced_project)
+    ps.completion_save(actor=contractor, project_id=synced_project.pk, data=f.completion_data())
+
+
+def test_a_draft_permit_does_not_make_its_enterer_the_general_contractor(
+    synced_project, other_contractor, world, designer, institution_staff, division_staff
+):
+    review = f.register_review(synced_project, world["design"], world["institution"])
+    f.complete_and_submit_review(review, designer)
+    f.approve(review, institution_staff)
+    f.approve(review, division_staff)
+    ps.permit_save(
+        actor=other_contractor,
+        drawing_review_ids=[review.pk],
+        data=f.permit_data(world["bureau_qlq"], permit_num="5303022001990001-SX-009"),
+        submit=True,
+    )
+    assert not rules.is_general_contractor(world["builder_other"].pk, synced_project)
+    with pytest.raises(PermissionDenied):
+        ps.completion_save(actor=other_contractor, project_id=synced_project.pk, data=f.completion_data())
+
+
+def test_an_approved_construction_tender_also_makes_the_general_contractor(
+    synced_project, other_contractor, world, reviewer
+):
+    contract = ps.tender_contract_save(
+        actor=other_contractor,
+        project_id=synced_project.pk,
+        data=f.tender_data(Scope.CONSTRUCTION),
+        submit=True,
+    )
+    assert not rules.is_general_contractor(world["builder_other"].pk, synced_project)
+    f.approve(contract, reviewer)
+    assert rules.is_general_contractor(world["builder_other"].pk, synced_project)
