@@ -345,6 +345,7 @@ class ProjectInfoForm(EntryFormMixin, forms.ModelForm):
                 "prj_property",
                 "prj_function",
                 "county",
+                "in_new_area",
                 "address",
                 "owner_org",
                 "approval_level",
@@ -683,9 +684,9 @@ class PermitForm(EntryPageMixin, forms.ModelForm):
             for r in candidates
         ]
         self.fields["review_ids"].error_messages["required"] = "请至少选择一条已审核认定的施工图审查信息。"
-        self.fields["issuing_org"].queryset = selectors.organizations_of_kind(
-            Organization.Kind.HOUSING_BUREAU
-        )
+        # Only the bureaus competent where the project is (its county's, prefecture's, the
+        # province's, and the new area's for a project in 滇中新区).
+        self.fields["issuing_org"].queryset = selectors.competent_bureaus(self.instance.project)
         self.fields["issuing_org"].empty_label = "请选择发证机关"
         self.fields["permit_num"].help_text = "全国统一格式如 5303021903050005-SX-001，或证书上的18位编号"
 

@@ -62,6 +62,9 @@ class Project(models.Model):
     )
     approval_num = models.CharField(_("立项文号"), max_length=200, blank=True)
     county = models.ForeignKey(Division, verbose_name=_("项目所在县（市、区）"), on_delete=models.PROTECT)
+    # 滇中新区 has no administrative code (docs/data-standard.md §4.2): a project says whether it
+    # lies there; its records then go to the new area's bureau and roster (review.jurisdiction).
+    in_new_area = models.BooleanField(_("位于滇中新区"), default=False)
     address = models.CharField(_("具体地点"), max_length=200, blank=True)
     owner_org = models.ForeignKey(
         Organization,
@@ -110,6 +113,7 @@ class Project(models.Model):
         "approval_level",
         "approval_num",
         "county",
+        "in_new_area",
         "address",
         "owner_org",
         "land_plan_num",

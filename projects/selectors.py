@@ -26,7 +26,7 @@ from projects.models import (
     State,
     TenderContract,
 )
-from yunjian.core.models import Organization
+from yunjian.core.models import NEW_AREA_ZONE, Organization, covering_codes
 from yunjian.core.validators import normalize_text
 
 # The record kinds that belong to a project (an addition request may come before its project exists).
@@ -269,6 +269,16 @@ def specialty_contracts_of(org_id: int, project_id: int) -> QuerySet[TenderContr
     from projects.codes import Scope
 
     return TenderContract.objects.filter(project_id=project_id, owner_org_id=org_id, scope=Scope.SPECIALTY)
+
+
+def competent_bureaus(project: Project) -> QuerySet[Organization]:
+    """The housing bureaus that may issue (and so review) a permit of `project`: the county's, its
+    prefecture's and the province's, and, for a project in 滇中新区 (`Project.in_new_area`), the new
+    area's bureau (filed under the province code with the zone; docs/data-standard.md §4.2)."""
+    where = Q(division_id__in=covering_codes(project.county_id), zone__isnull=True)
+    if project.in_new_area:
+        where |= Q(zone__slug=NEW_AREA_ZONE)
+    return organizations_of_kind(Organization.Kind.HOUSING_BUREAU).filter(where)
 
 
 def organizations_of_kind(kind: str) -> QuerySet[Organization]:

@@ -11,7 +11,7 @@ from django.db import connection, models, transaction
 from django.utils import timezone
 from guardian.shortcuts import assign_perm
 
-from projects import rules, snapshots, workflow
+from projects import rules, selectors, snapshots, workflow
 from projects.codes import Scope
 from projects.hooks import record_submitted
 from projects.models import (
@@ -437,6 +437,13 @@ def permit_save(
     if permit.issuing_org_id:
         if not permit.issuing_org.has_kind(Organization.Kind.HOUSING_BUREAU):
             raise ValidationError({"issuing_org": "发证机关应为住房城乡建设部门。"})
+        if not selectors.competent_bureaus(project).filter(pk=permit.issuing_org_id).exists():
+            raise ValidationError(
+                {
+                    "issuing_org": f"“{permit.issuing_org.name}”不是该项目所在地的住房城乡建设部门。发证机关应为项目所在县（市、区）、"
+                    "州（市）或省住房城乡建设部门；位于滇中新区的项目，也可以是滇中新区规划建设管理部。"
+                }
+            )
         permit.issuing_division_id = permit.issuing_org.division_id
     else:
         raise ValidationError({"issuing_org": "请选择发证机关。"})

@@ -61,6 +61,7 @@ def open_task(record: ReviewableRecord) -> Task:
         performer=post.performer,
         stage=post.stage,
         division_code=post.division_code,
+        zone=post.zone,
         assignee_org_id=post.assignee_org_id,
         project=project,
         owner_org_id=record.owner_org_id,
