@@ -53,6 +53,11 @@ from yunjian.core.validators import (
     validate_prj_num,
 )
 
+PROVISIONAL_HELP = (
+    "16位：区县代码6位 + 年月日6位 + 顺序号4位。没有全国统一项目编号的历史项目请留空，"
+    "由系统按编号规则生成临时项目编号。"
+)
+
 # 14 fields a building: 60 of them stay under Django's DATA_UPLOAD_MAX_NUMBER_FIELDS (1000) with the rest of a form.
 MAX_BUILDINGS = 60
 
@@ -584,7 +589,7 @@ class AdditionRequestForm(EntryPageMixin, forms.ModelForm):
             Organization.Kind.REVIEW_INSTITUTION
         )
         self.fields["censor_org"].empty_label = "请选择施工图审查机构"
-        self.fields["prj_num"].help_text = "16位：区县代码6位 + 年月日6位 + 顺序号4位"
+        self.fields["prj_num"].help_text = PROVISIONAL_HELP
         self.fields["contact_phone"].help_text = "手机号码或带区号的固定电话"
 
     def clean_contact_phone(self) -> str:
@@ -1027,8 +1032,9 @@ class SpecialtyInfoForm(EntryPageMixin, forms.ModelForm):
     prj_num = forms.CharField(
         label="项目编号",
         max_length=30,
+        required=False,
         validators=[validate_prj_num],
-        help_text="16位：区县代码6位 + 年月日6位 + 顺序号4位",
+        help_text=PROVISIONAL_HELP,
     )
 
     SECTIONS = (("专业承包项目", ("prj_num", "specialty_scope")),)

@@ -47,6 +47,9 @@ class Project(models.Model):
         DIRECT_SPECIALTY = "direct_specialty", _("建设单位直接发包的专业承包项目")
 
     prj_num = models.CharField(_("项目编号"), max_length=16, unique=True, validators=[validate_prj_num])
+    # A historical project without a national number gets one by the numbering rule
+    # (docs/data-standard.md §3.4), assigned by yunjian and marked provisional here.
+    prj_num_provisional = models.BooleanField(_("系统临时项目编号"), default=False)
     name = models.CharField(_("项目名称"), max_length=200)
     kind = models.CharField(_("项目类型"), max_length=20, choices=Kind.choices, default=Kind.GENERAL)
     origin = models.CharField(_("数据来源"), max_length=10, choices=Origin.choices, default=Origin.PMS)
@@ -136,6 +139,21 @@ class Project(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name}（{self.prj_num}）"
+
+
+class ProjectNumberSequence(models.Model):
+    """The last sequence number given out for one county and day (the first 12 digits of a
+    provisional 项目编号): its row lock makes two assignments at the same moment take turns."""
+
+    prefix = models.CharField(_("区县代码及日期"), max_length=12, primary_key=True)
+    last = models.PositiveIntegerField(_("已用顺序号"), default=0)
+
+    class Meta:
+        verbose_name = _("临时项目编号顺序号")
+        verbose_name_plural = _("临时项目编号顺序号")
+
+    def __str__(self) -> str:
+        return f"{self.prefix}:{self.last:04d}"
 
 
 class ProjectParty(models.Model):
@@ -450,7 +468,8 @@ class DrawingReviewAdditionRequest(ReviewableRecord):
         on_delete=models.PROTECT,
         related_name="addition_requests",
     )
-    prj_num = models.CharField(_("项目编号"), max_length=16, validators=[validate_prj_num])
+    # Blank: the project has no national number; one is assigned on approval (provisional).
+    prj_num = models.CharField(_("项目编号"), max_length=16, blank=True, validators=[validate_prj_num])
     project_name = models.CharField(_("项目名称"), max_length=200)
     county = models.ForeignKey(Division, verbose_name=_("项目所在县（市、区）"), on_delete=models.PROTECT)
     owner_name = models.CharField(_("建设单位名称"), max_length=200)

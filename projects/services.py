@@ -7,7 +7,7 @@ projects.workflow.KINDS.
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connection, models, transaction
+from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone
 from guardian.shortcuts import assign_perm
 
@@ -22,6 +22,7 @@ from projects.models import (
     DrawingReviewAdditionRequest,
     Origin,
     Project,
+    ProjectNumberSequence,
     ProjectParty,
     ReviewableRecord,
     Round,
@@ -95,6 +96,41 @@ def record_submit(*, actor, kind: str, record_id: int, ip: str | None = None) ->
         ip=ip,
     )
     return record
+
+
+PROVISIONAL_MAX = 9999
+
+
+def provisional_prj_num(county_code: str) -> str:
+    """Assign a 16-digit 项目编号 by the national numbering rule (docs/data-standard.md §3.4):
+    county code (6) + the assignment date YYMMDD + a 4-digit sequence for that county and day.
+
+    For historical projects that never had one (direct specialty projects, addition requests).
+    Call inside the transaction that creates the project: the day's counter row stays locked
+    until it commits, so concurrent assignments take turns and never give the same number; a
+    number some project already holds (e.g. entered by hand) is skipped.
+    """
+    prefix = f"{county_code}{timezone.localdate():%y%m%d}"
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                ProjectNumberSequence.objects.create(prefix=prefix)
+        except IntegrityError:
+            pass  # another transaction created the day's counter first
+        counter = ProjectNumberSequence.objects.select_for_update().get(prefix=prefix)
+        number = counter.last
+        while True:
+            number += 1
+            if number > PROVISIONAL_MAX:
+                raise ValidationError(
+                    {"prj_num": "该县（市、区）今日可分配的临时项目编号已用完，请明日再试或填写项目编号。"}
+                )
+            candidate = f"{prefix}{number:04d}"
+            if not Project.objects.filter(prj_num=candidate).exists():
+                break
+        counter.last = number
+        counter.save(update_fields=["last"])
+    return candidate
 
 
 def ensure_party(project: Project, org: Organization | None, role: str) -> None:
@@ -364,7 +400,7 @@ def addition_request_save(
         raise ValidationError(
             {"censor_num": "系统中已有该合格书编号的图审信息，无需申请新增，请在“我的图审信息”中完善。"}
         )
-    request.project = Project.objects.filter(prj_num=request.prj_num).first()
+    request.project = Project.objects.filter(prj_num=request.prj_num).first() if request.prj_num else None
     request.save()
     _audit_change(actor, request, action, changed, ip)
     return _maybe_submit(actor, request, submit, ip)
@@ -375,10 +411,18 @@ def create_review_from_request(*, record: DrawingReviewAdditionRequest, actor) -
     if needed and the drawing review, owned by the requesting design unit, which then completes and
     submits it. Runs inside the approval's transaction."""
     request = record
-    project = request.project or Project.objects.filter(prj_num=request.prj_num).first()
+    project = request.project or (
+        Project.objects.filter(prj_num=request.prj_num).first() if request.prj_num else None
+    )
     if project is None:
+        provisional = not request.prj_num
+        if provisional:
+            request.prj_num = provisional_prj_num(request.county_id)
         project = Project.objects.create(
-            prj_num=request.prj_num, name=request.project_name, county=request.county
+            prj_num=request.prj_num,
+            prj_num_provisional=provisional,
+            name=request.project_name,
+            county=request.county,
         )
     review = drawing_review_register(
         project=project,
@@ -390,7 +434,7 @@ def create_review_from_request(*, record: DrawingReviewAdditionRequest, actor) -
     )
     request.project = project
     request.created_review = review
-    request.save(update_fields=["project", "created_review", "lock_version", "updated_at"])
+    request.save(update_fields=["project", "prj_num", "created_review", "lock_version", "updated_at"])
     return review
 
 
@@ -555,6 +599,10 @@ def specialty_info_save(
         _check_enterer(actor, SpecialtyProjectInfo.KIND)
         project = Project(prj_num=prj_num, kind=Project.Kind.DIRECT_SPECIALTY, origin=Origin.ENTERED)
         _apply(project, project_data, Project.BASIC_INFO_FIELDS)
+        if not prj_num and project.county_id:
+            # No national number (a historical project): one by the numbering rule, provisional.
+            project.prj_num = provisional_prj_num(project.county_id)
+            project.prj_num_provisional = True
         try:
             project.full_clean()
         except ValidationError as exc:
