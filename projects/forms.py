@@ -766,7 +766,9 @@ class PermitForm(EntryPageMixin, forms.ModelForm):
             initial={"review_ids": list(picked)},
             flagged=flagged,
         )
-        form.picker_q = selectors.clean_query(str((data or params).get("q", ""))) if record is None else ""
+        source = data if data is not None else params
+        found = source.get("q") or source.get("found") or ""
+        form.picker_q = selectors.clean_query(str(found)) if record is None else ""
         return form
 
     def save_record(self, *, actor, record, project, bundle, submit, ip):

@@ -442,7 +442,9 @@ def permit_new(request: HttpRequest) -> HttpResponse:
     q = request.GET.get("q", "")
     problem = ""
     if "next" in request.GET:
-        picked = selectors.offered_reviews(_org(request), ids, q)
+        # `found`: the search the ticked results came from (the picker's partial keeps it).
+        found = request.GET.get("found", q)
+        picked = selectors.offered_reviews(_org(request), ids, found)
         if not ids:
             problem = "请至少勾选一条已审核认定的施工图审查信息，再点击“下一步”。"
         elif len(picked) != len(ids):
@@ -451,6 +453,7 @@ def permit_new(request: HttpRequest) -> HttpResponse:
             problem = "所选施工图审查信息须属于同一个工程项目，请只勾选一个项目下的图审信息。"
         else:
             return _entry_page(request, forms.PermitForm, None, picked[0].project, picked=ids)
+        q = found
     return render(
         request,
         "projects/permit_pick.html",
