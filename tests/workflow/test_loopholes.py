@@ -13,12 +13,17 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 
-from projects import rules, workflow
+from projects import rules, selectors, workflow
 from projects import services as ps
 from projects.codes import ContractType, Scope, TenderMethod
-from projects.models import DrawingReview, Origin, ProjectParty, State, TenderContract
+from projects.models import ConstructionPermit, DrawingReview, Origin, ProjectParty, State, TenderContract
+from projects.stages import Stage
+from review import jurisdiction
+from review import selectors as review_selectors
+from review.models import ReviewerAssignment, Task
 from tests import factories as f
-from yunjian.core.models import Division
+from tests.synchelpers import acknowledge_project_offline
+from yunjian.core.models import Division, Organization, Role, User, Zone
 
 
 def addition_data(world, **extra) -> dict:
@@ -324,3 +329,159 @@ def test_an_approved_construction_tender_also_makes_the_general_contractor(
     assert not rules.is_general_contractor(world["builder_other"].pk, synced_project)
     f.approve(contract, reviewer)
     assert rules.is_general_contractor(world["builder_other"].pk, synced_project)
+
+
+# --- the issuing authority is a bureau competent where the project is ------------------------
+
+
+def test_a_bureau_of_another_prefecture_cannot_be_named_issuing_authority(contractor, approved_review, world):
+    """A 曲靖 project's permit naming 红河州's bureau went to 红河's reviewers."""
+    with pytest.raises(ValidationError) as refused:
+        ps.permit_save(
+            actor=contractor, drawing_review_ids=[approved_review.pk], data=f.permit_data(world["bureau_hh"])
+        )
+    assert "不是该项目所在地的住房城乡建设部门" in refused.value.message_dict["issuing_org"][0]
+    assert not ConstructionPermit.objects.exists()
+
+
+def test_the_form_offers_only_the_competent_bureaus(client, contractor, approved_review, world):
+    prefecture = f.make_org("曲靖市住房和城乡建设局", Organization.Kind.HOUSING_BUREAU, division="530300")
+    province = f.make_org(
+        "云南省住房和城乡建设厅（发证）", Organization.Kind.HOUSING_BUREAU, division="530000"
+    )
+    new_area = new_area_bureau()
+    client.force_login(contractor)
+    page = client.get(
+        reverse("projects:permit-new"),
+        {"review": approved_review.pk, "next": "1", "q": approved_review.censor_num},
+    )
+    offered = set(page.context["bundle"].form.fields["issuing_org"].queryset)
+    assert offered == {world["bureau_qlq"], prefecture, province}
+    assert world["bureau_hh"] not in offered
+    assert new_area not in offered  # the project is not in 滇中新区
+    # A posted bureau outside the list is refused by the form too.
+    data = {
+        "project": approved_review.project_id,
+        "q": approved_review.censor_num,
+        "review_ids": approved_review.pk,
+        "issuing_org": world["bureau_hh"].pk,
+        "action": "draft",
+        "b-TOTAL_FORMS": "0",
+        "b-INITIAL_FORMS": "0",
+    }
+    response = client.post(reverse("projects:permit-new"), data)
+    assert response.status_code == 400
+    assert "issuing_org" in response.context["bundle"].form.errors
+
+
+# --- 滇中新区: a project records it; the new area's bureau and roster get exactly those records --
+
+
+def new_area_bureau() -> Organization:
+    """滇中新区规划建设管理部 as the roster import creates it: filed under the province, with the zone."""
+    bureau = f.make_org("滇中新区规划建设管理部", Organization.Kind.HOUSING_BUREAU, division="530000")
+    bureau.zone = Zone.objects.get(slug="dianzhong")
+    bureau.save()
+    return bureau
+
+
+def zone_reviewer(username: str, *stages: str) -> User:
+    user = f.make_user(username, new_area_bureau(), Role.REVIEWER)
+    for stage in stages:
+        ReviewerAssignment.objects.create(
+            user=user, stage=stage, zone=Zone.objects.get(slug="dianzhong"), roster_key="dianzhong"
+        )
+    return user
+
+
+@pytest.fixture
+def new_area_review(world, designer, institution_staff, division_staff):
+    """An approved drawing review of a project in 滇中新区 (in 安宁市, a host county)."""
+    project = f.make_project("530181", owner=world["owner"], name="滇中新区产业园", in_new_area=True)
+    review = f.register_review(project, world["design"], world["institution"])
+    f.complete_and_submit_review(review, designer)
+    f.approve(review, institution_staff)
+    return f.approve(review, division_staff)
+
+
+def test_a_permit_issued_by_the_new_areas_bureau_reaches_its_roster(world, new_area_review):
+    contractor = f.make_user("ben_builder", world["builder"], Role.ENTERPRISE)
+    zoe = zone_reviewer("zoe_dianzhong", Stage.PERMIT)
+    bureau = Organization.objects.get(users=zoe)
+    kunming = f.make_reviewer("kim_kunming", "530100", Stage.PERMIT)
+    anning = f.make_reviewer("al_anning", "530181", Stage.PERMIT)
+    assert bureau in set(selectors.competent_bureaus(new_area_review.project))
+
+    permit = ps.permit_save(
+        actor=contractor, drawing_review_ids=[new_area_review.pk], data=f.permit_data(bureau), submit=True
+    )
+
+    task = Task.objects.get(kind="permit", record_id=permit.pk, status="open")
+    assert (task.division_code, task.zone) == ("530000", "dianzhong")
+    assert jurisdiction.can_decide(zoe, permit)
+    assert not jurisdiction.can_decide(kunming, permit)
+    assert not jurisdiction.can_decide(anning, permit)
+    assert list(review_selectors.inbox_for(zoe, jurisdiction.assignments_of(zoe))) == [task]
+    assert not review_selectors.inbox_for(kunming, jurisdiction.assignments_of(kunming)).exists()
+    f.approve(permit, zoe)
+
+
+def test_the_new_areas_bureau_is_not_offered_outside_the_new_area(contractor, approved_review):
+    bureau = new_area_bureau()
+    assert bureau not in set(selectors.competent_bureaus(approved_review.project))
+    with pytest.raises(ValidationError):
+        ps.permit_save(actor=contractor, drawing_review_ids=[approved_review.pk], data=f.permit_data(bureau))
+
+
+def test_records_of_a_project_in_the_new_area_go_to_its_roster_not_to_kunmings(world, new_area_review):
+    """The completion (filed where the project is) of a project in the new area."""
+    contractor = f.make_user("ben_builder", world["builder"], Role.ENTERPRISE)
+    zoe = zone_reviewer("zoe_dianzhong", Stage.PERMIT, Stage.COMPLETION)
+    kunming = f.make_reviewer("kim_kunming", "530100", Stage.PERMIT, Stage.COMPLETION)
+    province = f.make_reviewer("pia_province", "530000", Stage.COMPLETION)
+    bureau = Organization.objects.get(users=zoe)
+    permit = ps.permit_save(
+        actor=contractor, drawing_review_ids=[new_area_review.pk], data=f.permit_data(bureau), submit=True
+    )
+    f.approve(permit, zoe)
+    project = new_area_review.project
+    acknowledge_project_offline(project)
+    completion = ps.completion_save(
+        actor=contractor, project_id=project.pk, data=f.completion_data(), submit=True
+    )
+    task = Task.objects.get(kind="completion", record_id=completion.pk, status="open")
+    assert (task.division_code, task.zone) == ("530181", "dianzhong")
+    assert jurisdiction.can_decide(zoe, completion)
+    assert jurisdiction.can_decide(province, completion)
+    assert not jurisdiction.can_decide(kunming, completion)
+    assert not review_selectors.inbox_for(kunming, jurisdiction.assignments_of(kunming)).exists()
+
+
+def test_records_of_a_host_county_outside_the_new_area_stay_with_kunming(
+    world, contractor, designer, institution_staff, division_staff
+):
+    project = f.make_project("530181", owner=world["owner"], name="安宁市老城区项目")
+    review = f.register_review(project, world["design"], world["institution"])
+    f.complete_and_submit_review(review, designer)
+    f.approve(review, institution_staff)
+    f.approve(review, division_staff)
+    anning_bureau = f.make_org("安宁市住房和城乡建设局", Organization.Kind.HOUSING_BUREAU, division="530181")
+    zoe = zone_reviewer("zoe_dianzhong", Stage.PERMIT)
+    kunming = f.make_reviewer("kim_kunming", "530100", Stage.PERMIT)
+    permit = ps.permit_save(
+        actor=contractor,
+        drawing_review_ids=[review.pk],
+        data=f.permit_data(anning_bureau, permit_num="5301812001010001-SX-001"),
+        submit=True,
+    )
+    assert jurisdiction.can_decide(kunming, permit)
+    assert not jurisdiction.can_decide(zoe, permit)
+
+
+def test_the_basic_info_form_asks_whether_the_project_is_in_the_new_area():
+    from projects.forms import ProjectInfoForm
+
+    form = ProjectInfoForm(prefix="project")
+    assert "in_new_area" in form.fields
+    assert form.fields["in_new_area"].initial in (None, False)
+    assert any("in_new_area" in names for _legend, names in ProjectInfoForm.SECTIONS)
