@@ -106,7 +106,12 @@ def can_decide(user, record: ReviewableRecord) -> bool:
 
 
 def assignments_of(user) -> list[ReviewerAssignment]:
-    return list(ReviewerAssignment.objects.filter(user=user).select_related("division", "zone"))
+    # The zone's host counties: the inbox's division filter lists them (review.selectors).
+    return list(
+        ReviewerAssignment.objects.filter(user=user)
+        .select_related("division", "zone")
+        .prefetch_related("zone__counties")
+    )
 
 
 def covered_q(assignment: ReviewerAssignment, field: str = "division_code") -> Q:
