@@ -11,12 +11,13 @@ from projects import services as ps
 from projects import workflow
 from projects.codes import Scope
 from projects.models import DrawingReview, Origin, ProjectParty, Round, State
+from projects.stages import Stage
 from review import jurisdiction
 from review import services as rs
 from review.models import Task
 from sync.models import Outbox
 from tests import factories as f
-from yunjian.core.models import Division
+from yunjian.core.models import Division, Organization
 
 # --- 一(一)1 图审信息 ----------------------------------------------------------------------------
 
@@ -190,12 +191,19 @@ def test_permit_issue_date_not_before_review(world, contractor, approved_review)
 def test_permit_is_reviewed_where_the_issuing_authority_is(
     world, contractor, approved_review, honghe_reviewer, county_permit_reviewer
 ):
-    permit = ps.permit_save(
-        actor=contractor, drawing_review_ids=[approved_review.pk], data=f.permit_data(world["bureau_hh"])
+    """A 麒麟区 project's permit issued by 曲靖市's bureau: 曲靖市's permit reviewers, not 麒麟区's.
+    (A bureau not competent for the project, e.g. 红河州's, is refused: tests/workflow/test_loopholes.py.)"""
+    prefecture_bureau = f.make_org(
+        "曲靖市住房和城乡建设局", Organization.Kind.HOUSING_BUREAU, division="530300"
     )
-    assert permit.issuing_division_id == "532500"
-    assert jurisdiction.can_decide(honghe_reviewer, permit)
+    prefecture_reviewer = f.make_reviewer("quinn_qujing", "530300", Stage.PERMIT, org=prefecture_bureau)
+    permit = ps.permit_save(
+        actor=contractor, drawing_review_ids=[approved_review.pk], data=f.permit_data(prefecture_bureau)
+    )
+    assert permit.issuing_division_id == "530300"
+    assert jurisdiction.can_decide(prefecture_reviewer, permit)
     assert not jurisdiction.can_decide(county_permit_reviewer, permit)
+    assert not jurisdiction.can_decide(honghe_reviewer, permit)
 
 
 # --- 一(一)3 同步; 一(二) 招投标、竣工 -------------------------------------------------------------
