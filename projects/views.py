@@ -125,7 +125,7 @@ def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "row": row,
         "basic": [
             (str(Project._meta.get_field(n).verbose_name), display_value(project, n))
-            for n in ("prj_num", "kind", "origin", *Project.BASIC_INFO_FIELDS)
+            for n in ("prj_num", "prj_num_provisional", "kind", "origin", *Project.BASIC_INFO_FIELDS)
         ],
         "buildings": list(project.buildings.all()),
         "closed": closed,
@@ -507,6 +507,8 @@ def _record_context(request, record: ReviewableRecord, upload_form=None) -> dict
         "flagged_labels": _flagged_labels(record),
         "next_step": _next_step(record, mine),
         "edit_label": "按退回意见修改" if record.state == State.RETURNED else "继续填写",
+        # A record of one's own in a project one is not (yet) a party of: no link to that project.
+        "project_link": bool(record.project_id) and access.is_party(user, record.project_id),
     }
 
 

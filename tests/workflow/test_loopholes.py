@@ -250,7 +250,9 @@ def test_a_draft_permit_neither_rewrites_the_project_nor_makes_a_party(
     assert (
         client.get(reverse("projects:record", args=["drawing_review", approved_review.pk])).status_code == 404
     )
-    assert client.get(reverse("projects:record", args=["permit", draft.pk])).status_code == 200  # its own
+    own = client.get(reverse("projects:record", args=["permit", draft.pk]))  # its own record
+    assert own.status_code == 200
+    assert reverse("projects:project", args=[project.pk]) not in own.content.decode()
 
 
 def test_the_permit_makes_its_contractor_a_party_when_approved(
