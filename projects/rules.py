@@ -71,6 +71,17 @@ def project_info_locked(project: Project) -> bool:
     return project.kind == Project.Kind.DIRECT_SPECIALTY and specialty_info_state(project) == State.APPROVED
 
 
+def direct_specialty_problem(user, project: Project) -> str:
+    """Notice 二(二): the records of a project the owner contracted directly to a specialty
+    contractor are entered by that contractor, the one that entered its basic info ("" when allowed)."""
+    if project.kind != Project.Kind.DIRECT_SPECIALTY:
+        return ""
+    mine = SpecialtyProjectInfo.objects.filter(project=project, owner_org_id=user.organization_id).exists()
+    if user.organization_id is None or not mine:
+        return "该项目是建设单位直接发包的专业承包项目，由录入其基本信息的专业承包单位录入其他信息。"
+    return ""
+
+
 def platform_entry_closed(project: Project) -> str:
     """Why tender+contract and completion cannot be entered for `project` yet ("" when they can).
 
@@ -150,7 +161,7 @@ def completion_entry_problem(user, project: Project, specialty_contract: TenderC
     if project.kind == Project.Kind.DIRECT_SPECIALTY:
         if not org_has_kind(user, Organization.Kind.SPECIALTY_CONTRACTOR):
             return "建设单位直接发包的专业承包项目由专业承包单位录入竣工验收信息。"
-        return ""
+        return direct_specialty_problem(user, project)
     if not is_general_contractor(user.organization_id, project):
         return "竣工验收信息及竣工验收备案信息统一由该项目的施工总承包单位录入，其他单位不用录入。"
     return ""

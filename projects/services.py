@@ -336,6 +336,8 @@ def drawing_review_create(
         )
     needed = Organization.Kind.SPECIALTY_CONTRACTOR if direct else Organization.Kind.DESIGN
     _check_enterer(actor, DrawingReview.KIND, needed)
+    if direct and rules.direct_specialty_problem(actor, project):
+        raise PermissionDenied(rules.direct_specialty_problem(actor, project))
     if direct and rules.specialty_info_state(project) != State.APPROVED:
         raise PermissionDenied("该专业承包项目的基本信息尚未审核认定，暂不能录入其他信息。")
     review = DrawingReview(
@@ -470,6 +472,8 @@ def permit_save(
     needed = Organization.Kind.SPECIALTY_CONTRACTOR if direct else Organization.Kind.GENERAL_CONTRACTOR
     if permit_id is None:
         _check_enterer(actor, ConstructionPermit.KIND, needed)
+        if rules.direct_specialty_problem(actor, project):
+            raise PermissionDenied(rules.direct_specialty_problem(actor, project))
         permit = ConstructionPermit(project=project, owner_org=actor.organization, entered_by=actor)
         action = AuditEntry.Action.CREATE
     else:
@@ -518,7 +522,7 @@ def tender_contract_save(
 ) -> TenderContract:
     """Enter the tender and contract of the scope the actor's organization won (notice 一(二)1, 二(一))."""
     project = Project.objects.get(pk=project_id)
-    closed = rules.platform_entry_closed(project)
+    closed = rules.platform_entry_closed(project) or rules.direct_specialty_problem(actor, project)
     if closed:
         raise PermissionDenied(closed)
     if contract_id is None:

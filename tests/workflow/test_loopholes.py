@@ -487,3 +487,50 @@ def test_the_basic_info_form_asks_whether_the_project_is_in_the_new_area():
     assert "in_new_area" in form.fields
     assert form.fields["in_new_area"].initial in (None, False)
     assert any("in_new_area" in names for _legend, names in ProjectInfoForm.SECTIONS)
+
+
+# --- a direct specialty project's records are its own specialty contractor's (二(二)) -----------
+
+
+def test_another_specialty_contractor_cannot_enter_records_in_someone_elses_direct_project(
+    world, specialist, reviewer
+):
+    info = ps.specialty_info_save(
+        actor=specialist,
+        prj_num=f.prj_num("530302"),
+        project_data={
+            "name": "消防工程",
+            "county": Division.objects.get(pk="530302"),
+            "owner_org": world["owner"],
+            "prj_type": "01",
+            "prj_function": "300",
+        },
+        data={"specialty_scope": "消防"},
+        submit=True,
+    )
+    f.approve(info, reviewer)
+    project = info.project
+    intruder = f.make_user(
+        "ivy_specialty",
+        f.make_org("另一专业承包公司", Organization.Kind.SPECIALTY_CONTRACTOR),
+        Role.ENTERPRISE,
+    )
+    calls = (
+        lambda: ps.tender_contract_save(
+            actor=intruder, project_id=project.pk, data=f.tender_data(Scope.SPECIALTY, contract_type="302")
+        ),
+        lambda: ps.completion_save(actor=intruder, project_id=project.pk, data=f.completion_data()),
+        lambda: ps.drawing_review_create(
+            actor=intruder,
+            project_id=project.pk,
+            data={"censor_num": "DS-X", "censor_org": world["institution"]},
+        ),
+    )
+    for call in calls:
+        with pytest.raises(PermissionDenied, match="由录入其基本信息的专业承包单位录入"):
+            call()
+    # Its own contractor still enters them.
+    ps.tender_contract_save(
+        actor=specialist, project_id=project.pk, data=f.tender_data(Scope.SPECIALTY, contract_type="302")
+    )
+    ps.completion_save(actor=specialist, project_id=project.pk, data=f.completion_data())
