@@ -36,7 +36,6 @@ from projects.models import (
     DrawingReviewAdditionRequest,
     Origin,
     Project,
-    ProjectParty,
     ReviewableRecord,
     SpecialtyProjectInfo,
     State,
@@ -52,6 +51,11 @@ from yunjian.core.validators import (
     soft_permit_number,
     validate_phone,
     validate_prj_num,
+)
+
+PROVISIONAL_HELP = (
+    "16位：区县代码6位 + 年月日6位 + 顺序号4位。没有全国统一项目编号的历史项目请留空，"
+    "由系统按编号规则生成临时项目编号。"
 )
 
 # 14 fields a building: 60 of them stay under Django's DATA_UPLOAD_MAX_NUMBER_FIELDS (1000) with the rest of a form.
@@ -211,8 +215,14 @@ class EntryFormMixin:
 
     @property
     def submit_required(self) -> tuple[str, ...]:
-        """The fields required on submission, as declared once for the kind (marked with *)."""
-        return workflow.KINDS[self.KIND].required if self.KIND else ()
+        """The fields required on submission, as declared once for the kind and applied to this
+        record by its model (workflow.required_for), marked with *."""
+        if not self.KIND:
+            return ()
+        instance = getattr(self, "instance", None)
+        if isinstance(instance, ReviewableRecord):
+            return workflow.required_for(instance)
+        return workflow.KINDS[self.KIND].required
 
     def clean(self):
         cleaned = super().clean()
@@ -290,9 +300,11 @@ class EntryPageMixin(EntryFormMixin):
         return ""
 
     @classmethod
-    def edits_project(cls, record: ReviewableRecord | None) -> bool:
-        """Whether the page carries the project's basic-info form and buildings (notice 一(一)3)."""
-        return cls.spec().carries_project
+    def edits_project(cls, record: ReviewableRecord | None, *, user, project: Project | None) -> bool:
+        """Whether the page carries the project's basic-info form and buildings (notice 一(一)3):
+        for an existing party with a right to change them (projects.rules.may_edit_project_info);
+        anyone else sees them read-only."""
+        return cls.spec().carries_project and rules.may_edit_project_info(user.organization_id, project)
 
     @classmethod
     def build(cls, data, *, user, record, project, params, picked=()):
@@ -338,6 +350,7 @@ class ProjectInfoForm(EntryFormMixin, forms.ModelForm):
                 "prj_property",
                 "prj_function",
                 "county",
+                "in_new_area",
                 "address",
                 "owner_org",
                 "approval_level",
@@ -500,8 +513,9 @@ class DrawingReviewForm(EntryPageMixin, forms.ModelForm):
             )
 
     @classmethod
-    def edits_project(cls, record):
-        return record is not None  # a new one shows the project's settled basic info read-only
+    def edits_project(cls, record, *, user, project):
+        # A new one shows the project's settled basic info read-only.
+        return record is not None and super().edits_project(record, user=user, project=project)
 
     @classmethod
     def build(cls, data, *, user, record, project, params, picked=()):
@@ -510,7 +524,7 @@ class DrawingReviewForm(EntryPageMixin, forms.ModelForm):
         return cls(
             data,
             instance=copy.copy(record),
-            number_editable=record.origin != Origin.PMS,
+            number_editable=not record.censor_num_locked(),
             flagged=record.return_fields,
         )
 
@@ -580,7 +594,7 @@ class AdditionRequestForm(EntryPageMixin, forms.ModelForm):
             Organization.Kind.REVIEW_INSTITUTION
         )
         self.fields["censor_org"].empty_label = "请选择施工图审查机构"
-        self.fields["prj_num"].help_text = "16位：区县代码6位 + 年月日6位 + 顺序号4位"
+        self.fields["prj_num"].help_text = PROVISIONAL_HELP
         self.fields["contact_phone"].help_text = "手机号码或带区号的固定电话"
 
     def clean_contact_phone(self) -> str:
@@ -685,9 +699,9 @@ class PermitForm(EntryPageMixin, forms.ModelForm):
             for r in candidates
         ]
         self.fields["review_ids"].error_messages["required"] = "请至少选择一条已审核认定的施工图审查信息。"
-        self.fields["issuing_org"].queryset = selectors.organizations_of_kind(
-            Organization.Kind.HOUSING_BUREAU
-        )
+        # Only the bureaus competent where the project is (its county's, prefecture's, the
+        # province's, and the new area's for a project in 滇中新区).
+        self.fields["issuing_org"].queryset = selectors.competent_bureaus(self.instance.project)
         self.fields["issuing_org"].empty_label = "请选择发证机关"
         self.fields["permit_num"].help_text = "全国统一格式如 5303021903050005-SX-001，或证书上的18位编号"
 
@@ -720,6 +734,16 @@ class PermitForm(EntryPageMixin, forms.ModelForm):
 
     # --- the entry page (a new one starts at the picker, projects.views.permit_new) ---
 
+    @classmethod
+    def edits_project(cls, record, *, user, project):
+        # Also when the issuing authority returned the permit naming project fields to correct:
+        # a reviewer asked for it, and the correction is reviewed again on resubmission.
+        return super().edits_project(record, user=user, project=project) or (
+            record is not None
+            and services.project_fix_requested(record)
+            and not rules.project_info_locked(project)
+        )
+
     @staticmethod
     def needed_kind(project: Project) -> str:
         if project.kind == Project.Kind.DIRECT_SPECIALTY:
@@ -734,6 +758,8 @@ class PermitForm(EntryPageMixin, forms.ModelForm):
 
     @classmethod
     def build(cls, data, *, user, record, project, params, picked=()):
+        """`q` (the picker's search, kept through the page) is the certificate number a contractor
+        not yet party of the project found the review by (projects.views.permit_new checks it)."""
         candidates = selectors.approved_reviews_of_project(project.pk)
         if record is not None:
             linked = list(record.drawing_reviews.select_related("censor_org"))
@@ -743,13 +769,17 @@ class PermitForm(EntryPageMixin, forms.ModelForm):
         flagged = list(record.return_fields) if record else []
         if "drawing_reviews" in flagged:
             flagged.append("review_ids")
-        return cls(
+        form = cls(
             data,
             instance=copy.copy(record) if record is not None else ConstructionPermit(project=project),
             candidates=candidates,
             initial={"review_ids": list(picked)},
             flagged=flagged,
         )
+        source = data if data is not None else params
+        found = source.get("q") or source.get("found") or ""
+        form.picker_q = selectors.clean_query(str(found)) if record is None else ""
+        return form
 
     def save_record(self, *, actor, record, project, bundle, submit, ip):
         return services.permit_save(
@@ -777,6 +807,7 @@ class PermitForm(EntryPageMixin, forms.ModelForm):
             "cancel_url": self.record_url(record) if record else reverse("projects:permit-new"),
             "show_reviews": True,
             "hidden_project": project.pk,
+            "hidden_q": getattr(self, "picker_q", ""),
         }
 
 
@@ -949,9 +980,30 @@ class CompletionForm(EntryPageMixin, forms.ModelForm):
         if len(permit.queryset) == 1 and not self.initial.get("permit") and not self.instance.permit_id:
             self.initial["permit"] = permit.queryset[0].pk
 
+    @property
+    def submit_required(self) -> tuple[str, ...]:
+        # A new subcontracted completion has no contract yet on its instance: the form knows.
+        return Completion.required_for(
+            workflow.KINDS[self.KIND].required, specialty="specialty_contract" in self.fields
+        )
+
     # --- the entry page ---
 
     TITLES = ("录入竣工验收信息及竣工验收备案信息", "完善竣工验收信息及竣工验收备案信息")
+
+    @classmethod
+    def project_for_new(cls, user, pk):
+        """A project of the organization, or one where it entered its own specialty subcontract
+        (notice 二(一): the subcontractor adds its scope's completion; its contract may still be in review)."""
+        project = Project.objects.select_related("county", "owner_org").filter(pk=pk).first()
+        if project is None:
+            raise Http404
+        if (
+            access.is_party(user, project.pk)
+            or selectors.specialty_contracts_of(user.organization_id, project.pk).exists()
+        ):
+            return project
+        raise Http404
 
     @classmethod
     def check_new(cls, user, project):
@@ -960,9 +1012,7 @@ class CompletionForm(EntryPageMixin, forms.ModelForm):
     @classmethod
     def build(cls, data, *, user, record, project, params, picked=()):
         org_id = user.organization_id
-        is_gc = ProjectParty.objects.filter(
-            project=project, organization_id=org_id, role=ProjectParty.Role.GENERAL_CONTRACTOR
-        ).exists()
+        is_gc = rules.is_general_contractor(org_id, project)
         specialty = None
         if record is not None and record.specialty_contract_id:
             specialty = selectors.specialty_contracts_of(org_id, project.pk)
@@ -1012,8 +1062,9 @@ class SpecialtyInfoForm(EntryPageMixin, forms.ModelForm):
     prj_num = forms.CharField(
         label="项目编号",
         max_length=30,
+        required=False,
         validators=[validate_prj_num],
-        help_text="16位：区县代码6位 + 年月日6位 + 顺序号4位",
+        help_text=PROVISIONAL_HELP,
     )
 
     SECTIONS = (("专业承包项目", ("prj_num", "specialty_scope")),)

@@ -53,6 +53,9 @@ class Project(models.Model):
         DIRECT_SPECIALTY = "direct_specialty", _("建设单位直接发包的专业承包项目")
 
     prj_num = models.CharField(_("项目编号"), max_length=16, unique=True, validators=[validate_prj_num])
+    # A historical project without a national number gets one by the numbering rule
+    # (docs/data-standard.md §3.4), assigned by yunjian and marked provisional here.
+    prj_num_provisional = models.BooleanField(_("系统临时项目编号"), default=False)
     name = models.CharField(_("项目名称"), max_length=200)
     kind = models.CharField(_("项目类型"), max_length=20, choices=Kind.choices, default=Kind.GENERAL)
     origin = models.CharField(_("数据来源"), max_length=10, choices=Origin.choices, default=Origin.PMS)
@@ -68,6 +71,9 @@ class Project(models.Model):
     )
     approval_num = models.CharField(_("立项文号"), max_length=200, blank=True)
     county = models.ForeignKey(Division, verbose_name=_("项目所在县（市、区）"), on_delete=models.PROTECT)
+    # 滇中新区 has no administrative code (docs/data-standard.md §4.2): a project says whether it
+    # lies there; its records then go to the new area's bureau and roster (review.jurisdiction).
+    in_new_area = models.BooleanField(_("位于滇中新区"), default=False)
     address = models.CharField(_("具体地点"), max_length=200, blank=True)
     owner_org = models.ForeignKey(
         Organization,
@@ -116,6 +122,7 @@ class Project(models.Model):
         "approval_level",
         "approval_num",
         "county",
+        "in_new_area",
         "address",
         "owner_org",
         "land_plan_num",
@@ -140,6 +147,21 @@ class Project(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name}（{self.prj_num}）"
+
+
+class ProjectNumberSequence(models.Model):
+    """The last sequence number given out for one county and day (the first 12 digits of a
+    provisional 项目编号): its row lock makes two assignments at the same moment take turns."""
+
+    prefix = models.CharField(_("区县代码及日期"), max_length=12, primary_key=True)
+    last = models.PositiveIntegerField(_("已用顺序号"), default=0)
+
+    class Meta:
+        verbose_name = _("临时项目编号顺序号")
+        verbose_name_plural = _("临时项目编号顺序号")
+
+    def __str__(self) -> str:
+        return f"{self.prefix}:{self.last:04d}"
 
 
 class ProjectParty(models.Model):
@@ -330,6 +352,12 @@ class ReviewableRecord(ConcurrentTransitionMixin, models.Model):
         self.return_fields = fields
         self.step = ""
 
+    def required_fields(self, declared: tuple[str, ...]) -> tuple[str, ...]:
+        """The fields this record needs to be submitted: its kind's (projects.workflow.KINDS[...]
+        .required, passed in as `declared`), as they apply to this record. Read through
+        `workflow.required_for`, by the submission check and by the forms' required markers."""
+        return declared
+
     def submit_problems(self) -> dict[str, str]:
         """Cross-field problems that keep this record from being submitted ({field: message}).
 
@@ -435,6 +463,13 @@ class DrawingReview(ReviewableRecord):
     def related_records(self) -> dict[str, list]:
         return {"permits": list(self.permits.select_related("issuing_org").order_by("id"))}
 
+    def censor_num_locked(self) -> bool:
+        """Whether the certificate number is settled: it came from PMS, or the design division
+        approved it in an addition request (附件1) that created this review."""
+        if self.origin == Origin.PMS:
+            return True
+        return DrawingReviewAdditionRequest.objects.filter(created_review_id=self.pk).exists()
+
 
 class DrawingReviewAdditionRequest(ReviewableRecord):
     """图审信息新增申请 (附件1): a design unit asks the design division to create a missing record."""
@@ -450,7 +485,8 @@ class DrawingReviewAdditionRequest(ReviewableRecord):
         on_delete=models.PROTECT,
         related_name="addition_requests",
     )
-    prj_num = models.CharField(_("项目编号"), max_length=16, validators=[validate_prj_num])
+    # Blank: the project has no national number; one is assigned on approval (provisional).
+    prj_num = models.CharField(_("项目编号"), max_length=16, blank=True, validators=[validate_prj_num])
     project_name = models.CharField(_("项目名称"), max_length=200)
     county = models.ForeignKey(Division, verbose_name=_("项目所在县（市、区）"), on_delete=models.PROTECT)
     owner_name = models.CharField(_("建设单位名称"), max_length=200)
@@ -860,6 +896,17 @@ class Completion(ReviewableRecord):
 
     def label_detail(self) -> str:
         return "（专业承包）" if self.specialty_contract_id else ""
+
+    # Notice 二(一): a subcontractor adds the 竣工验收信息 of its own scope; the completion filing
+    # (竣工验收备案) is the whole project's, entered by the general contractor.
+    FILING_FIELDS = ("filing_num", "filing_date")
+
+    @classmethod
+    def required_for(cls, declared: tuple[str, ...], *, specialty: bool) -> tuple[str, ...]:
+        return tuple(f for f in declared if f not in cls.FILING_FIELDS) if specialty else declared
+
+    def required_fields(self, declared: tuple[str, ...]) -> tuple[str, ...]:
+        return self.required_for(declared, specialty=bool(self.specialty_contract_id))
 
     def submit_problems(self) -> dict[str, str]:
         errors: dict[str, str] = {}

@@ -10,6 +10,8 @@ from django.core.exceptions import ValidationError
 from projects import workflow
 from projects.codes import SCOPE_ORG_KIND, Scope
 from projects.models import (
+    Completion,
+    ConstructionPermit,
     Origin,
     Project,
     ProjectParty,
@@ -69,6 +71,17 @@ def project_info_locked(project: Project) -> bool:
     return project.kind == Project.Kind.DIRECT_SPECIALTY and specialty_info_state(project) == State.APPROVED
 
 
+def direct_specialty_problem(user, project: Project) -> str:
+    """Notice 二(二): the records of a project the owner contracted directly to a specialty
+    contractor are entered by that contractor, the one that entered its basic info ("" when allowed)."""
+    if project.kind != Project.Kind.DIRECT_SPECIALTY:
+        return ""
+    mine = SpecialtyProjectInfo.objects.filter(project=project, owner_org_id=user.organization_id).exists()
+    if user.organization_id is None or not mine:
+        return "该项目是建设单位直接发包的专业承包项目，由录入其基本信息的专业承包单位录入其他信息。"
+    return ""
+
+
 def platform_entry_closed(project: Project) -> str:
     """Why tender+contract and completion cannot be entered for `project` yet ("" when they can).
 
@@ -99,6 +112,44 @@ def tender_scope_problem(user, scope: str) -> str:
     return ""
 
 
+def is_general_contractor(org_id: int | None, project: Project) -> bool:
+    """Whether the organization is "the project's general contractor" (notice 一(二)2): it entered an
+    approved permit of the project, or the project's approved construction tender and contract.
+    Saving a draft makes nobody the general contractor."""
+    if org_id is None or project.pk is None:
+        return False
+    mine = {"project": project, "owner_org_id": org_id, "state": State.APPROVED}
+    return (
+        ConstructionPermit.objects.filter(**mine).exists()
+        or TenderContract.objects.filter(scope=Scope.CONSTRUCTION, **mine).exists()
+    )
+
+
+# The parties that enter records carrying the project's basic info (notice 一(一)3).
+PROJECT_INFO_ROLES = (
+    ProjectParty.Role.DESIGN,
+    ProjectParty.Role.GENERAL_CONTRACTOR,
+    ProjectParty.Role.SPECIALTY_CONTRACTOR,
+)
+
+
+def may_edit_project_info(org_id: int | None, project: Project | None) -> bool:
+    """Whether a record's form of this organization may change the project's basic info.
+
+    Only while it is not settled (`project_info_locked`), and only for an organization that is
+    already a party of the project in a role that enters such records. Parties come from the
+    records approved for the project (or from PMS and the platform), never from a draft; so a
+    contractor that starts a permit on another organisation's project cannot rewrite it.
+    """
+    if project is None or project.pk is None:
+        return True  # the record creates its project (a direct specialty project)
+    if org_id is None or project_info_locked(project):
+        return False
+    return ProjectParty.objects.filter(
+        project=project, organization_id=org_id, role__in=PROJECT_INFO_ROLES
+    ).exists()
+
+
 def completion_entry_problem(user, project: Project, specialty_contract: TenderContract | None) -> str:
     """Notice 一(二)2 and 二(一): completion by the general contractor, or a specialty contractor for its scope."""
     if specialty_contract is not None:
@@ -110,13 +161,46 @@ def completion_entry_problem(user, project: Project, specialty_contract: TenderC
     if project.kind == Project.Kind.DIRECT_SPECIALTY:
         if not org_has_kind(user, Organization.Kind.SPECIALTY_CONTRACTOR):
             return "建设单位直接发包的专业承包项目由专业承包单位录入竣工验收信息。"
-        return ""
-    is_gc = ProjectParty.objects.filter(
-        project=project, organization_id=user.organization_id, role=ProjectParty.Role.GENERAL_CONTRACTOR
-    ).exists()
-    if not is_gc:
+        return direct_specialty_problem(user, project)
+    if not is_general_contractor(user.organization_id, project):
         return "竣工验收信息及竣工验收备案信息统一由该项目的施工总承包单位录入，其他单位不用录入。"
     return ""
+
+
+# Numbers that identify one document: a second record of the same kind may not carry the same one,
+# whatever its origin (entered here, from PMS, or from the platform). The drawing-review
+# certificate is unique in the table itself; the permit number by a conditional constraint.
+UNIQUE_NUMBERS = {
+    TenderContract: ("tender_num", "contract_num"),
+    Completion: ("filing_num",),
+}
+
+
+def duplicate_number_problems(record: ReviewableRecord) -> dict[str, str]:
+    """{field: message} for each document number of `record` that another record of its kind
+    already holds, saying which record holds it."""
+    problems = {}
+    model = type(record)
+    for name in UNIQUE_NUMBERS.get(model, ()):
+        number = getattr(record, name)
+        if not number:
+            continue
+        holder = (
+            model.objects.filter(**{name: number})
+            .exclude(pk=record.pk)
+            .select_related("project", "owner_org")
+            .order_by("id")
+            .first()
+        )
+        if holder is not None:
+            label = model._meta.get_field(name).verbose_name
+            where = f"{holder.project.name}（项目编号 {holder.project.prj_num}）" if holder.project_id else ""
+            problems[name] = (
+                f"{label} {number} 已由{where}的{workflow.kind_of(holder).label}（{holder.owner_org.name}"
+                f"{'，省一体化平台办理' if holder.origin == Origin.PLATFORM else '录入'}，"
+                f"{holder.get_state_display()}）使用，同一编号只能录入一次；如为同一份文件，请在原记录上完善。"
+            )
+    return problems
 
 
 def _require(record, names, errors, obj=None, prefix=""):
@@ -137,8 +221,10 @@ def check_ready_to_submit(record: ReviewableRecord) -> None:
     project = record.project if record.project_id else None
     if project is not None:
         _require(record, spec.project_required, errors, obj=project, prefix="project.")
-    _require(record, spec.required, errors)
+    _require(record, workflow.required_for(record), errors)
     for name, message in record.submit_problems().items():
+        errors.setdefault(name, message)
+    for name, message in duplicate_number_problems(record).items():
         errors.setdefault(name, message)
     if spec.needs_platform_entry and project is not None:
         closed = platform_entry_closed(project)

@@ -17,6 +17,7 @@ from projects.models import (
     ConstructionPermit,
     DrawingReview,
     DrawingReviewAdditionRequest,
+    Origin,
     Project,
     ProjectParty,
     RecordKind,
@@ -25,7 +26,7 @@ from projects.models import (
     State,
     TenderContract,
 )
-from yunjian.core.models import Organization
+from yunjian.core.models import NEW_AREA_ZONE, Organization, covering_codes
 from yunjian.core.validators import normalize_text
 
 # The record kinds that belong to a project (an addition request may come before its project exists).
@@ -54,14 +55,29 @@ def clean_query(raw: str) -> str:
     return normalize_text(raw)[:60]
 
 
+def entered_in(org_id: int) -> Q:
+    """Over Project: projects where the organization entered a record, party or not (its drafts,
+    e.g. a first permit, whose approval makes it a party). One subquery per record kind."""
+    condition = Q(pk__in=[])
+    for name in PROJECT_RECORD_KINDS:
+        model = workflow.KINDS[name].model
+        condition |= Q(pk__in=model.objects.filter(owner_org_id=org_id).values("project_id"))
+    return condition
+
+
 def workspace_projects(org_id: int, *, q: str = "", state: str = "", kind: str = "") -> QuerySet[Project]:
-    """The workspace list (我的项目): the organization's projects, newest first, filtered.
+    """The workspace list (我的项目): the organization's projects, and those where it entered a
+    record without being a party yet (workspace.project_rows shows it only its own records there),
+    newest first, filtered.
 
     `q` is a number prefix (project number and drawing-review certificate: their unique columns carry
     Django's varchar_pattern_ops "_like" indexes; permit number: a range on its b-tree index) or else
     part of the project's name (within the organization's own projects only). `state` and `kind` keep projects where the organization entered such a record.
     """
-    rows = projects_of_org(org_id).select_related("county", "county__parent", "specialty_info")
+    parties = ProjectParty.objects.filter(organization_id=org_id).values("project_id")
+    rows = Project.objects.filter(Q(pk__in=parties) | entered_in(org_id)).select_related(
+        "county", "county__parent", "specialty_info"
+    )
     if q:
         if CODE_QUERY_RE.match(q):
             rows = rows.filter(
@@ -143,39 +159,100 @@ def addition_requests_of_org(org_id: int, *, state: str = "") -> QuerySet[Drawin
     return rows
 
 
-def drawing_review_search(q: str, *, limit: int = SEARCH_LIMIT) -> list[DrawingReview]:
-    """Find drawing reviews for the permit picker by certificate number, project number or name.
+def permit_project_kinds(org: Organization | None) -> list[str]:
+    """The kinds of project whose permits the organization enters (notice 一(一)2, 二(二))."""
+    if org is None:
+        return []
+    kinds = []
+    if org.has_kind(Organization.Kind.GENERAL_CONTRACTOR):
+        kinds.append(Project.Kind.GENERAL)
+    if org.has_kind(Organization.Kind.SPECIALTY_CONTRACTOR):
+        kinds.append(Project.Kind.DIRECT_SPECIALTY)
+    return kinds
 
-    Every branch is a prefix match served by an index (the varchar_pattern_ops indexes on
-    censor_num, prj_num and the project's name), never a scan: the ids are looked up first, then
-    the rows fetched by primary key and project id. Three queries at most.
+
+def _offered(org: Organization) -> QuerySet[DrawingReview]:
+    return DrawingReview.objects.filter(
+        state=State.APPROVED, project__kind__in=permit_project_kinds(org)
+    ).exclude(project__origin=Origin.PLATFORM)
+
+
+def drawing_review_search(
+    q: str, *, org: Organization | None, limit: int = SEARCH_LIMIT
+) -> list[DrawingReview]:
+    """The permit picker (notice 一(一)2): approved drawing reviews a permit of `org` may be based on.
+
+    Offered to general contractors (general projects) and specialty contractors (direct specialty
+    projects): a review whose certificate number is exactly `q`, or, in projects the organization
+    is already a party of, reviews whose certificate or project number starts with `q`, or whose
+    project name does. Nothing else in the province is listed. Three queries at most.
     """
     q = clean_query(q)
-    if not q:
+    if not q or org is None or not permit_project_kinds(org):
         return []
+    offered = _offered(org)
+    mine = offered.filter(
+        project_id__in=ProjectParty.objects.filter(organization_id=org.pk).values("project_id")
+    )
     if CODE_QUERY_RE.match(q):
-        review_ids = list(
-            DrawingReview.objects.filter(censor_num__startswith=q)
+        review_ids = list(offered.filter(censor_num=q).values_list("pk", flat=True)[:1])
+        review_ids += list(
+            mine.filter(Q(censor_num__startswith=q) | Q(project__prj_num__startswith=q))
             .order_by("censor_num")
             .values_list("pk", flat=True)[:limit]
         )
-        project_ids = list(
-            Project.objects.filter(prj_num__startswith=q)
-            .order_by("prj_num")
+    else:
+        review_ids = list(
+            mine.filter(project__name__startswith=q)
+            .order_by("censor_num")
             .values_list("pk", flat=True)[:limit]
         )
-    else:
-        review_ids = []
-        project_ids = list(
-            Project.objects.filter(name__startswith=q).order_by("name").values_list("pk", flat=True)[:limit]
-        )
-    if not review_ids and not project_ids:
+    if not review_ids:
         return []
     return list(
-        DrawingReview.objects.filter(Q(pk__in=review_ids) | Q(project_id__in=project_ids))
+        DrawingReview.objects.filter(pk__in=review_ids)
         .select_related("project", "project__county", "owner_org", "censor_org")
         .order_by("project_id", "censor_num")[:limit]
     )
+
+
+def permit_project_offered(org: Organization, project_id: int, q: str) -> bool:
+    """Whether the permit page of this project may open for `org`: it is a party of the project, or
+    `q` is the exact certificate number of an approved review of it (drawing_review_search's rule)."""
+    q = clean_query(q)
+    parties = ProjectParty.objects.filter(organization_id=org.pk).values("project_id")
+    return (
+        _offered(org)
+        .filter(project_id=project_id)
+        .filter(Q(project_id__in=parties) | Q(censor_num=q, censor_num__gt=""))
+        .exists()
+    )
+
+
+def offered_reviews(org: Organization, ids: list[int], q: str) -> list[DrawingReview]:
+    """Those of `ids` the picker offers `org` (drawing_review_search's rule): approved, in a project
+    of a kind it enters permits for, and either in a project it is a party of or found by its exact
+    certificate number `q`. The permit page starts only from these."""
+    q = clean_query(q)
+    rows = list(
+        _offered(org)
+        .filter(pk__in=ids)
+        .filter(
+            Q(project_id__in=ProjectParty.objects.filter(organization_id=org.pk).values("project_id"))
+            | Q(censor_num=q, censor_num__gt="")
+        )
+        .select_related("project", "project__county")
+    )
+    # Several reviews of one project: knowing one certificate number opens that project's reviews.
+    found = {r.project_id for r in rows}
+    if q and found:
+        rows += list(
+            _offered(org)
+            .filter(pk__in=ids, project_id__in=found)
+            .exclude(pk__in=[r.pk for r in rows])
+            .select_related("project", "project__county")
+        )
+    return rows
 
 
 def approved_reviews_of_project(project_id: int) -> list[DrawingReview]:
@@ -192,6 +269,16 @@ def specialty_contracts_of(org_id: int, project_id: int) -> QuerySet[TenderContr
     from projects.codes import Scope
 
     return TenderContract.objects.filter(project_id=project_id, owner_org_id=org_id, scope=Scope.SPECIALTY)
+
+
+def competent_bureaus(project: Project) -> QuerySet[Organization]:
+    """The housing bureaus that may issue (and so review) a permit of `project`: the county's, its
+    prefecture's and the province's, and, for a project in 滇中新区 (`Project.in_new_area`), the new
+    area's bureau (filed under the province code with the zone; docs/data-standard.md §4.2)."""
+    where = Q(division_id__in=covering_codes(project.county_id), zone__isnull=True)
+    if project.in_new_area:
+        where |= Q(zone__slug=NEW_AREA_ZONE)
+    return organizations_of_kind(Organization.Kind.HOUSING_BUREAU).filter(where)
 
 
 def organizations_of_kind(kind: str) -> QuerySet[Organization]:
@@ -221,6 +308,9 @@ __all__ = [
     "addition_requests_of_org",
     "approved_reviews_of_project",
     "drawing_review_search",
+    "offered_reviews",
+    "permit_project_offered",
+    "permit_project_kinds",
     "drawing_reviews_of_org",
     "owed_counts",
     "projects_of_org",

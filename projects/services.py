@@ -7,11 +7,11 @@ projects.workflow.KINDS.
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import models, transaction
+from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone
 from guardian.shortcuts import assign_perm
 
-from projects import rules, snapshots, workflow
+from projects import rules, selectors, snapshots, workflow
 from projects.codes import CONTRACT_RECORD_LETTERS, Scope
 from projects.hooks import record_submitted, submission_check
 from projects.models import (
@@ -22,6 +22,7 @@ from projects.models import (
     DrawingReviewAdditionRequest,
     Origin,
     Project,
+    ProjectNumberSequence,
     ProjectParty,
     ReviewableRecord,
     Round,
@@ -32,13 +33,6 @@ from projects.models import (
 from yunjian.core import audit
 from yunjian.core.models import AuditEntry, Organization
 
-PARTY_ROLE_BY_KIND = {
-    Organization.Kind.DESIGN: ProjectParty.Role.DESIGN,
-    Organization.Kind.SURVEY: ProjectParty.Role.SURVEY,
-    Organization.Kind.GENERAL_CONTRACTOR: ProjectParty.Role.GENERAL_CONTRACTOR,
-    Organization.Kind.SPECIALTY_CONTRACTOR: ProjectParty.Role.SPECIALTY_CONTRACTOR,
-    Organization.Kind.SUPERVISION: ProjectParty.Role.SUPERVISION,
-}
 SCOPE_PARTY_ROLE = {
     Scope.SURVEY: ProjectParty.Role.SURVEY,
     Scope.DESIGN: ProjectParty.Role.DESIGN,
@@ -106,6 +100,41 @@ def record_submit(*, actor, kind: str, record_id: int, ip: str | None = None) ->
     return record
 
 
+PROVISIONAL_MAX = 9999
+
+
+def provisional_prj_num(county_code: str) -> str:
+    """Assign a 16-digit 项目编号 by the national numbering rule (docs/data-standard.md §3.4):
+    county code (6) + the assignment date YYMMDD + a 4-digit sequence for that county and day.
+
+    For historical projects that never had one (direct specialty projects, addition requests).
+    Call inside the transaction that creates the project: the day's counter row stays locked
+    until it commits, so concurrent assignments take turns and never give the same number; a
+    number some project already holds (e.g. entered by hand) is skipped.
+    """
+    prefix = f"{county_code}{timezone.localdate():%y%m%d}"
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                ProjectNumberSequence.objects.create(prefix=prefix)
+        except IntegrityError:
+            pass  # another transaction created the day's counter first
+        counter = ProjectNumberSequence.objects.select_for_update().get(prefix=prefix)
+        number = counter.last
+        while True:
+            number += 1
+            if number > PROVISIONAL_MAX:
+                raise ValidationError(
+                    {"prj_num": "该县（市、区）今日可分配的临时项目编号已用完，请明日再试或填写项目编号。"}
+                )
+            candidate = f"{prefix}{number:04d}"
+            if not Project.objects.filter(prj_num=candidate).exists():
+                break
+        counter.last = number
+        counter.save(update_fields=["last"])
+    return candidate
+
+
 def ensure_party(project: Project, org: Organization | None, role: str) -> None:
     if org is not None:
         ProjectParty.objects.get_or_create(project=project, organization=org, role=role)
@@ -159,13 +188,37 @@ def _replace_buildings(project: Project, buildings: list[dict] | None) -> bool:
     return True
 
 
-def _update_project(project: Project, project_data: dict | None, buildings: list[dict] | None) -> list[str]:
-    """Update the basic-info fields a drawing-review, permit or specialty form carries."""
+def project_fix_requested(record: ReviewableRecord) -> bool:
+    """Whether a reviewer returned `record` naming project fields (or buildings) to correct."""
+    return record.state == State.RETURNED and any(
+        f.startswith("project.") or f == "buildings" for f in record.return_fields or ()
+    )
+
+
+def _update_project(
+    actor,
+    project: Project,
+    project_data: dict | None,
+    buildings: list[dict] | None,
+    *,
+    requested: bool = False,
+) -> list[str]:
+    """Update the basic-info fields a drawing-review, permit or specialty form carries: only an
+    existing party of the project with a right to it (projects.rules.may_edit_project_info), or
+    the enterer of a record a reviewer returned asking for the project's info to be corrected
+    (`requested`; the correction is reviewed again when the record is resubmitted)."""
     if project_data is None and buildings is None:
         return []
     if rules.project_info_locked(project):
         if project_data or buildings is not None:
             raise ValidationError({"__all__": "该项目基本信息已审核认定（或来自省一体化平台），不能再修改。"})
+        return []
+    if not requested and not rules.may_edit_project_info(actor.organization_id, project):
+        if project_data or buildings is not None:
+            raise PermissionDenied(
+                "本单位尚不是该项目的参建单位，不能修改工程项目基本信息；基本信息由项目的设计单位随图审信息录入，"
+                "本单位的施工许可信息审核认定后即成为该项目的施工总承包单位。"
+            )
         return []
     changed = _apply(project, project_data or {}, Project.BASIC_INFO_FIELDS)
     if changed:
@@ -208,6 +261,26 @@ def _maybe_submit(actor, record, submit: bool, ip):
     if submit:
         return record_submit(actor=actor, kind=record.KIND, record_id=record.pk, ip=ip)
     return record
+
+
+def _check_numbers(record: ReviewableRecord) -> None:
+    """Refuse a document number another record of the kind holds (projects.rules.UNIQUE_NUMBERS).
+
+    On PostgreSQL a transaction-level advisory lock per number makes two enterers of the same
+    number, at the same moment, take turns: the second sees the first's row and is refused.
+    """
+    names = rules.UNIQUE_NUMBERS.get(type(record), ())
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            for name in names:
+                if getattr(record, name):
+                    cursor.execute(
+                        "SELECT pg_advisory_xact_lock(hashtext(%s))",
+                        [f"{record.KIND}:{name}:{getattr(record, name)}"],
+                    )
+    problems = rules.duplicate_number_problems(record)
+    if problems:
+        raise ValidationError(problems)
 
 
 def _check_enterer(actor, kind: str, org_kind: str | None = None) -> None:
@@ -265,6 +338,8 @@ def drawing_review_create(
         )
     needed = Organization.Kind.SPECIALTY_CONTRACTOR if direct else Organization.Kind.DESIGN
     _check_enterer(actor, DrawingReview.KIND, needed)
+    if direct and rules.direct_specialty_problem(actor, project):
+        raise PermissionDenied(rules.direct_specialty_problem(actor, project))
     if direct and rules.specialty_info_state(project) != State.APPROVED:
         raise PermissionDenied("该专业承包项目的基本信息尚未审核认定，暂不能录入其他信息。")
     review = DrawingReview(
@@ -272,8 +347,7 @@ def drawing_review_create(
     )
     _apply(review, data, DrawingReview.SNAPSHOT_FIELDS)
     _clean(review)
-    review.save()
-    ensure_party(project, actor.organization, PARTY_ROLE_BY_KIND[needed])
+    review.save()  # a design unit joining a platform project becomes a party on approval
     audit.record(action=AuditEntry.Action.CREATE, actor=actor, obj=review, to_state=review.state, ip=ip)
     return _maybe_submit(actor, review, submit, ip)
 
@@ -291,11 +365,18 @@ def drawing_review_update(
 ) -> DrawingReview:
     """Complete a drawing review the actor's design unit owns; optionally submit it to the institution."""
     review = _lock_for_edit(DrawingReview, review_id, actor)
-    editable = tuple(
-        f for f in DrawingReview.SNAPSHOT_FIELDS if f != "censor_num" or review.origin != Origin.PMS
-    )
+    editable = DrawingReview.SNAPSHOT_FIELDS
+    if review.censor_num_locked():
+        if "censor_num" in data and data["censor_num"] != review.censor_num:
+            raise ValidationError(
+                {
+                    "censor_num": "施工图审查合格书编号来自省工程项目管理系统或经省厅勘察设计处批准新增，"
+                    "不能修改；编号确有错误的，请联系省厅勘察设计处。"
+                }
+            )
+        editable = tuple(f for f in editable if f != "censor_num")
     changed = _apply(review, data, editable)
-    changed += _update_project(review.project, project_data, buildings)
+    changed += _update_project(actor, review.project, project_data, buildings)
     _clean(review)
     review.save()
     _audit_change(actor, review, AuditEntry.Action.UPDATE, changed, ip)
@@ -323,7 +404,7 @@ def addition_request_save(
         raise ValidationError(
             {"censor_num": "系统中已有该合格书编号的图审信息，无需申请新增，请在“我的图审信息”中完善。"}
         )
-    request.project = Project.objects.filter(prj_num=request.prj_num).first()
+    request.project = Project.objects.filter(prj_num=request.prj_num).first() if request.prj_num else None
     request.save()
     _audit_change(actor, request, action, changed, ip)
     return _maybe_submit(actor, request, submit, ip)
@@ -334,10 +415,18 @@ def create_review_from_request(*, record: DrawingReviewAdditionRequest, actor) -
     if needed and the drawing review, owned by the requesting design unit, which then completes and
     submits it. Runs inside the approval's transaction."""
     request = record
-    project = request.project or Project.objects.filter(prj_num=request.prj_num).first()
+    project = request.project or (
+        Project.objects.filter(prj_num=request.prj_num).first() if request.prj_num else None
+    )
     if project is None:
+        provisional = not request.prj_num
+        if provisional:
+            request.prj_num = provisional_prj_num(request.county_id)
         project = Project.objects.create(
-            prj_num=request.prj_num, name=request.project_name, county=request.county
+            prj_num=request.prj_num,
+            prj_num_provisional=provisional,
+            name=request.project_name,
+            county=request.county,
         )
     review = drawing_review_register(
         project=project,
@@ -349,7 +438,7 @@ def create_review_from_request(*, record: DrawingReviewAdditionRequest, actor) -
     )
     request.project = project
     request.created_review = review
-    request.save(update_fields=["project", "created_review", "lock_version", "updated_at"])
+    request.save(update_fields=["project", "prj_num", "created_review", "lock_version", "updated_at"])
     return review
 
 
@@ -385,6 +474,8 @@ def permit_save(
     needed = Organization.Kind.SPECIALTY_CONTRACTOR if direct else Organization.Kind.GENERAL_CONTRACTOR
     if permit_id is None:
         _check_enterer(actor, ConstructionPermit.KIND, needed)
+        if rules.direct_specialty_problem(actor, project):
+            raise PermissionDenied(rules.direct_specialty_problem(actor, project))
         permit = ConstructionPermit(project=project, owner_org=actor.organization, entered_by=actor)
         action = AuditEntry.Action.CREATE
     else:
@@ -396,16 +487,24 @@ def permit_save(
     if permit.issuing_org_id:
         if not permit.issuing_org.has_kind(Organization.Kind.HOUSING_BUREAU):
             raise ValidationError({"issuing_org": "发证机关应为住房城乡建设部门。"})
+        if not selectors.competent_bureaus(project).filter(pk=permit.issuing_org_id).exists():
+            raise ValidationError(
+                {
+                    "issuing_org": f"“{permit.issuing_org.name}”不是该项目所在地的住房城乡建设部门。发证机关应为项目所在县（市、区）、"
+                    "州（市）或省住房城乡建设部门；位于滇中新区的项目，也可以是滇中新区规划建设管理部。"
+                }
+            )
         permit.issuing_division_id = permit.issuing_org.division_id
     else:
         raise ValidationError({"issuing_org": "请选择发证机关。"})
     _clean(permit)
-    changed += _update_project(project, project_data, buildings)
+    changed += _update_project(
+        actor, project, project_data, buildings, requested=project_fix_requested(permit)
+    )
     permit.save()
     permit.drawing_reviews.set(reviews)
-    ensure_party(project, actor.organization, PARTY_ROLE_BY_KIND[needed])
-    if permit.supervision_org_id:
-        ensure_party(project, permit.supervision_org, ProjectParty.Role.SUPERVISION)
+    # No party role from a draft: the contractor (and the supervision unit it names) become
+    # parties of the project when the issuing authority approves the permit (mark_permit_approved).
     _audit_change(actor, permit, action, changed + ["drawing_reviews"], ip)
     return _maybe_submit(actor, permit, submit, ip)
 
@@ -425,7 +524,7 @@ def tender_contract_save(
 ) -> TenderContract:
     """Enter the tender and contract of the scope the actor's organization won (notice 一(二)1, 二(一))."""
     project = Project.objects.get(pk=project_id)
-    closed = rules.platform_entry_closed(project)
+    closed = rules.platform_entry_closed(project) or rules.direct_specialty_problem(actor, project)
     if closed:
         raise PermissionDenied(closed)
     if contract_id is None:
@@ -440,8 +539,8 @@ def tender_contract_save(
         raise PermissionDenied(problem)
     _check_enterer(actor, TenderContract.KIND)
     _clean(contract)
-    contract.save()
-    ensure_party(project, actor.organization, SCOPE_PARTY_ROLE[contract.scope])
+    _check_numbers(contract)
+    contract.save()  # the unit becomes a party of the project on approval (tender_contract_approved)
     _audit_change(actor, contract, action, changed, ip)
     return _maybe_submit(actor, contract, submit, ip)
 
@@ -490,6 +589,7 @@ def completion_save(
     if completion.filing_org_id and not completion.filing_org.has_kind(Organization.Kind.HOUSING_BUREAU):
         raise ValidationError({"filing_org": "备案机关应为住房城乡建设部门。"})
     _clean(completion)
+    _check_numbers(completion)
     completion.save()
     _audit_change(actor, completion, action, changed, ip)
     return _maybe_submit(actor, completion, submit, ip)
@@ -516,6 +616,10 @@ def specialty_info_save(
         _check_enterer(actor, SpecialtyProjectInfo.KIND)
         project = Project(prj_num=prj_num, kind=Project.Kind.DIRECT_SPECIALTY, origin=Origin.ENTERED)
         _apply(project, project_data, Project.BASIC_INFO_FIELDS)
+        if not prj_num and project.county_id:
+            # No national number (a historical project): one by the numbering rule, provisional.
+            project.prj_num = provisional_prj_num(project.county_id)
+            project.prj_num_provisional = True
         try:
             project.full_clean()
         except ValidationError as exc:
@@ -528,7 +632,7 @@ def specialty_info_save(
     else:
         info = _lock_for_edit(SpecialtyProjectInfo, info_id, actor)
         project = info.project
-        changed = _update_project(project, project_data, buildings)
+        changed = _update_project(actor, project, project_data, buildings)
         action = AuditEntry.Action.UPDATE
     changed += _apply(info, data, SpecialtyProjectInfo.SNAPSHOT_FIELDS)
     _clean(info)
@@ -542,11 +646,38 @@ def specialty_info_save(
 
 def mark_permit_approved(*, record: ConstructionPermit, actor) -> None:
     """On a permit's final approval (KINDS["permit"].on_approved): the project's basic info is
-    settled from now on (notice 一(一)3)."""
+    settled from now on (notice 一(一)3), and its contractor, with the supervision unit it names,
+    is a party of the project (the general contractor of notice 一(二)2)."""
     project = record.project
     if project.permit_approved_at is None:
         project.permit_approved_at = timezone.now()
         project.save(update_fields=["permit_approved_at", "updated_at"])
+    direct = project.kind == Project.Kind.DIRECT_SPECIALTY
+    ensure_party(
+        project,
+        record.owner_org,
+        ProjectParty.Role.SPECIALTY_CONTRACTOR if direct else ProjectParty.Role.GENERAL_CONTRACTOR,
+    )
+    if record.supervision_org_id:
+        ensure_party(project, record.supervision_org, ProjectParty.Role.SUPERVISION)
+
+
+def tender_contract_approved(*, record: TenderContract, actor) -> None:
+    """On approval of a tender and contract (KINDS["tender_contract"].on_approved): the unit that
+    won the scope is a party of the project from now on, and the contract record gets its number."""
+    ensure_party(record.project, record.owner_org, SCOPE_PARTY_ROLE[record.scope])
+    give_contract_record_number(record=record, actor=actor)
+
+
+def drawing_review_approved(*, record: DrawingReview, actor) -> None:
+    """On approval of a drawing review (KINDS["drawing_review"].on_approved): its enterer (a design
+    unit that joined a platform project, or the specialty contractor of a direct project) is a party."""
+    direct = record.project.kind == Project.Kind.DIRECT_SPECIALTY
+    ensure_party(
+        record.project,
+        record.owner_org,
+        ProjectParty.Role.SPECIALTY_CONTRACTOR if direct else ProjectParty.Role.DESIGN,
+    )
 
 
 def give_contract_record_number(*, record: TenderContract, actor) -> None:

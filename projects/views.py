@@ -25,7 +25,6 @@ from projects import access, attachments, forms, presenters, rules, selectors, s
 from projects.codes import SCOPE_ORG_KIND
 from projects.models import (
     Attachment,
-    DrawingReview,
     Project,
     RecordKind,
     ReviewableRecord,
@@ -126,7 +125,7 @@ def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "row": row,
         "basic": [
             (str(Project._meta.get_field(n).verbose_name), display_value(project, n))
-            for n in ("prj_num", "kind", "origin", *Project.BASIC_INFO_FIELDS)
+            for n in ("prj_num", "prj_num_provisional", "kind", "origin", *Project.BASIC_INFO_FIELDS)
         ],
         "buildings": list(project.buildings.all()),
         "closed": closed,
@@ -273,7 +272,7 @@ def _entry_page(
         _post(request), user=request.user, record=record, project=project, params=request.GET, picked=picked
     )
     project_form = buildings = None
-    if form_class.edits_project(record):
+    if form_class.edits_project(record, user=request.user, project=project):
         project_form, buildings = _project_parts(request, project, record, form_class.spec().project_required)
     bundle = forms.EntryBundle(
         form,
@@ -415,7 +414,7 @@ def review_picker(request: HttpRequest) -> HttpResponse:
         request,
         "projects/_review_picker.html",
         {
-            "results": selectors.drawing_review_search(request.GET.get("q", "")),
+            "results": selectors.drawing_review_search(request.GET.get("q", ""), org=_org(request)),
             "chosen": chosen,
             "q": selectors.clean_query(request.GET.get("q", "")),
         },
@@ -438,28 +437,34 @@ def permit_new(request: HttpRequest) -> HttpResponse:
             .filter(pk=int(raw) if raw.isdigit() and len(raw) < 19 else None)
             .first()
         )
-        if project is None:
+        # Only a project the picker offered: one of the organization's, or found by exact number.
+        if project is None or not selectors.permit_project_offered(
+            _org(request), project.pk, request.POST.get("q", "")
+        ):
             raise Http404
         return _entry_page(request, forms.PermitForm, None, project)
     ids = _int_list(request.GET.getlist("review"))
     q = request.GET.get("q", "")
     problem = ""
     if "next" in request.GET:
-        picked = list(DrawingReview.objects.filter(pk__in=ids).select_related("project", "project__county"))
-        if not picked:
+        # `found`: the search the ticked results came from (the picker's partial keeps it).
+        found = request.GET.get("found", q)
+        picked = selectors.offered_reviews(_org(request), ids, found)
+        if not ids:
             problem = "请至少勾选一条已审核认定的施工图审查信息，再点击“下一步”。"
-        elif any(r.state != State.APPROVED for r in picked):
-            problem = "只能选择已审核认定的施工图审查信息。"
+        elif len(picked) != len(ids):
+            problem = "只能选择查找结果中已审核认定的施工图审查信息。"
         elif len({r.project_id for r in picked}) != 1:
             problem = "所选施工图审查信息须属于同一个工程项目，请只勾选一个项目下的图审信息。"
         else:
             return _entry_page(request, forms.PermitForm, None, picked[0].project, picked=ids)
+        q = found
     return render(
         request,
         "projects/permit_pick.html",
         {
             "q": selectors.clean_query(q),
-            "results": selectors.drawing_review_search(q),
+            "results": selectors.drawing_review_search(q, org=_org(request)),
             "chosen": set(ids),
             "problem": problem,
         },
@@ -507,6 +512,8 @@ def _record_context(request, record: ReviewableRecord, upload_form=None) -> dict
         "flagged_labels": _flagged_labels(record),
         "next_step": _next_step(record, mine),
         "edit_label": "按退回意见修改" if record.state == State.RETURNED else "继续填写",
+        # A record of one's own in a project one is not (yet) a party of: no link to that project.
+        "project_link": bool(record.project_id) and access.is_party(user, record.project_id),
     }
 
 

@@ -248,6 +248,7 @@ KINDS: dict[str, Kind] = {
         related=("project", "project__county", "owner_org", "censor_org", "survey_org", "entered_by"),
         form="projects.forms.DrawingReviewForm",
         outbound="sync.payloads.drawing_review_items",
+        on_approved="projects.services.drawing_review_approved",
         approved_text="已审核认定。施工总承包单位录入施工许可时可以选择此图审信息。",
         tables=("TBProjectCensorInfo",),
         number=lambda: F("censor_num"),
@@ -349,7 +350,7 @@ KINDS: dict[str, Kind] = {
         related=("project", "project__county", "owner_org", "entered_by"),
         form="projects.forms.TenderContractForm",
         outbound="sync.payloads.tender_contract_items",
-        on_approved="projects.services.give_contract_record_number",
+        on_approved="projects.services.tender_contract_approved",
         tables=("TBTenderInfo", "TBContractRecordManage"),
         number=lambda: Coalesce(NullIf(F("contract_num"), Value("")), F("tender_num")),
     ),
@@ -413,6 +414,12 @@ PROJECT_KINDS = tuple(k for k, spec in KINDS.items() if spec.in_project)
 def kind_of(record_or_key) -> Kind:
     key = record_or_key if isinstance(record_or_key, str) else record_or_key.KIND
     return KINDS[key]
+
+
+def required_for(record: ReviewableRecord) -> tuple[str, ...]:
+    """The fields `record` needs to be submitted: its kind's `required`, as its model applies them
+    (e.g. a subcontracted specialty completion needs no filing, notice 二(一))."""
+    return record.required_fields(kind_of(record).required)
 
 
 def model_for(key: str) -> type[ReviewableRecord] | None:

@@ -53,6 +53,7 @@ class ProjectRow:
     records: list[RecordLine] = field(default_factory=list)
     owed: list[Owed] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    is_party: bool = True  # else listed for its own records only: no link to the project page
 
     @property
     def summary(self) -> str:
@@ -184,8 +185,9 @@ def owed_items(
         if role in roles and not closed and not has(RecordKind.TENDER_CONTRACT, scope=scope):
             label = Scope(scope).label
             owed.append(Owed(f"待录入{label}招投标及合同信息", tender_url(project, scope), "录入"))
-    if Role.SPECIALTY_CONTRACTOR in roles and not closed:
-        contracts = [r for r in mine if r.KIND == RecordKind.TENDER_CONTRACT and r.scope == Scope.SPECIALTY]
+    contracts = [r for r in mine if r.KIND == RecordKind.TENDER_CONTRACT and r.scope == Scope.SPECIALTY]
+    # A subcontractor owes its scope's completion from its own contract on (notice 二(一)), a party or not yet.
+    if (Role.SPECIALTY_CONTRACTOR in roles or contracts) and not closed:
         if not contracts:
             owed.append(Owed("待录入专业承包招投标及合同信息", tender_url(project, Scope.SPECIALTY), "录入"))
         for contract in contracts:
@@ -254,7 +256,13 @@ def project_rows(
     for project in projects:
         project_roles = roles.get(project.pk, set())
         project_records = records.get(project.pk, [])
+        if not project_roles:
+            # Not a party (yet): a project listed for the organization's own drafts or records in
+            # review; a draft grants no view of the project or of others' records.
+            project_records = [r for r in project_records if r.owner_org_id == org_id]
         owed, notes = owed_items(project, project_roles, project_records, org_id)
+        if not project_roles:
+            notes.append("本单位录入的信息审核认定后，即成为该项目的参建单位，可查看项目全部信息")
         rows.append(
             ProjectRow(
                 project=project,
@@ -262,6 +270,7 @@ def project_rows(
                 records=[record_line(r, org_id) for r in project_records],
                 owed=owed,
                 notes=notes,
+                is_party=bool(project_roles),
             )
         )
     return rows

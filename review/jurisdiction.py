@@ -6,7 +6,10 @@ and, for an institution, which one. A user performs a post when
 - institution: the user has the institution role in exactly that organization;
 - design division: the user has the design-division role;
 - roster: the user has the reviewer role and a roster assignment of that stage whose division
-  covers the county (the county itself, its prefecture, the province) or whose zone contains it.
+  covers the county (the county itself, its prefecture, the province). A post of 滇中新区 (a
+  project in the new area, or a permit its bureau issues) carries the zone: then the new area's
+  roster (assignments with that zone) performs it, and the province's, but not the host counties'
+  or their prefecture's. A zone assignment performs nothing else.
 Nobody performs a step of a record their own organization entered.
 
 `performs` answers for one record (permission checks, record access); `performed_by_q` is the same
@@ -23,7 +26,7 @@ from projects import workflow
 from projects.models import ReviewableRecord, State
 from projects.workflow import Performer, Step
 from review.models import ReviewerAssignment
-from yunjian.core.models import Division, Role, covering_codes
+from yunjian.core.models import NEW_AREA_ZONE, Division, Role, covering_codes, province_code
 
 
 @dataclass(frozen=True)
@@ -32,6 +35,7 @@ class Post:
     stage: str
     division_code: str
     assignee_org_id: int | None
+    zone: str = ""  # the Zone's slug for a post of a functional zone (滇中新区), else ""
 
 
 def steps_of(record: ReviewableRecord) -> tuple[Step, ...]:
@@ -44,21 +48,34 @@ def _record_county(record: ReviewableRecord) -> str:
     return getattr(record, "county_id", None) or ""
 
 
+def _record_zone(record: ReviewableRecord, step: Step) -> str:
+    if step.performer != Performer.ROSTER:
+        return ""
+    if step.where == "issuing":
+        issuing = record.issuing_org
+        return issuing.zone.slug if issuing.zone_id else ""
+    return NEW_AREA_ZONE if record.project_id and record.project.in_new_area else ""
+
+
 def post_of(record: ReviewableRecord, step: Step) -> Post:
-    """Where `step` of `record` is filed: a permit's under its issuing authority's division, the
-    rest under the project's county (so every inbox can filter by division)."""
+    """Where `step` of `record` is filed: a permit's under its issuing authority's division (and its
+    zone, for the new area's bureau), the rest under the project's county (and 滇中新区 for a project
+    there), so every inbox can filter by division and zone."""
     code = (record.issuing_division_id or "") if step.where == "issuing" else _record_county(record)
     org = record.censor_org_id if step.performer == Performer.INSTITUTION else None
-    return Post(step.performer, step.stage, code, org)
+    return Post(step.performer, step.stage, code, org, _record_zone(record, step))
 
 
 def _acts(user) -> bool:
     return user.is_authenticated and user.is_active and user.organization_id is not None
 
 
-def assignments_covering_q(code: str) -> Q:
-    """Over ReviewerAssignment: the assignments whose division or zone covers county `code`."""
-    return Q(division_id__in=covering_codes(code)) | Q(zone__counties=code)
+def assignments_covering_q(code: str, zone: str = "") -> Q:
+    """Over ReviewerAssignment: the assignments that cover a post filed under county `code` (and
+    `zone`): the zone's roster and the province for a zone's post, else the covering divisions."""
+    if zone:
+        return Q(zone__slug=zone) | Q(division_id=province_code(code))
+    return Q(division_id__in=covering_codes(code))
 
 
 def performs_post(user, post: Post, owner_org_id: int | None) -> bool:
@@ -71,7 +88,7 @@ def performs_post(user, post: Post, owner_org_id: int | None) -> bool:
     if not (user.has_role(Role.REVIEWER) and post.division_code):
         return False
     return ReviewerAssignment.objects.filter(
-        assignments_covering_q(post.division_code), user=user, stage=post.stage
+        assignments_covering_q(post.division_code, post.zone), user=user, stage=post.stage
     ).exists()
 
 
@@ -89,6 +106,7 @@ def can_decide(user, record: ReviewableRecord) -> bool:
 
 
 def assignments_of(user) -> list[ReviewerAssignment]:
+    # The zone's host counties: the inbox's division filter lists them (review.selectors).
     return list(
         ReviewerAssignment.objects.filter(user=user)
         .select_related("division", "zone")
@@ -96,18 +114,20 @@ def assignments_of(user) -> list[ReviewerAssignment]:
     )
 
 
-def covered_codes_q(assignment: ReviewerAssignment, field: str = "division_code") -> Q:
-    """Over rows with a county code in `field`: the counties `assignment` covers.
+def covered_q(assignment: ReviewerAssignment, field: str = "division_code") -> Q:
+    """Over Task rows (county code in `field`, zone slug in `zone`): the posts `assignment` covers.
 
     A prefecture or the province is the code range [5303, 5304), not `startswith`, so the partial
-    index on the inbox serves it on any collation.
+    index on the inbox serves it on any collation. The province covers zone posts too; a county or
+    prefecture does not (滇中新区's records go to its own roster); a zone covers only its posts.
     """
-    if assignment.division_id:
-        if assignment.division.level == Division.Level.COUNTY:
-            return Q(**{field: assignment.division_id})
-        low, high = assignment.division.code_range
-        return Q(**{f"{field}__gte": low, f"{field}__lt": high})
-    return Q(**{f"{field}__in": [c.code for c in assignment.zone.counties.all()]})
+    if assignment.zone_id:
+        return Q(zone=assignment.zone.slug)
+    if assignment.division.level == Division.Level.COUNTY:
+        return Q(**{field: assignment.division_id}, zone="")
+    low, high = assignment.division.code_range
+    within = Q(**{f"{field}__gte": low, f"{field}__lt": high})
+    return within if assignment.division.level == Division.Level.PROVINCE else within & Q(zone="")
 
 
 def performed_by_q(user, assignments: list[ReviewerAssignment] | None = None) -> Q:
@@ -121,5 +141,5 @@ def performed_by_q(user, assignments: list[ReviewerAssignment] | None = None) ->
         q |= Q(performer=Performer.DESIGN_DIVISION)
     if user.has_role(Role.REVIEWER):
         for a in assignments if assignments is not None else assignments_of(user):
-            q |= Q(performer=Performer.ROSTER, stage=a.stage) & covered_codes_q(a)
+            q |= Q(performer=Performer.ROSTER, stage=a.stage) & covered_q(a)
     return q

@@ -90,6 +90,8 @@ class Task(models.Model):
     # The county the step is filed under (a permit's: its issuing authority's division): roster
     # reviewers are scoped by it, and every inbox filters by it.
     division_code = models.CharField(_("行政区划代码"), max_length=6, blank=True)
+    # The functional zone (Zone.slug) of a post of 滇中新区, else "": review.jurisdiction.
+    zone = models.CharField(_("功能区"), max_length=40, blank=True, default="")
     # Institution steps: the drawing-review institution that confirms.
     assignee_org = models.ForeignKey(
         Organization, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_constraint=False

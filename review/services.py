@@ -15,9 +15,11 @@ from django.utils.module_loading import import_string
 from django_fsm import ConcurrentTransition
 
 from projects import snapshots, workflow
+from projects.access import load_record
 from projects.models import ReviewableRecord, State
 from projects.services import Conflict, lock_record
 from review import jurisdiction
+from review.access import can_view_record
 from review.hooks import record_approved
 from review.models import StageDeadline, Task
 from yunjian.core import audit
@@ -59,6 +61,7 @@ def open_task(record: ReviewableRecord) -> Task:
         performer=post.performer,
         stage=post.stage,
         division_code=post.division_code,
+        zone=post.zone,
         assignee_org_id=post.assignee_org_id,
         project=project,
         owner_org_id=record.owner_org_id,
@@ -162,26 +165,41 @@ class BulkResult:
     record_id: int
     ok: bool
     message: str
+    # Whether the actor may see the record (review.access): the result page names only those.
+    visible: bool = True
+
+
+OUT_OF_REACH = "该记录不存在或不在您的审核范围内。"
 
 
 def bulk_approve(
     *, actor, kind: str, items: list[tuple[int, int | None]], ip: str | None = None
 ) -> list[BulkResult]:
-    """Approve several records, each in its own transaction; report each one's outcome."""
+    """Approve several records, each in its own transaction; report each one's outcome.
+
+    A record the actor may not see gets one answer, whether it exists or not and whatever its
+    state: the result says nothing about records outside the actor's jurisdiction.
+    """
     results = []
     for record_id, lock_version in items:
         try:
             record_decide(
                 actor=actor, kind=kind, record_id=record_id, approve=True, lock_version=lock_version, ip=ip
             )
-        except Conflict as exc:
-            results.append(BulkResult(record_id, False, exc.message))
-        except PermissionDenied as exc:
-            results.append(BulkResult(record_id, False, str(exc) or "无权审核该记录。"))
-        except ValidationError as exc:
-            results.append(BulkResult(record_id, False, "；".join(exc.messages)))
-        except workflow.KINDS[kind].model.DoesNotExist:
-            results.append(BulkResult(record_id, False, "记录不存在。"))
+        except (Conflict, PermissionDenied, ValidationError, workflow.KINDS[kind].model.DoesNotExist) as exc:
+            if not _visible(actor, kind, record_id):
+                results.append(BulkResult(record_id, False, OUT_OF_REACH, visible=False))
+            elif isinstance(exc, Conflict):
+                results.append(BulkResult(record_id, False, exc.message))
+            elif isinstance(exc, ValidationError):
+                results.append(BulkResult(record_id, False, "；".join(exc.messages)))
+            else:
+                results.append(BulkResult(record_id, False, str(exc) or "无权审核该记录。"))
         else:
             results.append(BulkResult(record_id, True, "审核通过"))
     return results
+
+
+def _visible(actor, kind: str, record_id: int) -> bool:
+    record = load_record(kind, record_id)
+    return record is not None and can_view_record(actor, record)

@@ -391,12 +391,14 @@ def bulk_approve(request: HttpRequest) -> HttpResponse:
     for kind, group in by_kind.items():
         for result in services.bulk_approve(actor=user, kind=kind, items=group, ip=ip):
             outcome[(kind, result.record_id)] = result
-    titles = _task_titles([(kind, record_id) for kind, record_id, _ in items])
+    # Titles and links only for what the reviewer may see (services.bulk_approve decides).
+    visible = [(kind, record_id) for kind, record_id, _ in items if outcome[(kind, record_id)].visible]
+    titles = _task_titles(visible)
     labels = dict(RecordKind.choices)
     rows = []
     for kind, record_id, _ in items:
         result = outcome[(kind, record_id)]
-        title, number = titles.get((kind, record_id), ("", ""))
+        title, number = titles.get((kind, record_id), ("", "")) if result.visible else ("", "")
         rows.append(
             {
                 "kind": kind,
@@ -406,6 +408,7 @@ def bulk_approve(request: HttpRequest) -> HttpResponse:
                 "number": number,
                 "ok": result.ok,
                 "message": result.message,
+                "visible": result.visible,
             }
         )
     # Post/redirect/get: refreshing the result page shows it again instead of deciding again.

@@ -14,7 +14,7 @@ import re
 import struct
 import zipfile
 import zlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from pathlib import Path
@@ -391,14 +391,23 @@ def read_rows(
 
 
 def read_values(
-    content: bytes, filename: str, *, max_rows: int = MAX_ROWS, max_bytes: int = MAX_BYTES
+    content: bytes,
+    filename: str,
+    *,
+    max_rows: int = MAX_ROWS,
+    max_bytes: int = MAX_BYTES,
+    wanted: Callable[[list[tuple[int, list[object]]]], bool] | None = None,
 ) -> list[tuple[int, list[object]]]:
-    """Like read_rows, with calamine's cell types kept (floats, dates), which the checks need."""
+    """Like read_rows, with calamine's cell types kept (floats, dates), which the checks need.
+
+    With `wanted`, the first non-empty sheet for which it answers True (附件2 may sit behind a
+    cover sheet or notes); when none does, the first non-empty sheet, so its problem is reported.
+    """
     check_container(content, filename, max_rows=max_rows, max_bytes=max_bytes)
     try:
         workbook = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(content))
         with workbook:
-            return _first_sheet_values(workbook, max_rows)
+            return _first_sheet_values(workbook, max_rows, wanted)
     except RosterFileError:
         raise
     except python_calamine.PasswordError as exc:
@@ -410,8 +419,11 @@ def read_values(
 
 
 def _first_sheet_values(
-    workbook: python_calamine.CalamineWorkbook, max_rows: int
+    workbook: python_calamine.CalamineWorkbook,
+    max_rows: int,
+    wanted: Callable[[list[tuple[int, list[object]]]], bool] | None = None,
 ) -> list[tuple[int, list[object]]]:
+    first: list[tuple[int, list[object]]] | None = None
     for index, meta in enumerate(workbook.sheets_metadata):
         if meta.typ != python_calamine.SheetTypeEnum.WorkSheet:
             continue
@@ -428,8 +440,12 @@ def _first_sheet_values(
         values = sheet.to_python(skip_empty_area=False)
         _fill_merged(values, sheet.merged_cell_ranges or [])
         rows = [(number, row) for number, row in enumerate(values, 1) if row.count("") != len(row)]
-        if rows:
+        if rows and (wanted is None or wanted(rows)):
             return rows
+        if rows and first is None:
+            first = rows
+    if first is not None:
+        return first
     raise RosterFileError(EMPTY_SHEET)
 
 
@@ -697,7 +713,14 @@ def parse_roster(
     max_bytes: int = MAX_BYTES,
 ) -> RosterParse:
     """Read an uploaded roster and check every line. Raises RosterFileError for unreadable files."""
-    return parse_rows(read_values(content, filename, max_rows=max_rows, max_bytes=max_bytes), resolver)
+    rows = read_values(
+        content,
+        filename,
+        max_rows=max_rows,
+        max_bytes=max_bytes,
+        wanted=lambda rows: _find_header(rows) is not None,
+    )
+    return parse_rows(rows, resolver)
 
 
 def parse_rows(rows: Sequence[tuple[int, Sequence[object]]], resolver: BureauResolver) -> RosterParse:

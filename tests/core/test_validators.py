@@ -129,12 +129,23 @@ def test_contract_number_that_is_a_model_text_number_is_a_warning():
 
 
 @pytest.mark.parametrize(
-    "phone", ["13800138000", "0871-64138888", "087164138888", "０８７１－６４１３８８８８", "(0874)3123456"]
+    "phone",
+    [
+        "13800138000",
+        "0871-64138888",
+        "087164138888",
+        "０８７１－６４１３８８８８",
+        "(0874)3123456",
+        "010-12345678",
+        "0871-64138888-123",
+    ],
 )
 def test_valid_phones(phone):
     assert phone_problem(normalize_phone(phone)) == ""
 
 
-@pytest.mark.parametrize("phone", ["12345", "23800138000", "abc"])
+@pytest.mark.parametrize(
+    "phone", ["12345", "23800138000", "abc", "0873-305123", "0873305123", "0871-641388889", "871-6413888"]
+)
 def test_invalid_phones(phone):
     assert phone_problem(normalize_phone(phone))

@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from projects import selectors
 from projects import services as ps
-from projects.models import ConstructionPermit, State
+from projects.models import ConstructionPermit, ProjectParty, State
 from review.models import Task
 from tests import factories as f
 from tests.projects.formdata import field_errors, form_data
@@ -36,22 +36,50 @@ def permit_fields(world, **extra) -> dict:
 
 
 def open_form(client, *reviews):
-    response = client.get(NEW, {"review": [r.pk for r in reviews], "next": "1"})
+    """The picker's next step, as a contractor that found the first review by its exact number."""
+    response = client.get(NEW, {"review": [r.pk for r in reviews], "next": "1", "q": reviews[0].censor_num})
     assert response.status_code == 200, response.content.decode()
     return response.content.decode()
 
 
-def test_picker_finds_by_certificate_project_number_or_name(as_user, contractor, approved_review, review):
+def test_picker_offers_another_organisations_review_only_by_its_exact_number(
+    as_user, contractor, approved_review, review
+):
+    client = as_user(contractor)
+    html = client.get(NEW, {"q": approved_review.censor_num}).content.decode()
+    assert f'name="review" value="{approved_review.pk}"' in html
+    # Not by a prefix, the project's number or its name, and never a review not yet approved.
+    for term in (
+        approved_review.censor_num[:20],
+        approved_review.project.prj_num,
+        "麒麟区测试",
+        review.censor_num,
+    ):
+        html = client.get(NEW, {"q": term}).content.decode()
+        assert approved_review.censor_num not in html
+        assert review.censor_num not in html or term == review.censor_num
+        assert f'name="review" value="{review.pk}"' not in html
+    assert "没有找到以“无此项目”开头的图审信息" in client.get(NEW, {"q": "无此项目"}).content.decode()
+
+
+def test_picker_finds_by_prefix_or_name_in_the_organizations_own_projects(
+    as_user, contractor, approved_review, review
+):
+    ProjectParty.objects.create(
+        project=approved_review.project, organization=contractor.organization, role="general_contractor"
+    )
     client = as_user(contractor)
     for term in (approved_review.censor_num[:20], approved_review.project.prj_num, "麒麟区测试"):
         html = client.get(NEW, {"q": term}).content.decode()
-        assert approved_review.censor_num in html
         assert f'name="review" value="{approved_review.pk}"' in html
-        # the draft review is listed but cannot be chosen
-        assert review.censor_num in html
-        assert f'name="review" value="{review.pk}"' not in html
-        assert "未审核认定，暂不能选择" in html
-    assert "没有找到以“无此项目”开头的图审信息" in client.get(NEW, {"q": "无此项目"}).content.decode()
+        assert review.censor_num not in html  # a draft review is not offered
+
+
+def test_the_picker_is_for_contractors(as_user, designer, supervisor, approved_review):
+    for user in (designer, supervisor):
+        response = as_user(user).get(PICKER, {"q": approved_review.censor_num})
+        assert f'name="review" value="{approved_review.pk}"' not in response.content.decode()
+        assert approved_review.project.name not in response.content.decode()
 
 
 def test_picker_is_an_htmx_partial_too(as_user, contractor, approved_review):
@@ -95,6 +123,10 @@ def test_reviews_of_two_projects_or_none_cannot_be_picked(
     f.complete_and_submit_review(other_review, designer)
     f.approve(other_review, institution_staff)
     f.approve(other_review, division_staff)
+    for project in (approved_review.project, other):
+        ProjectParty.objects.create(
+            project=project, organization=contractor.organization, role="general_contractor"
+        )
     client = as_user(contractor)
     response = client.get(NEW, {"review": [approved_review.pk, other_review.pk], "next": "1"})
     assert response.status_code == 400
@@ -244,9 +276,18 @@ def test_platform_service_refusal_becomes_403(as_user, contractor, approved_revi
     from projects.models import Project
 
     Project.objects.filter(pk=project.pk).update(kind=Project.Kind.DIRECT_SPECIALTY)
-    response = as_user(contractor).get(NEW, {"review": approved_review.pk, "next": "1"})
-    assert response.status_code == 403
-    assert "专业承包单位" in response.content.decode()
+    client = as_user(contractor)
+    # The picker does not offer a direct specialty project's review to a general contractor …
+    response = client.get(NEW, {"review": approved_review.pk, "next": "1", "q": approved_review.censor_num})
+    assert response.status_code == 400
+    assert "只能选择查找结果中" in response.content.decode()
+    # … and the service refuses it with the rule's message (403) when called anyway.
+    from django.core.exceptions import PermissionDenied
+
+    with pytest.raises(PermissionDenied, match="专业承包单位"):
+        ps.permit_save(
+            actor=contractor, drawing_review_ids=[approved_review.pk], data=f.permit_data(world["bureau_qlq"])
+        )
     assert ps  # services are what the views call
 
 

@@ -50,14 +50,20 @@ COMPLETION = {
 }
 
 
-def test_closed_until_the_permit_is_approved_and_synced(as_user, contractor, permit_in_review, project):
+def test_closed_until_the_permit_is_approved_and_synced(
+    as_user, contractor, permit_in_review, project, county_permit_reviewer
+):
     client = as_user(contractor)
+    # While its permit is in review the contractor is no party of the project: no entry pages.
+    assert client.get(tender_url(project)).status_code == 404
+    assert client.get(completion_url(project)).status_code == 404
+    f.approve(permit_in_review, county_permit_reviewer)  # approved, not yet synced
     page = client.get(tender_url(project))
     assert page.status_code == 200
-    assert "尚未全部审核认定，暂不能录入" in page.content.decode()
+    assert "正在同步至省一体化平台" in page.content.decode()
     response = client.post(tender_url(project), {**TENDER, "scope": "construction", "action": "draft"})
     assert response.status_code == 403
-    assert "暂不能录入" in response.content.decode()
+    assert "同步完成后即可录入" in response.content.decode()
     assert client.get(completion_url(project)).status_code == 200
     assert client.post(completion_url(project), {**COMPLETION, "action": "draft"}).status_code == 403
     assert not TenderContract.objects.exists()
@@ -78,7 +84,7 @@ def test_contractor_enters_construction_tender_and_submits(as_user, contractor, 
     assert "住建部门审核（招标投标信息、合同登记信息）" in client.get(response["Location"]).content.decode()
 
 
-def test_supervision_unit_joins_an_open_project_by_its_number(as_user, supervisor, open_project):
+def test_supervision_unit_joins_an_open_project_by_its_number(as_user, supervisor, open_project, reviewer):
     client = as_user(supervisor)
     found = client.get(reverse("projects:project-find"), {"prj_num": open_project.prj_num})
     assert found.status_code == 200
@@ -88,9 +94,16 @@ def test_supervision_unit_joins_an_open_project_by_its_number(as_user, superviso
     assert 'value="construction"' not in html
     data = form_data(html, {**TENDER, "scope": "supervision", "contract_type": "400", "action": "draft"})
     assert client.post(tender_url(open_project), data).status_code == 302
-    assert ProjectParty.objects.filter(
+    # A draft makes no party (issue 11): the project page opens once the tender is approved.
+    parties = ProjectParty.objects.filter(
         project=open_project, organization=supervisor.organization, role=ProjectParty.Role.SUPERVISION
-    ).exists()
+    )
+    assert not parties.exists()
+    assert client.get(reverse("projects:project", args=[open_project.pk])).status_code == 404
+    contract = TenderContract.objects.get(owner_org=supervisor.organization)
+    ps.record_submit(actor=supervisor, kind="tender_contract", record_id=contract.pk)
+    f.approve(contract, reviewer)
+    assert parties.exists()
     assert client.get(reverse("projects:project", args=[open_project.pk])).status_code == 200
 
 

@@ -22,14 +22,29 @@ def rows(html: str) -> list[str]:
     return re.findall(r'<tr data-project="(\d+)"', html)
 
 
-def test_it_lists_the_projects_of_the_organization_with_each_state(as_user, contractor, permit_in_review):
+def test_it_lists_the_projects_of_the_organization_with_each_state(
+    as_user, contractor, permit_in_review, county_permit_reviewer
+):
+    f.approve(permit_in_review, county_permit_reviewer)
     html = as_user(contractor).get(URL).content.decode()
     assert rows(html) == [permit_in_review.project.prj_num]
     assert "施工总承包单位" in html
+    assert "badge state-approved" in html  # the permit, and the design unit's approved drawing review
+    assert reverse("projects:project", args=[permit_in_review.project_id]) in html
+    assert 'class="next-step"' in html
+
+
+def test_a_permit_in_review_lists_its_project_with_only_the_contractors_own_record(
+    as_user, contractor, permit_in_review, approved_review
+):
+    """Issue 11: a draft or a record in review makes nobody a party of the project."""
+    html = as_user(contractor).get(URL).content.decode()
+    assert rows(html) == [permit_in_review.project.prj_num]
     assert "badge state-in_review" in html
     assert "发证机关审核（施工许可信息）" in html  # 待审核 at which step
-    assert "badge state-approved" in html  # the design unit's approved drawing review
-    assert 'class="next-step"' in html
+    assert approved_review.censor_num not in html  # the design unit's record is not shown
+    assert "待审核认定" in html
+    assert reverse("projects:project", args=[permit_in_review.project_id]) not in html
 
 
 def test_the_design_unit_owes_its_draft_drawing_review(as_user, designer, review):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.urls import reverse
 
 from projects.models import ConstructionPermit, SpecialtyProjectInfo, State
-from review.services import Conflict
+from review.services import OUT_OF_REACH, Conflict
 from tests import factories as f
 from yunjian.core.models import AuditEntry
 
@@ -70,23 +70,49 @@ def test_mixed_record_types_are_grouped_and_reported_in_order(
     assert ConstructionPermit.objects.get(pk=permit_in_review.pk).state == State.APPROVED
 
 
-def test_record_outside_jurisdiction_fails_without_change(client, reviewer, permit_in_review, honghe_permit):
+def test_record_outside_jurisdiction_fails_without_change_and_without_its_title(
+    client, reviewer, permit_in_review, honghe_permit
+):
     client.force_login(reviewer)
 
     response = client.post(BULK, {"items": [item(honghe_permit), item(permit_in_review)]}, follow=True)
 
     rows = response.context["rows"]
     assert [r["ok"] for r in rows] == [False, True]
-    assert rows[0]["message"] == "您不是该记录当前审核环节的审核人员。"
+    assert rows[0]["message"] == OUT_OF_REACH
+    assert (rows[0]["title"], rows[0]["number"], rows[0]["visible"]) == ("", "", False)
+    page = response.content.decode()
+    assert honghe_permit.project.name not in page
+    assert honghe_permit.permit_num not in page
+    assert reverse("review:record", args=["permit", honghe_permit.pk]) not in page
     assert states(honghe_permit) == [State.IN_REVIEW]
 
 
-def test_missing_record_is_reported(client, reviewer, permit_in_review):
+def test_a_missing_id_and_an_invisible_one_get_the_same_answer(
+    client, reviewer, permit_in_review, honghe_permit
+):
+    """Whether an id exists, or what state an invisible record is in, is not told."""
+    f.approve(honghe_permit, f.make_reviewer("hh_rev", "532500", "permit"))
     client.force_login(reviewer)
 
-    response = client.post(BULK, {"items": ["permit:987654:1", item(permit_in_review)]}, follow=True)
+    response = client.post(
+        BULK, {"items": ["permit:987654:1", item(honghe_permit), item(permit_in_review)]}, follow=True
+    )
 
-    assert [(r["ok"], r["message"]) for r in response.context["rows"]][0] == (False, "记录不存在。")
+    rows = response.context["rows"]
+    assert [(r["ok"], r["message"], r["title"]) for r in rows[:2]] == [(False, OUT_OF_REACH, "")] * 2
+    assert rows[2]["ok"] is True
+
+
+def test_a_visible_record_that_failed_keeps_its_reason(client, reviewer, permit_in_review):
+    client.force_login(reviewer)
+    f.approve(permit_in_review, f.make_reviewer("qj_other", "530300", "permit"))
+
+    response = client.post(BULK, {"items": [item(permit_in_review)]}, follow=True)
+
+    row = response.context["rows"][0]
+    assert (row["ok"], row["visible"], row["message"]) == (False, True, Conflict().message)
+    assert row["title"] == permit_in_review.project.name
 
 
 def test_nothing_selected_or_garbage_goes_back_with_a_message(client, reviewer, permit_in_review):

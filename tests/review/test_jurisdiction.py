@@ -32,6 +32,8 @@ def people(world):
         "province": f.make_reviewer("pia_province", "530000", Stage.PERMIT),
         "zone": zone_reviewer,
         "other_stage": f.make_reviewer("sam_stage", "530300", Stage.TENDER_CONTRACT),
+        "kunming": f.make_reviewer("kim_kunming", "530100", Stage.PERMIT),
+        "host_county": f.make_reviewer("hal_anning", "530181", Stage.PERMIT),
         "institution": f.make_user("ian_inst", world["institution"], Role.INSTITUTION),
         "division": f.make_user("dee_div", world["division"], Role.DESIGN_DIVISION),
         "enterprise": f.make_user("eve_ent", world["builder"], Role.ENTERPRISE),
@@ -42,6 +44,11 @@ def _posts(world):
     for county in COUNTIES:
         for stage in (Stage.PERMIT, Stage.COMPLETION):
             yield Post(Performer.ROSTER, stage, county, None)
+    # 滇中新区: a project there (filed under its host county) and a permit of the new area's bureau
+    # (filed under the province code).
+    for code in ("530181", "530111", "530000"):
+        for stage in (Stage.PERMIT, Stage.COMPLETION):
+            yield Post(Performer.ROSTER, stage, code, None, "dianzhong")
     for org in (world["institution"], world["institution_other"]):
         yield Post(Performer.INSTITUTION, "", "530302", org.pk)
     yield Post(Performer.DESIGN_DIVISION, "", "532501", None)
@@ -58,6 +65,7 @@ def _task(post: Post, owner: Organization, n: int) -> Task:
         performer=post.performer,
         stage=post.stage,
         division_code=post.division_code,
+        zone=post.zone,
         assignee_org_id=post.assignee_org_id,
         owner_org=owner,
         title="项目",
@@ -86,8 +94,10 @@ def test_the_python_form_and_the_query_form_agree(world, people):
         ("prefecture", "530381", True),  # a prefecture covers its counties
         ("prefecture", "532501", False),
         ("province", "532501", True),
-        ("zone", "530181", True),  # 滇中新区's counties
+        ("zone", "530181", False),  # a host county's own records are not the new area's
         ("zone", "530102", False),
+        ("kunming", "530181", True),
+        ("host_county", "530181", True),
         ("other_stage", "530302", False),
         ("enterprise", "530302", False),
     ],
@@ -100,3 +110,20 @@ def test_nobody_performs_a_step_of_their_own_organizations_record(world, people)
     post = Post(Performer.ROSTER, Stage.PERMIT, "530302", None)
     assert performs_post(people["county"], post, world["builder"].pk)
     assert not performs_post(people["county"], post, world["bureau_qlq"].pk)
+
+
+@pytest.mark.parametrize(
+    ("name", "code", "expected"),
+    [
+        ("zone", "530181", True),  # a project in 滇中新区, in 安宁市
+        ("zone", "530000", True),  # a permit the new area's bureau issued
+        ("province", "530181", True),
+        ("kunming", "530181", False),  # 昆明市 does not review the new area's records
+        ("host_county", "530181", False),  # nor does the host county
+        ("prefecture", "530181", False),
+        ("county", "530302", False),
+    ],
+)
+def test_who_covers_a_post_of_the_new_area(world, people, name, code, expected):
+    post = Post(Performer.ROSTER, Stage.PERMIT, code, None, "dianzhong")
+    assert performs_post(people[name], post, None) is expected

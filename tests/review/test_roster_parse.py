@@ -1073,3 +1073,70 @@ def test_ods_trailing_empty_repeats_as_libreoffice_writes_them_are_fine() -> Non
     )
 
     assert read_rows(content, "a.ods") == [(1, ["x"])]
+
+
+# --------------------------------------------------------------------------- issue 11: the sheet and the landline
+
+
+def _workbook_with_cover(fmt: str) -> bytes:
+    """A workbook whose first sheet is a cover letter and whose second is 附件2."""
+    cover = [["关于报送工程项目数据审核人员及联络员的函"], ["附件：汇总表"]]
+    if fmt == "xlsx":
+        workbook = openpyxl.Workbook()
+        first = workbook.active
+        first.title = "报送函"
+        for row in cover:
+            first.append(row)
+        second = workbook.create_sheet("附件2")
+        sheet = good_sheet()
+        for r, row in enumerate(sheet.rows, 1):
+            for c, value in enumerate(row, 1):
+                if value not in (None, ""):
+                    second.cell(r, c, value)
+        for top, left, bottom, right in sheet.merges:
+            second.merge_cells(
+                start_row=top + 1, start_column=left + 1, end_row=bottom + 1, end_column=right + 1
+            )
+        buffer = io.BytesIO()
+        workbook.save(buffer)
+        return buffer.getvalue()
+    workbook = xlwt.Workbook(encoding="utf-8")
+    first = workbook.add_sheet("报送函")
+    for r, row in enumerate(cover):
+        first.write(r, 0, row[0])
+    second = workbook.add_sheet("附件2")
+    for r, row in enumerate(good_sheet().rows):
+        for c, value in enumerate(row):
+            if value not in (None, ""):
+                second.write(r, c, value)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("fmt", ["xlsx", "xls"])
+def test_the_sheet_whose_header_matches_is_read_when_it_is_not_the_first(
+    fmt: str, resolver: BureauResolver
+) -> None:
+    result = parse_roster(_workbook_with_cover(fmt), f"汇总表.{fmt}", resolver)
+
+    assert result.file_errors == []
+    assert result.header_row == 3
+    assert [row.name for row in result.rows][:3] == ["张三", "李四", "王五"]
+
+
+def test_a_workbook_without_any_roster_sheet_still_names_the_missing_header(resolver: BureauResolver) -> None:
+    content = write(Sheet([["关于报送审核人员的函"], ["无表格"]]), "xlsx")
+    assert raises(content).startswith("未找到表头")
+
+
+@pytest.mark.parametrize("phone", ["0873-305123", "0873305123", "0871-641388889"])
+def test_a_landline_whose_local_part_is_not_7_or_8_digits_is_refused(
+    phone: str, resolver: BureauResolver
+) -> None:
+    people = [[QUJING, "张三", "科", "科员", "是", "", "施工许可信息", phone]]
+    result = parse_roster(write(roster_sheet(people), "xlsx"), "a.xlsx", resolver)
+
+    assert result.rows[0].errors == [
+        ("联系电话", "联系电话应为11位手机号码或带区号的固定电话（如 0871-64138888）")
+    ]

@@ -11,12 +11,13 @@ from projects import services as ps
 from projects import workflow
 from projects.codes import Scope
 from projects.models import DrawingReview, Origin, ProjectParty, Round, State
+from projects.stages import Stage
 from review import jurisdiction
 from review import services as rs
 from review.models import Task
 from sync.models import Outbox
 from tests import factories as f
-from yunjian.core.models import Division
+from yunjian.core.models import Division, Organization
 
 # --- 一(一)1 图审信息 ----------------------------------------------------------------------------
 
@@ -190,12 +191,19 @@ def test_permit_issue_date_not_before_review(world, contractor, approved_review)
 def test_permit_is_reviewed_where_the_issuing_authority_is(
     world, contractor, approved_review, honghe_reviewer, county_permit_reviewer
 ):
-    permit = ps.permit_save(
-        actor=contractor, drawing_review_ids=[approved_review.pk], data=f.permit_data(world["bureau_hh"])
+    """A 麒麟区 project's permit issued by 曲靖市's bureau: 曲靖市's permit reviewers, not 麒麟区's.
+    (A bureau not competent for the project, e.g. 红河州's, is refused: tests/workflow/test_loopholes.py.)"""
+    prefecture_bureau = f.make_org(
+        "曲靖市住房和城乡建设局", Organization.Kind.HOUSING_BUREAU, division="530300"
     )
-    assert permit.issuing_division_id == "532500"
-    assert jurisdiction.can_decide(honghe_reviewer, permit)
+    prefecture_reviewer = f.make_reviewer("quinn_qujing", "530300", Stage.PERMIT, org=prefecture_bureau)
+    permit = ps.permit_save(
+        actor=contractor, drawing_review_ids=[approved_review.pk], data=f.permit_data(prefecture_bureau)
+    )
+    assert permit.issuing_division_id == "530300"
+    assert jurisdiction.can_decide(prefecture_reviewer, permit)
     assert not jurisdiction.can_decide(county_permit_reviewer, permit)
+    assert not jurisdiction.can_decide(honghe_reviewer, permit)
 
 
 # --- 一(一)3 同步; 一(二) 招投标、竣工 -------------------------------------------------------------
@@ -259,7 +267,9 @@ def test_tender_and_completion_wait_for_permit_approval_and_platform_sync(
     ps.completion_save(actor=contractor, project_id=project.pk, data=f.completion_data(), submit=True)
 
 
-def test_each_unit_enters_the_tender_of_the_scope_it_won(synced_project, designer, contractor, supervisor):
+def test_each_unit_enters_the_tender_of_the_scope_it_won(
+    synced_project, designer, contractor, supervisor, reviewer
+):
     with pytest.raises(PermissionDenied, match="施工总承包单位录入"):
         ps.tender_contract_save(
             actor=designer, project_id=synced_project.pk, data=f.tender_data(Scope.CONSTRUCTION)
@@ -275,12 +285,19 @@ def test_each_unit_enters_the_tender_of_the_scope_it_won(synced_project, designe
         submit=True,
     )
     assert record.state == State.IN_REVIEW
-    ps.tender_contract_save(
+    supervision = ps.tender_contract_save(
         actor=supervisor,
         project_id=synced_project.pk,
         data=f.tender_data(Scope.SUPERVISION, contract_type="400"),
+        submit=True,
     )
-    assert ProjectParty.objects.filter(project=synced_project, role=ProjectParty.Role.SUPERVISION).exists()
+    # A draft or a record in review makes nobody a party; approval does (issue 11).
+    parties = ProjectParty.objects.filter(
+        project=synced_project, organization=supervisor.organization, role=ProjectParty.Role.SUPERVISION
+    )
+    assert not parties.exists()
+    f.approve(supervision, reviewer)
+    assert parties.exists()
 
 
 def test_completion_is_entered_by_the_general_contractor_only(

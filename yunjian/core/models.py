@@ -75,6 +75,10 @@ class Division(models.Model):
         return prefecture_code(self.code)
 
 
+# The slug of 滇中新区 (the Zone created by migration core 0002): Project.in_new_area points here.
+NEW_AREA_ZONE = "dianzhong"
+
+
 class Zone(models.Model):
     """A functional zone such as 滇中新区: no administrative code of its own, mapped to host counties."""
 

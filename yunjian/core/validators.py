@@ -24,7 +24,9 @@ PRJ_NUM_RE = re.compile(r"^\d{6}\d{2}(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])\d{4}$"
 STAGE_NUM_RE = re.compile(r"^(\d{16})-([A-Z]{2})-(\d{3})$")
 PRINTED_PERMIT_RE = re.compile(r"^(\d{6})(\d{8})(\d{2})(\d{2})$")
 MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
-LANDLINE_RE = re.compile(r"^0\d{2,3}-?\d{7,8}(-\d{1,6})?$")
+# Area code: 010 and 02x have three digits, every other one four (Yunnan's are 087x, 069x);
+# then a local number of 7 or 8 digits, and an optional extension.
+LANDLINE_RE = re.compile(r"^(?:010|02\d|0[3-9]\d{2})-?\d{7,8}(?:-\d{1,6})?$")
 MODEL_TEXT_RE = re.compile(r"^GF-\d{4}-\d{4}$", re.IGNORECASE)
 
 
@@ -115,7 +117,9 @@ def normalize_phone(value: object) -> str:
 
 def phone_problem(value: str) -> str:
     digits = value.replace("-", "")
-    if MOBILE_RE.match(digits) or LANDLINE_RE.match(value) or LANDLINE_RE.match(digits):
+    # The landline is matched as written: "0873-305123" is an area code and a 6-digit local number,
+    # not "087" and "3305123".
+    if MOBILE_RE.match(digits) or LANDLINE_RE.match(value):
         return ""
     return "联系电话应为11位手机号码或带区号的固定电话（如 0871-64138888）"
 
