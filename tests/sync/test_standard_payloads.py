@@ -189,3 +189,26 @@ def test_a_platform_record_is_not_checked_again_at_submission(world, designer, r
         submit=True,
     )
     assert review.state == State.IN_REVIEW
+
+
+def test_a_direct_specialty_projects_basic_info_passes_the_exchange_rules(world, specialist, reviewer):
+    info = ps.specialty_info_save(
+        actor=specialist,
+        prj_num=f.prj_num("530302"),
+        project_data={
+            "name": "曲靖市会展中心消防工程",
+            "county": world["bureau_qlq"].division,
+            "owner_org": world["owner"],
+            "prj_type": "01",
+            "prj_function": "300",
+            **f.exchange_basics(),
+        },
+        buildings=[BUILDING],
+        data={"specialty_scope": "消防设施工程"},
+        submit=True,
+    )
+    f.approve(info, reviewer)
+    rows = list(Outbox.objects.filter(project=info.project))
+    assert {r.table for r in rows} == {protocol.TB_PROJECT, protocol.TB_UNIT}
+    for row in rows:
+        assert validate(row.table, row.payload, lambda prj_num: True) == [], row.payload
