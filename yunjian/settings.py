@@ -127,6 +127,9 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+# Migrations run as the owner role (PostgreSQL); the application's DATABASE_URL role owns nothing
+# (yunjian.core.dbroles; `manage.py db_roles` creates both). Empty: migrate as DATABASE_URL's user.
+MIGRATION_DATABASE_URL = os.environ.get("MIGRATION_DATABASE_URL", "")
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
