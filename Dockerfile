@@ -25,4 +25,4 @@ ENV STATIC_ROOT=/app/staticfiles \
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
   CMD python -c "import urllib.request,sys; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=4).status == 200 else 1)"
-CMD ["gunicorn", "yunjian.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--timeout", "60", "--access-logfile", "-"]
+CMD ["gunicorn", "yunjian.wsgi:application", "--config", "python:yunjian.gunicorn_conf", "--bind", "0.0.0.0:8000", "--workers", "3"]

@@ -241,7 +241,16 @@ if not DEBUG:
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {
+        "denials": {"()": "yunjian.core.logging.DenialFilter"},
+        "redact": {"()": "yunjian.core.logging.RedactSecretsFilter"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["redact"]}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"axes": {"level": "WARNING"}},
+    "loggers": {
+        "axes": {"level": "WARNING"},
+        # 403s at INFO without a traceback (yunjian.core.logging.DenialFilter).
+        "django.request": {"filters": ["denials", "redact"]},
+        "django.server": {"filters": ["redact"]},
+    },
 }
