@@ -190,7 +190,9 @@ def json_problem(body: bytes) -> str:
     """Why `body` is not JSON this endpoint can store ("" when it is): nesting deeper than any record,
     NUL characters (PostgreSQL cannot store them), numbers beyond a double (1e400), NaN or Infinity."""
     try:
-        envelope = json.loads(body.decode("utf-8"), parse_float=_finite_float, parse_constant=_refuse_constant)
+        envelope = json.loads(
+            body.decode("utf-8"), parse_float=_finite_float, parse_constant=_refuse_constant
+        )
     except UnicodeDecodeError:
         return "请求体不是 UTF-8 编码"
     except RecursionError:

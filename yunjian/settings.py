@@ -7,12 +7,15 @@ them all. Only the demo (DEBUG on, no DATABASE_URL) runs with defaults.
 
 from __future__ import annotations
 
+import base64
 import os
 from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+
+from yunjian.secretcheck import secret_problem
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -57,8 +60,8 @@ if DEBUG:
     SECRET_KEY = env_str("SECRET_KEY", "insecure-demo-key-only-for-debug-runs-0123456789abcdef")
 else:
     SECRET_KEY = env_str("SECRET_KEY")
-    if len(SECRET_KEY) < 50:
-        raise ImproperlyConfigured("SECRET_KEY must be at least 50 characters long")
+    if _problem := secret_problem("SECRET_KEY", SECRET_KEY, min_length=50):
+        raise ImproperlyConfigured(_problem)
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG else "")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
@@ -199,14 +202,34 @@ ATTACHMENT_MAX_BYTES = 20 * 1024 * 1024
 ROSTER_MAX_BYTES = 10 * 1024 * 1024
 ROSTER_MAX_ROWS = 20_000
 
-# Personal data (身份证号码) is encrypted at rest with this key (Fernet, urlsafe base64, 32 bytes).
-# Without it, a key derived from SECRET_KEY is used; production should set its own and keep it apart.
+# Personal data (身份证号码) is encrypted at rest with these keys (Fernet: urlsafe base64 of 32 bytes),
+# comma-separated, newest first: the first encrypts, every one decrypts (rotation: prepend a new key,
+# run `manage.py rotate_keys`, then drop the old one). Production must set it: a key derived from
+# SECRET_KEY (the demo's fallback) would make every stored ID number unreadable when SECRET_KEY changes.
 FIELD_ENCRYPTION_KEY = os.environ.get("FIELD_ENCRYPTION_KEY", "")
+FIELD_ENCRYPTION_KEYS = [key.strip() for key in FIELD_ENCRYPTION_KEY.split(",") if key.strip()]
+if not DEBUG and not FIELD_ENCRYPTION_KEYS:
+    raise ImproperlyConfigured(
+        "生产环境须设置 FIELD_ENCRYPTION_KEY（身份证号码加密密钥），可用 python -c "
+        '"from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())" 生成'
+    )
+for _key in FIELD_ENCRYPTION_KEYS:
+    try:
+        if len(base64.urlsafe_b64decode(_key.encode())) != 32:
+            raise ValueError
+    except ValueError:
+        raise ImproperlyConfigured(
+            "FIELD_ENCRYPTION_KEY 中有无效的密钥：每个密钥应为 32 字节的 urlsafe base64（Fernet.generate_key()）"
+        ) from None
 
 # Sync with the integrated platform (省一体化平台).
 SYNC_ENDPOINT = env_str("SYNC_ENDPOINT", "http://127.0.0.1:8001/exchange/")
 SYNC_SECRET = env_str("SYNC_SECRET", "demo-shared-secret" if DEBUG else None)
 SYNC_INBOUND_SECRET = env_str("SYNC_INBOUND_SECRET", SYNC_SECRET)
+if not DEBUG:
+    for _name, _value in (("SYNC_SECRET", SYNC_SECRET), ("SYNC_INBOUND_SECRET", SYNC_INBOUND_SECRET)):
+        if _problem := secret_problem(_name, _value, min_length=32):
+            raise ImproperlyConfigured(_problem)
 SYNC_BATCH_SIZE = env_int("SYNC_BATCH_SIZE", 200)
 SYNC_MAX_ATTEMPTS = env_int("SYNC_MAX_ATTEMPTS", 8)
 SYNC_TIMEOUT_SECONDS = env_int("SYNC_TIMEOUT_SECONDS", 10)

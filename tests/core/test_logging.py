@@ -51,7 +51,12 @@ def test_the_gunicorn_access_log_hides_activation_links():
         headers=[("REFERER", "https://yunjian.example.gov.cn" + LINK), ("USER-AGENT", "x")],
     )
     response = SimpleNamespace(status="200 OK", sent=10, headers=[])
-    environ = {"REMOTE_ADDR": "10.0.0.1", "RAW_URI": LINK, "REQUEST_METHOD": "GET", "SERVER_PROTOCOL": "HTTP/1.1"}
+    environ = {
+        "REMOTE_ADDR": "10.0.0.1",
+        "RAW_URI": LINK,
+        "REQUEST_METHOD": "GET",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+    }
     atoms = logger.atoms(response, request, environ, timedelta(seconds=0.1))
     text = " ".join(str(v) for v in atoms.values())
     assert "/roster/activate/" in text

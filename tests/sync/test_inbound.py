@@ -452,9 +452,7 @@ def _raw_envelope(item_json: str) -> bytes:
     [
         pytest.param(b'{"a":' * 100_000 + b"1" + b"}" * 100_000, "嵌套层数过多", id="deeply-nested"),
         pytest.param(_raw_envelope('{"x": ' + "[" * 50 + "]" * 50 + "}"), "嵌套层数过多", id="nested-50"),
-        pytest.param(
-            envelope([project_item(PrjName="名称\u0000尾")]), "NUL", id="nul-in-value"
-        ),
+        pytest.param(envelope([project_item(PrjName="名称\u0000尾")]), "NUL", id="nul-in-value"),
         pytest.param(_raw_envelope('{"table\\u0000": 1}'), "NUL", id="nul-in-key"),
         pytest.param(
             envelope([project_item()]).replace(b'"items"', b'"n": 1e400, "items"'), "数值超出范围", id="1e400"

@@ -51,7 +51,9 @@ class Command(BaseCommand):
             with connection, connection.cursor() as cursor:
                 cursor.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
                 if not cursor.fetchone()[0]:
-                    raise CommandError("DATABASE_ADMIN_URL 须为超级用户 (a superuser is needed to create roles)")
+                    raise CommandError(
+                        "DATABASE_ADMIN_URL 须为超级用户 (a superuser is needed to create roles)"
+                    )
                 dbroles.create_roles(cursor, database=database, owner=owner, app=app)
                 dbroles.grant_application(cursor, owner=owner.name, app=app.name)
         except (ValueError, psycopg2.Error) as exc:

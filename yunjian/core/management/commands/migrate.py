@@ -30,7 +30,9 @@ class Command(DjangoMigrateCommand):
             raise CommandError("MIGRATION_DATABASE_URL 与 DATABASE_URL 须指向同一数据库（只是用户不同）")
         app_role = current["USER"]
         if not owner.get("USER") or owner["USER"] == app_role:
-            raise CommandError("MIGRATION_DATABASE_URL 的用户须为所有者角色，不能与 DATABASE_URL 的应用角色相同")
+            raise CommandError(
+                "MIGRATION_DATABASE_URL 的用户须为所有者角色，不能与 DATABASE_URL 的应用角色相同"
+            )
         original = {key: current.get(key) for key in OWNER_KEYS}
         connection.close()
         current.update({key: owner.get(key) for key in OWNER_KEYS})
