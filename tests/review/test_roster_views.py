@@ -245,6 +245,28 @@ def test_a_changed_file_on_disk_is_refused(admin_client, world):
     assert response["Location"] == reverse("roster:upload")
 
 
+def test_the_upload_on_disk_is_encrypted_and_deleted_once_applied(admin_client, world):
+    content = roster_bytes(qujing_people())
+    token = token_of(upload(admin_client, content))
+    on_disk = (storage.upload_dir() / f"{token}.bin").read_bytes()
+    assert on_disk != content
+    assert not on_disk.startswith(b"PK")  # not a workbook (an .xlsx is a zip)
+    assert ID_X.encode() not in on_disk
+    with zipfile.ZipFile(io.BytesIO(content)) as archive:  # nor any part of one
+        assert all(archive.read(name)[:64] not in on_disk for name in archive.namelist())
+    page = admin_client.get(reverse("roster:preview", args=[token]))
+    assert page.status_code == 200
+    admin_client.post(reverse("roster:apply", args=[token]), {"plan": plan_digest(page)})
+    assert list(storage.upload_dir().iterdir()) == []
+
+
+def test_an_upload_is_unreadable_without_its_session(admin_client, world, province_admin):
+    token = token_of(upload(admin_client, roster_bytes(qujing_people())))
+    other = Client()
+    other.force_login(province_admin)  # the same admin, another session: no key
+    assert other.get(reverse("roster:preview", args=[token]))["Location"] == reverse("roster:upload")
+
+
 # --------------------------------------------------------------------------- bad files
 
 
@@ -631,6 +653,6 @@ def test_plan_of_the_stored_upload_matches_the_preview(admin_client, world):
     token = token_of(upload(admin_client, roster_bytes(qujing_people())))
     page = admin_client.get(reverse("roster:preview", args=[token]))
 
-    stored = storage.upload_dir() / f"{token}.bin"
-    assert plan_roster(read_roster(stored.read_bytes(), "a.xlsx")).digest == plan_digest(page)
+    stored = storage.load(admin_client.session, token, user_id=int(admin_client.session["_auth_user_id"]))
+    assert plan_roster(read_roster(stored.content, "a.xlsx")).digest == plan_digest(page)
     assert "施工许可信息" in page.content.decode()
