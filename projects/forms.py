@@ -39,7 +39,9 @@ from yunjian.core.validators import (
     soft_contract_number,
     soft_permit_number,
     validate_phone,
+    validate_plausible_date,
     validate_prj_num,
+    validate_visible_text,
 )
 
 # 14 fields a building: 60 of them stay under Django's DATA_UPLOAD_MAX_NUMBER_FIELDS (1000) with the rest of a form.
@@ -73,7 +75,13 @@ def entry_formfield(model_field: models.Field, **kwargs):
         kwargs["form_class"] = LooseDecimalField
     elif isinstance(model_field, models.DateField):
         kwargs["widget"] = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-    return model_field.formfield(**kwargs)
+    field = model_field.formfield(**kwargs)
+    # Plausible dates, no invisible or direction-control characters (the models check the same).
+    if isinstance(field, forms.DateField):
+        field.validators.append(validate_plausible_date)
+    elif isinstance(field, forms.CharField):
+        field.validators.append(validate_visible_text)
+    return field
 
 
 class OrgCodeField(forms.CharField):

@@ -19,7 +19,12 @@ from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 
 from projects import codes
 from yunjian.core.models import Division, Organization
-from yunjian.core.validators import validate_not_negative, validate_positive, validate_prj_num
+from yunjian.core.validators import (
+    CleanInputMixin,
+    validate_not_negative,
+    validate_positive,
+    validate_prj_num,
+)
 
 
 class RecordKind(models.TextChoices):
@@ -39,7 +44,7 @@ class Origin(models.TextChoices):
     PLATFORM = "platform", _("省一体化平台办理")
 
 
-class Project(models.Model):
+class Project(CleanInputMixin, models.Model):
     """工程项目基本信息 (TBProjectInfo). Entered through the drawing-review and permit forms."""
 
     class Kind(models.TextChoices):
@@ -162,7 +167,7 @@ class ProjectParty(models.Model):
         return f"{self.organization} / {self.get_role_display()}"
 
 
-class Building(models.Model):
+class Building(CleanInputMixin, models.Model):
     """单体: one building of a project with its technical indicators (业绩技术指标)."""
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="buildings")
@@ -257,7 +262,7 @@ def _can_decide(instance, user) -> bool:
     return workflow.can_decide(user, instance)
 
 
-class ReviewableRecord(ConcurrentTransitionMixin, models.Model):
+class ReviewableRecord(CleanInputMixin, ConcurrentTransitionMixin, models.Model):
     """What every reviewable record carries: state, step, revision, who entered it, rounds.
 
     `lock_version` grows on every save, so a reviewer's decision made on a page
