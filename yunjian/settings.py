@@ -202,6 +202,9 @@ MEDIA_URL = "/media-not-served/"  # attachments are served only through access-c
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 ATTACHMENT_MAX_BYTES = 20 * 1024 * 1024
+# Per record and round (one draft): how many attachments, and how many bytes in all.
+ATTACHMENT_MAX_FILES = env_int("ATTACHMENT_MAX_FILES", 20)
+ATTACHMENT_MAX_TOTAL_BYTES = env_int("ATTACHMENT_MAX_TOTAL_MB", 100) * 1024 * 1024
 ROSTER_MAX_BYTES = 10 * 1024 * 1024
 ROSTER_MAX_ROWS = 20_000
 
