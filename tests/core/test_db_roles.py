@@ -42,7 +42,8 @@ def _superuser_connection(config: dict, dbname: str):
 def scratch():
     """A fresh database and two role names unique to this test run's database (helpers share the server)."""
     config = dj_database_url.parse(os.environ["DATABASE_URL"])
-    base = config["NAME"]
+    # Unique per test database and xdist worker: the roles are cluster-wide and the server is shared.
+    base = config["NAME"] + os.environ.get("PYTEST_XDIST_WORKER", "")
     names = {"db": f"{base}_roles", "owner": f"{base}_owner", "app": f"{base}_app"}
     admin = _superuser_connection(config, "postgres")
 
