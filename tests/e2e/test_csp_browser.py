@@ -6,6 +6,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.conftest import login
+from yunjian.core.demo import DEMO_PASSWORD
 
 pytestmark = pytest.mark.browser
 
@@ -30,4 +31,16 @@ def test_pages_work_under_the_policy_without_violations(demo_site, page):
     expect(page.locator("h1")).to_be_visible()
     page.goto(f"{base}/projects/")
     expect(page.locator("h1")).to_be_visible()
+    assert violations == []
+
+
+def test_the_admin_site_works_under_the_policy(demo_site, page):
+    base = demo_site.url
+    violations: list[str] = []
+    page.on("console", lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None)
+    page.goto(f"{base}/admin/login/")
+    page.fill("input[name=username]", "admin")
+    page.fill("input[name=password]", DEMO_PASSWORD)
+    page.click("input[type=submit]")
+    expect(page.locator("#site-name")).to_be_visible()
     assert violations == []
