@@ -419,6 +419,7 @@ FORGED = [
     base64.urlsafe_b64encode(b"\xff\xfe").decode(),
     _cursor("not a list"),
     _cursor([]),
+    base64.urlsafe_b64encode(b"[" * 2000).decode(),  # nested past the JSON parser's recursion limit
     *[_cursor([value] * length) for value in BAD_VALUES for length in (1, 2, 3)],
     *[_cursor(["2020-01-01T00:00:00+08:00", value]) for value in BAD_VALUES],
     *[_cursor(["曲靖市", value, 1]) for value in BAD_VALUES],

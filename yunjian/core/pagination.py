@@ -40,7 +40,7 @@ def _decode(cursor: str, count: int) -> list | None:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         values = json.loads(raw)
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, RecursionError):
         return None
     if not isinstance(values, list) or len(values) != count:
         return None
