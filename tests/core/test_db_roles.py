@@ -44,7 +44,8 @@ def scratch():
     config = dj_database_url.parse(os.environ["DATABASE_URL"])
     # Unique per test database and xdist worker: the roles are cluster-wide and the server is shared.
     base = config["NAME"] + os.environ.get("PYTEST_XDIST_WORKER", "")
-    names = {"db": f"{base}_roles", "owner": f"{base}_owner", "app": f"{base}_app"}
+    # Never the names a real deployment uses (yunjian_owner, yunjian_app): these are dropped afterwards.
+    names = {"db": f"{base}_rolecheck", "owner": f"{base}_rolecheck_owner", "app": f"{base}_rolecheck_app"}
     admin = _superuser_connection(config, "postgres")
 
     def drop():
