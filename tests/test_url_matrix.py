@@ -97,6 +97,13 @@ def build_world() -> dict:
     f.approve(review, users["institution"])
     f.approve(review, users["division"])
     permit = submit_permit(users["builder"], review, orgs["bureau_qlq"])
+    # The same in 红河 (个旧市), by 红河's contractor: 曲靖's people are strangers to it.
+    project_hh = f.make_project("532501", owner=orgs["owner"], name="个旧市矩阵项目")
+    review_hh = f.register_review(project_hh, orgs["design"], orgs["institution"])
+    f.complete_and_submit_review(review_hh, users["design"])
+    f.approve(review_hh, users["institution"])
+    f.approve(review_hh, users["division"])
+    permit_hh = submit_permit(users["builder_hh"], review_hh, orgs["bureau_hh"])
     draft = f.register_review(project, orgs["design"], orgs["institution"])
     attachment = attachments.attachment_upload(
         actor=users["design"], kind=draft.KIND, record_id=draft.pk, upload=upload("扫描件.pdf", PDF_BYTES)
@@ -137,6 +144,8 @@ def build_world() -> dict:
         "review": review,
         "draft": draft,
         "permit": permit,
+        "project_hh": project_hh,
+        "permit_hh": permit_hh,
         "attachment": attachment,
         "conflict": conflict,
         "addition": addition,
@@ -183,6 +192,8 @@ class Rule:
     data: Callable[[dict], dict] | None = None
     denied: tuple[int, ...] = (403, 404)
     lists: bool = False
+    # More (kwargs, allowed) cases: the same URL on objects of another organisation or jurisdiction.
+    elsewhere: tuple[tuple[Callable[[dict], dict], tuple[str, ...]], ...] = ()
 
 
 def _pk(key: str) -> Callable[[dict], dict]:
@@ -221,7 +232,11 @@ RULES: dict[str, Rule] = {
     "projects:additions": Rule(ENTERPRISE, lists=True),
     "projects:review-picker": Rule(ENTERPRISE),
     "projects:building-row": Rule(ENTERPRISE),
-    "projects:project": Rule(("design", "builder"), kwargs=_pk("project")),
+    "projects:project": Rule(
+        ("design", "builder"),
+        kwargs=_pk("project"),
+        elsewhere=((_pk("project_hh"), ("design", "builder_hh")),),
+    ),
     # The project already has its drawing review: nobody creates another here.
     "projects:review-new": Rule((), kwargs=_pk("project")),
     "projects:tender-new": Rule(("design", "builder"), kwargs=_pk("project")),
@@ -252,7 +267,11 @@ RULES: dict[str, Rule] = {
     "review:done-export": Rule(REVIEWING),
     "review:bulk-approve": Rule(REVIEWING, method="post", ok=(302,)),
     "review:bulk-result": Rule(REVIEWING, ok=(302,)),  # nothing in the session: back to the inbox
-    "review:record": Rule(("reviewer_qj", "reviewer_qlq"), kwargs=_record("permit")),
+    "review:record": Rule(
+        ("reviewer_qj", "reviewer_qlq"),
+        kwargs=_record("permit"),
+        elsewhere=((_record("permit_hh"), ("reviewer_hh",)),),
+    ),
     # Rosters: the system administrator (a prefecture's liaison sees their own: tests/review).
     "roster:index": Rule(ADMIN),
     "roster:template": Rule(ADMIN),
@@ -355,12 +374,16 @@ def test_each_persona_gets_what_the_rules_say(db, group):
         if (name.split(":")[0] if ":" in name else "root") != group:
             continue
         rule = RULES[name]
-        url = reverse(name, kwargs=rule.kwargs(world) if rule.kwargs else None)
-        for persona in PERSONAS:
+        for kwargs, allowed, persona in [
+            (kwargs, allowed, persona)
+            for kwargs, allowed in ((rule.kwargs, rule.allowed), *rule.elsewhere)
+            for persona in PERSONAS
+        ]:
+            url = reverse(name, kwargs=kwargs(world) if kwargs else None)
             data = rule.data(world) if rule.data else None
             response = _request(world, persona, rule.method, url, data)
             status = response.status_code
-            if persona in rule.allowed:
+            if persona in allowed:
                 good = status in rule.ok
                 expected = f"allowed: {rule.ok}"
             elif persona == "anonymous":
@@ -370,7 +393,9 @@ def test_each_persona_gets_what_the_rules_say(db, group):
                 good = status in rule.denied
                 expected = f"refused: {rule.denied}"
             if not good:
-                failures.append(f"{rule.method.upper()} {name} as {persona}: {status}, expected {expected}")
+                failures.append(
+                    f"{rule.method.upper()} {url} ({name}) as {persona}: {status}, expected {expected}"
+                )
             # A keyset-paginated page must be declared a list, so that forged cursors are tried on it.
             paged = isinstance((response.context or {}).get("page"), pagination.Page)
             if good and paged and not rule.lists:
