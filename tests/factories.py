@@ -79,7 +79,7 @@ def make_project(county: str = "530302", owner: Organization | None = None, **fi
 def register_review(project: Project, design: Organization, institution: Organization, **fields):
     return ps.drawing_review_register(
         project=project,
-        censor_num=fields.pop("censor_num", None) or f"{project.prj_num}-TX-{next_serial() % 1000:03d}",
+        censor_num=fields.pop("censor_num", None) or f"{project.prj_num}-TX-{200 + next_serial() % 800:03d}",
         censor_org=institution,
         design_org=design,
         censor_date=fields.pop("censor_date", date(2020, 3, 1)),
