@@ -17,6 +17,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.db.models import Count, Sum
 
 from projects import services, workflow
 from projects.models import Attachment, ReviewableRecord
@@ -84,6 +85,32 @@ def _refusal(actor, record: ReviewableRecord) -> str:
     return "只有录入单位可以为该记录上传或删除附件。"
 
 
+def _check_quota(kind: str, record_id: int, revision: int, name: str, size: int) -> None:
+    """Per record and round: at most ATTACHMENT_MAX_FILES files and ATTACHMENT_MAX_TOTAL_BYTES in all.
+
+    The caller holds the record's row lock, so two uploads at once cannot both pass the check.
+    """
+    totals = Attachment.objects.filter(kind=kind, record_id=record_id, revision=revision).aggregate(
+        count=Count("id"), size=Sum("size")
+    )
+    count, used = totals["count"], totals["size"] or 0
+    if count >= settings.ATTACHMENT_MAX_FILES:
+        raise ValidationError(
+            {
+                "file": f"每条记录每轮最多上传 {settings.ATTACHMENT_MAX_FILES} 个附件，本轮已有 {count} 个。"
+                "请删除不需要的附件，或把几页扫描件合并成一个PDF后再上传。"
+            }
+        )
+    total_limit = settings.ATTACHMENT_MAX_TOTAL_BYTES
+    if used + size > total_limit:
+        raise ValidationError(
+            {
+                "file": f"每条记录每轮的附件合计不能超过 {total_limit // MB} MB：本轮已上传 {used / MB:.1f} MB，"
+                f"“{name}”为 {size / MB:.1f} MB。请降低扫描分辨率或删除不需要的附件。"
+            }
+        )
+
+
 @transaction.atomic
 def attachment_upload(
     *, actor, kind: str, record_id: int, upload: UploadedFile, description: str = "", ip: str | None = None
@@ -123,6 +150,7 @@ def attachment_upload(
     sha256 = digest.hexdigest()
     if Attachment.objects.filter(kind=kind, record_id=record.pk, revision=revision, sha256=sha256).exists():
         raise ValidationError({"file": f"本轮已经上传过与“{name}”内容相同的文件，无需重复上传。"})
+    _check_quota(kind, record.pk, revision, name, upload.size)
     attachment = Attachment(
         kind=kind,
         record_id=record.pk,

@@ -50,7 +50,9 @@ from yunjian.core.validators import (
     soft_contract_number,
     soft_permit_number,
     validate_phone,
+    validate_plausible_date,
     validate_prj_num,
+    validate_visible_text,
 )
 
 PROVISIONAL_HELP = (
@@ -89,7 +91,13 @@ def entry_formfield(model_field: models.Field, **kwargs):
         kwargs["form_class"] = LooseDecimalField
     elif isinstance(model_field, models.DateField):
         kwargs["widget"] = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-    return model_field.formfield(**kwargs)
+    field = model_field.formfield(**kwargs)
+    # Plausible dates, no invisible or direction-control characters (the models check the same).
+    if isinstance(field, forms.DateField):
+        field.validators.append(validate_plausible_date)
+    elif isinstance(field, forms.CharField):
+        field.validators.append(validate_visible_text)
+    return field
 
 
 class OrgCodeField(forms.CharField):

@@ -21,6 +21,7 @@ from projects import codes
 from yunjian.core.fields import EncryptedIDNumberField
 from yunjian.core.models import Division, Organization
 from yunjian.core.validators import (
+    CleanInputMixin,
     validate_id_number,
     validate_not_negative,
     validate_positive,
@@ -45,7 +46,7 @@ class Origin(models.TextChoices):
     PLATFORM = "platform", _("省一体化平台办理")
 
 
-class Project(models.Model):
+class Project(CleanInputMixin, models.Model):
     """工程项目基本信息 (TBProjectInfo). Entered through the drawing-review and permit forms."""
 
     class Kind(models.TextChoices):
@@ -192,7 +193,7 @@ class ProjectParty(models.Model):
         return f"{self.organization} / {self.get_role_display()}"
 
 
-class Building(models.Model):
+class Building(CleanInputMixin, models.Model):
     """单体: one building of a project with its technical indicators (业绩技术指标)."""
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="buildings")
@@ -275,7 +276,7 @@ class State(models.TextChoices):
     APPROVED = "approved", _("已审核认定")
 
 
-class ReviewableRecord(ConcurrentTransitionMixin, models.Model):
+class ReviewableRecord(CleanInputMixin, ConcurrentTransitionMixin, models.Model):
     """What every reviewable record carries: state, step, revision, who entered it, rounds.
 
     `lock_version` grows on every save, so a reviewer's decision made on a page

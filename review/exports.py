@@ -14,6 +14,7 @@ from openpyxl.styles import Font
 
 from projects.models import RecordKind
 from review.models import Task
+from yunjian.core import spreadsheets
 from yunjian.core.models import Division
 
 EXPORT_LIMIT = 50_000
@@ -135,7 +136,7 @@ def export_tasks(queryset: QuerySet[Task], *, done: bool, ordering: tuple[str, .
             line += [_local(decided), str(outcomes.get(outcome, outcome)), reason]
         else:
             line += [_local(due), "是" if due and due < now else "否"]
-        ws.append(line)
+        ws.append(spreadsheets.text_cells(ws, line))
         count += 1
     if truncated:
         ws.append([])

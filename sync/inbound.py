@@ -168,6 +168,9 @@ def receive(*, body: bytes, timestamp: str | None, signature: str | None) -> tup
         return 401, {"error": error}
     assert timestamp is not None
     assert signature is not None
+    problem = json_problem(body)
+    if problem:
+        return 400, {"error": problem}
     request_id = _request_id(body)
     if not _first_use(signature.strip(), int(timestamp.strip()), request_id):
         return 401, {"error": "重复的请求（签名或请求编号已使用过，可能是重放攻击），未处理"}
@@ -182,6 +185,52 @@ def receive(*, body: bytes, timestamp: str | None, signature: str | None) -> tup
     with transaction.atomic():
         receipts = [_receive_item(item, request_id or "") for item in items]
     return 200, {"receipts": receipts}
+
+
+MAX_JSON_DEPTH = 20
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if value in (float("inf"), float("-inf")):
+        raise ValueError(f"数值超出范围：{text[:40]}")
+    return value
+
+
+def _refuse_constant(name: str) -> float:
+    raise ValueError(f"不支持的数值：{name}")
+
+
+def json_problem(body: bytes) -> str:
+    """Why `body` is not JSON this endpoint can store ("" when it is): nesting deeper than any record,
+    NUL characters (PostgreSQL cannot store them), numbers beyond a double (1e400), NaN or Infinity."""
+    try:
+        envelope = json.loads(
+            body.decode("utf-8"), parse_float=_finite_float, parse_constant=_refuse_constant
+        )
+    except UnicodeDecodeError:
+        return "请求体不是 UTF-8 编码"
+    except RecursionError:
+        return f"JSON 嵌套层数过多（最多 {MAX_JSON_DEPTH} 层）"
+    except ValueError as exc:
+        message = str(exc)
+        return message if message.startswith(("数值", "不支持")) else "请求体不是有效的 JSON"
+    stack: list[tuple[Any, int]] = [(envelope, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > MAX_JSON_DEPTH:
+            return f"JSON 嵌套层数过多（最多 {MAX_JSON_DEPTH} 层）"
+        if isinstance(value, dict):
+            if any("\x00" in key for key in value):
+                return "请求体含有 NUL 控制字符，无法保存"
+            stack.extend((child, depth + 1) for child in value.values())
+        elif isinstance(value, list):
+            stack.extend((child, depth + 1) for child in value)
+        elif isinstance(value, str) and "\x00" in value:
+            return "请求体含有 NUL 控制字符，无法保存"
+        elif isinstance(value, int) and not isinstance(value, bool) and abs(value) > 10**18:
+            return f"数值超出范围：{str(value)[:40]}"
+    return ""
 
 
 def _request_id(body: bytes) -> str | None:

@@ -96,7 +96,7 @@ def id_number(birth: str = "19800101") -> str:
 def register_review(project: Project, design: Organization, institution: Organization, **fields):
     return ps.drawing_review_register(
         project=project,
-        censor_num=fields.pop("censor_num", None) or f"{project.prj_num}-TX-{next_serial() % 1000:03d}",
+        censor_num=fields.pop("censor_num", None) or f"{project.prj_num}-TX-{200 + next_serial() % 800:03d}",
         censor_org=institution,
         design_org=design,
         censor_date=fields.pop("censor_date", date(2020, 3, 1)),

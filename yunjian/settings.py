@@ -7,12 +7,15 @@ them all. Only the demo (DEBUG on, no DATABASE_URL) runs with defaults.
 
 from __future__ import annotations
 
+import base64
 import os
 from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+
+from yunjian.secretcheck import secret_problem
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -57,8 +60,8 @@ if DEBUG:
     SECRET_KEY = env_str("SECRET_KEY", "insecure-demo-key-only-for-debug-runs-0123456789abcdef")
 else:
     SECRET_KEY = env_str("SECRET_KEY")
-    if len(SECRET_KEY) < 50:
-        raise ImproperlyConfigured("SECRET_KEY must be at least 50 characters long")
+    if _problem := secret_problem("SECRET_KEY", SECRET_KEY, min_length=50):
+        raise ImproperlyConfigured(_problem)
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG else "")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
@@ -74,6 +77,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_htmx",
+    "csp",
     "guardian",
     "axes",
     "django_otp",
@@ -87,6 +91,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -99,6 +104,7 @@ MIDDLEWARE = [
     "yunjian.core.middleware.IdleTimeoutMiddleware",
     "yunjian.core.middleware.SignInPolicyMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "yunjian.core.middleware.SecurityHeadersMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
@@ -134,6 +140,9 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+# Migrations run as the owner role (PostgreSQL); the application's DATABASE_URL role owns nothing
+# (yunjian.core.dbroles; `manage.py db_roles` creates both). Empty: migrate as DATABASE_URL's user.
+MIGRATION_DATABASE_URL = os.environ.get("MIGRATION_DATABASE_URL", "")
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
@@ -228,17 +237,40 @@ MEDIA_URL = "/media-not-served/"  # attachments are served only through access-c
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 ATTACHMENT_MAX_BYTES = 20 * 1024 * 1024
+# Per record and round (one draft): how many attachments, and how many bytes in all.
+ATTACHMENT_MAX_FILES = env_int("ATTACHMENT_MAX_FILES", 20)
+ATTACHMENT_MAX_TOTAL_BYTES = env_int("ATTACHMENT_MAX_TOTAL_MB", 100) * 1024 * 1024
 ROSTER_MAX_BYTES = 10 * 1024 * 1024
 ROSTER_MAX_ROWS = 20_000
 
-# Personal data (身份证号码) is encrypted at rest with this key (Fernet, urlsafe base64, 32 bytes).
-# Without it, a key derived from SECRET_KEY is used; production should set its own and keep it apart.
+# Personal data (身份证号码) is encrypted at rest with these keys (Fernet: urlsafe base64 of 32 bytes),
+# comma-separated, newest first: the first encrypts, every one decrypts (rotation: prepend a new key,
+# run `manage.py rotate_keys`, then drop the old one). Production must set it: a key derived from
+# SECRET_KEY (the demo's fallback) would make every stored ID number unreadable when SECRET_KEY changes.
 FIELD_ENCRYPTION_KEY = os.environ.get("FIELD_ENCRYPTION_KEY", "")
+FIELD_ENCRYPTION_KEYS = [key.strip() for key in FIELD_ENCRYPTION_KEY.split(",") if key.strip()]
+if not DEBUG and not FIELD_ENCRYPTION_KEYS:
+    raise ImproperlyConfigured(
+        "生产环境须设置 FIELD_ENCRYPTION_KEY（身份证号码加密密钥），可用 python -c "
+        '"from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())" 生成'
+    )
+for _key in FIELD_ENCRYPTION_KEYS:
+    try:
+        if len(base64.urlsafe_b64decode(_key.encode())) != 32:
+            raise ValueError
+    except ValueError:
+        raise ImproperlyConfigured(
+            "FIELD_ENCRYPTION_KEY 中有无效的密钥：每个密钥应为 32 字节的 urlsafe base64（Fernet.generate_key()）"
+        ) from None
 
 # Sync with the integrated platform (省一体化平台).
 SYNC_ENDPOINT = env_str("SYNC_ENDPOINT", "http://127.0.0.1:8001/exchange/")
 SYNC_SECRET = env_str("SYNC_SECRET", "demo-shared-secret" if DEBUG else None)
 SYNC_INBOUND_SECRET = env_str("SYNC_INBOUND_SECRET", SYNC_SECRET)
+if not DEBUG:
+    for _name, _value in (("SYNC_SECRET", SYNC_SECRET), ("SYNC_INBOUND_SECRET", SYNC_INBOUND_SECRET)):
+        if _problem := secret_problem(_name, _value, min_length=32):
+            raise ImproperlyConfigured(_problem)
 SYNC_BATCH_SIZE = env_int("SYNC_BATCH_SIZE", 200)
 SYNC_MAX_ATTEMPTS = env_int("SYNC_MAX_ATTEMPTS", 8)
 SYNC_TIMEOUT_SECONDS = env_int("SYNC_TIMEOUT_SECONDS", 10)
@@ -257,6 +289,23 @@ SYNC_MAX_SKEW_SECONDS = env_int("SYNC_MAX_SKEW_SECONDS", 300)
 # The reference receiver's database in the demo (`rundemo` serves it; `load_demo` delivers to it).
 SYNC_DEMO_RECEIVER_DB = env_str("SYNC_DEMO_RECEIVER_DB", str(VAR_DIR / "receiver.sqlite3"))
 
+# Content-Security-Policy (django-csp): scripts and styles from our own static files only, no inline
+# script or event handler anywhere; images may be data: URIs (server-drawn QR codes).
+SELF = "'self'"
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": ["'none'"],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": ["'none'"],
+    }
+}
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_REFERRER_POLICY = "same-origin"
@@ -273,7 +322,16 @@ if not DEBUG:
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {
+        "denials": {"()": "yunjian.core.logging.DenialFilter"},
+        "redact": {"()": "yunjian.core.logging.RedactSecretsFilter"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["redact"]}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
-    "loggers": {"axes": {"level": "WARNING"}},
+    "loggers": {
+        "axes": {"level": "WARNING"},
+        # 403s at INFO without a traceback (yunjian.core.logging.DenialFilter).
+        "django.request": {"filters": ["denials", "redact"]},
+        "django.server": {"filters": ["redact"]},
+    },
 }

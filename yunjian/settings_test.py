@@ -19,3 +19,6 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# The test database is created and migrated by the test user; the two roles are tested on a scratch
+# database of their own (tests/core/test_db_roles.py).
+MIGRATION_DATABASE_URL = ""

@@ -9,7 +9,6 @@ default); a fresh one can be generated from the list of accounts waiting for act
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -24,6 +23,7 @@ from django.utils.http import urlsafe_base64_encode
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 
+from yunjian.core import spreadsheets
 from yunjian.core.models import Role, User
 
 
@@ -100,6 +100,4 @@ def activation_workbook(lines: list[ActivationLine]) -> bytes:
         for cell in row:
             cell.alignment = Alignment(vertical="center")
             cell.number_format = "@"
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    return spreadsheets.save(workbook)

@@ -6,7 +6,6 @@ The template a prefecture fills in, the error report of an upload (original colu
 
 from __future__ import annotations
 
-import io
 import re
 from collections.abc import Sequence
 from typing import TypedDict
@@ -19,6 +18,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from projects.stages import Stage
 from review.roster.parse import COLUMN_LABELS, STAGE_TEXT, RosterParse
+from yunjian.core import spreadsheets
 
 TITLE = "工程项目数据审核人员及联络员汇总表"
 HEADER = ("单位", "姓名", "单位", "职务", "是否已办\n理CA数字\n证书", "身份证号码", "审核环节", "联系电话")
@@ -260,6 +260,5 @@ def _drop_downs(sheet: Worksheet, first: int, last: int) -> None:
 
 
 def _save(workbook: Workbook) -> bytes:
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    # Names, titles and the uploaded cells are users' text: never a formula (yunjian.core.spreadsheets).
+    return spreadsheets.save(workbook)

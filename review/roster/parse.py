@@ -28,6 +28,7 @@ from yunjian.core.validators import (
     normalize_phone,
     normalize_text,
     phone_problem,
+    text_problem,
 )
 
 MAX_ROWS = 20_000
@@ -889,6 +890,10 @@ class _LineReader:
             return row
         if not row.name:
             row.add_error(NAME, "姓名不能为空")
+        for key, value in ((NAME, row.name), (DEPARTMENT, row.department), (TITLE, row.title)):
+            problem = text_problem(value)
+            if problem:
+                row.add_error(key, problem)
         if stage != Stage.LIAISON:
             if ca_problem:
                 row.add_error(HAS_CA, ca_problem)

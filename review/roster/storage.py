@@ -3,8 +3,11 @@
 The bytes go to MEDIA_ROOT/roster-uploads/<token>.bin (the storage every app server already shares
 for attachments); the session holds the token with the file's name and SHA-256. Apply reads the
 bytes back from here only: a token that is not in the caller's session, or a file whose digest no
-longer matches, is refused, so nothing a client sends at apply time is trusted. Files not applied
-are removed after a day.
+longer matches, is refused, so nothing a client sends at apply time is trusted.
+
+A roster is full of ID numbers, so the file on disk is encrypted with a key made for that upload and
+kept only in the session: the disk alone never holds a readable workbook. Applying the upload deletes
+the file; files never applied are removed after a day (and are unreadable once the session ends).
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from cryptography.fernet import Fernet, InvalidToken
 from django.conf import settings
 
 SESSION_KEY = "roster_uploads"
@@ -53,17 +57,19 @@ def save(session, *, content: bytes, name: str, user_id: int) -> str:
     """Keep `content` for this session and return its token."""
     _purge_stale()
     token = secrets.token_urlsafe(24)
+    key = Fernet.generate_key()
     directory = upload_dir()
     directory.mkdir(parents=True, exist_ok=True)
     path = _path(token)
     with open(path, "xb") as handle:
-        handle.write(content)
+        handle.write(Fernet(key).encrypt(content))
     uploads = dict(session.get(SESSION_KEY, {}))
     uploads[token] = {
         "name": name,
         "sha256": hashlib.sha256(content).hexdigest(),
         "user": user_id,
         "at": int(time.time()),
+        "key": key.decode(),
     }
     for stale in sorted(uploads, key=lambda t: uploads[t]["at"])[:-MAX_PER_SESSION]:
         discard(session, stale, uploads)
@@ -77,8 +83,8 @@ def load(session, token: str, *, user_id: int) -> StoredUpload:
     if not meta or meta.get("user") != user_id:
         raise UploadExpired(token)
     try:
-        content = _path(token).read_bytes()
-    except OSError as exc:
+        content = Fernet(meta["key"].encode()).decrypt(_path(token).read_bytes())
+    except (OSError, KeyError, InvalidToken) as exc:
         raise UploadExpired(token) from exc
     if hashlib.sha256(content).hexdigest() != meta["sha256"]:
         raise UploadExpired(token)

@@ -32,7 +32,7 @@ from review.roster.apply import (
     read_roster,
 )
 from review.roster.excel import error_report_workbook, summary_workbook, template_workbook
-from review.roster.forms import ApplyForm, ExportForm, UploadForm
+from review.roster.forms import ApplyForm, ExportForm, RevealForm, UploadForm
 from review.roster.parse import RosterFileError
 from yunjian.core import audit
 from yunjian.core.models import AuditEntry, Role, User
@@ -308,20 +308,26 @@ def pending_export(request: HttpRequest) -> HttpResponse:
 # --- exports and the prefecture page -----------------------------------------------------------
 
 
-def _export(request: HttpRequest, *, key: str | None, label: str, full_id: bool, per_prefecture: bool):
+def _export(
+    request: HttpRequest, *, key: str | None, label: str, full_id: bool, per_prefecture: bool, why: str = ""
+):
     groups = selectors.summary_groups(key=key, full_id=full_id)
     content = summary_workbook(groups, one_sheet_per_prefecture=per_prefecture)
+    data = {
+        "full_id_numbers": full_id,
+        "per_prefecture": per_prefecture,
+        "lines": sum(len(people) for _label, people in groups),
+    }
+    if full_id:
+        data["reason"] = why
     audit.record(
         action=AuditEntry.Action.EXPORT,
         actor=request.user,
         object_type="roster",
         object_id=key or "all",
-        reason=f"导出{label}审核人员汇总表" + ("（含完整身份证号码）" if full_id else "（身份证号码已脱敏）"),
-        data={
-            "full_id_numbers": full_id,
-            "per_prefecture": per_prefecture,
-            "lines": sum(len(people) for _label, people in groups),
-        },
+        reason=f"导出{label}审核人员汇总表"
+        + (f"（含完整身份证号码，事由：{why}）" if full_id else "（身份证号码已脱敏）"),
+        data=data,
         ip=audit.client_ip(request),
     )
     suffix = "（含完整身份证号码）" if full_id else ""
@@ -330,13 +336,19 @@ def _export(request: HttpRequest, *, key: str | None, label: str, full_id: bool,
 
 @login_required
 @never_cache
-@require_GET
+@require_http_methods(["GET", "POST"])
 def export(request: HttpRequest) -> HttpResponse:
-    """Province admin: the province-wide summary, a sheet per prefecture or one sheet."""
+    """Province admin: the province-wide summary, a sheet per prefecture or one sheet.
+
+    A GET link downloads it masked; full ID numbers only come from the form, POSTed with a reason.
+    """
     require_roles(request.user, ADMIN)
-    if "layout" not in request.GET:
+    data = request.POST.copy() if request.method == "POST" else request.GET.copy()
+    if request.method != "POST":
+        data.pop("full_id", None)
+    if "layout" not in data:
         return render(request, "roster/export.html", {"form": ExportForm()})
-    form = ExportForm(request.GET)
+    form = ExportForm(data)
     if not form.is_valid():
         return render(request, "roster/export.html", {"form": form}, status=400)
     return _export(
@@ -345,6 +357,7 @@ def export(request: HttpRequest) -> HttpResponse:
         label="全省",
         full_id=form.cleaned_data["full_id"],
         per_prefecture=form.cleaned_data["layout"] == "per_prefecture",
+        why=form.cleaned_data["reason"],
     )
 
 
@@ -360,14 +373,26 @@ def _roster_for_user(user: User, key: str) -> selectors.Roster:
     return roster
 
 
+def _reveal_reason(request: HttpRequest) -> tuple[RevealForm | None, str]:
+    """(form, reason): a POST asks for full ID numbers; only a province admin may, with a reason."""
+    if request.method != "POST":
+        return None, ""
+    if not request.user.has_role(Role.PROVINCE_ADMIN):
+        raise PermissionDenied("只有系统管理员可以查看完整身份证号码。")
+    form = RevealForm(request.POST)
+    return form, form.cleaned_data["reason"] if form.is_valid() else ""
+
+
 @login_required
 @never_cache
-@require_GET
+@require_http_methods(["GET", "POST"])
 def prefecture(request: HttpRequest, key: str) -> HttpResponse:
-    """One prefecture's roster. ID numbers masked, unless a province admin asks (audited)."""
+    """One prefecture's roster, ID numbers masked. A province admin may POST a reason to see them in
+    full; each time is audited with the reason."""
     roster = _roster_for_user(request.user, key)
     is_admin = request.user.has_role(Role.PROVINCE_ADMIN)
-    full_id = is_admin and request.GET.get("full_id") == "1"
+    form, why = _reveal_reason(request)
+    full_id = bool(why)
     page = keyset_page(selectors.roster_lines(key), request, key=ROSTER_KEY, size=100)
     if full_id:
         audit.record(
@@ -375,8 +400,8 @@ def prefecture(request: HttpRequest, key: str) -> HttpResponse:
             actor=request.user,
             object_type="roster",
             object_id=key,
-            reason=f"页面显示{roster.label}审核人员的完整身份证号码",
-            data={"full_id_numbers": True, "lines": len(page.rows)},
+            reason=f"页面显示{roster.label}审核人员的完整身份证号码，事由：{why}",
+            data={"full_id_numbers": True, "lines": len(page.rows), "reason": why},
             ip=audit.client_ip(request),
         )
     context = {
@@ -385,17 +410,21 @@ def prefecture(request: HttpRequest, key: str) -> HttpResponse:
         "lines": [selectors.display_line(line, full_id=full_id) for line in page.rows],
         "is_admin": is_admin,
         "full_id": full_id,
+        "reveal_form": form if form is not None else RevealForm() if is_admin else None,
     }
-    return render(request, "roster/prefecture.html", context)
+    return render(request, "roster/prefecture.html", context, status=400 if form and not why else 200)
 
 
 @login_required
 @never_cache
-@require_GET
+@require_http_methods(["GET", "POST"])
 def prefecture_export(request: HttpRequest, key: str) -> HttpResponse:
     roster = _roster_for_user(request.user, key)
-    full_id = request.user.has_role(Role.PROVINCE_ADMIN) and request.GET.get("full_id") == "1"
-    return _export(request, key=key, label=roster.label, full_id=full_id, per_prefecture=True)
+    form, why = _reveal_reason(request)
+    if form is not None and not why:
+        messages.error(request, "导出完整身份证号码须填写事由（至少4个字）。")
+        return redirect("roster:prefecture", key=key)
+    return _export(request, key=key, label=roster.label, full_id=bool(why), per_prefecture=True, why=why)
 
 
 @login_required

@@ -15,9 +15,11 @@ from yunjian.core.models import Organization, Role, User
 ROOT = Path(__file__).resolve().parents[2]
 PROD_ENV = {
     "DEBUG": "false",
-    "SECRET_KEY": "x" * 20 + "production-secret-key-for-the-deploy-check-0123456789",
+    # Random-looking values made for this test (the deploy check needs strong ones).
+    "SECRET_KEY": "Qm7vT2xR9kLp4Zs8Wd1Hc6Nf3Jy5Bg0Ae-Uq_Ko8Xi2Vt7Ml4Rp9Sw3Dn6Fh1Cz5Ey",
     "ALLOWED_HOSTS": "yunjian.example.gov.cn",
-    "SYNC_SECRET": "a-shared-secret",
+    "SYNC_SECRET": "p4N8sW2qZ6vK1xR9mT3bH7cJ5dL0fY8gA2eU6iO4",
+    "FIELD_ENCRYPTION_KEY": "3oFvQyH1u2xV3iEhsk4uvF1A0dHOwmy2yYmo3lL9Q8Y=",
     "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/postgres",
 }
 
@@ -46,6 +48,38 @@ def test_production_without_secret_key_fails_loudly():
     result = manage("check", env=env)
     assert result.returncode != 0
     assert "SECRET_KEY" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("SECRET_KEY", "insecure-demo-key-only-for-debug-runs-0123456789abcdef", "公开的演示或示例值"),
+        ("SECRET_KEY", "build-only-secret-key-not-used-at-runtime-0123456789abcdef", "公开的演示或示例值"),
+        ("SECRET_KEY", "a" * 50, "过于简单"),
+        ("SECRET_KEY", "abcdefghij" * 5, "过于简单"),
+        ("SECRET_KEY", "short-Qm7vT2xR9kLp4", "至少需要 50 个字符"),
+        ("SYNC_SECRET", "x", "至少需要 32 个字符"),
+        ("SYNC_SECRET", "demo-shared-secret", "公开的演示或示例值"),
+        ("SYNC_SECRET", "0" * 40, "过于简单"),
+        ("SYNC_INBOUND_SECRET", "b" * 40, "过于简单"),
+        ("FIELD_ENCRYPTION_KEY", "", "须设置 FIELD_ENCRYPTION_KEY"),
+        ("FIELD_ENCRYPTION_KEY", "not-a-fernet-key", "无效的密钥"),
+        ("FIELD_ENCRYPTION_KEY", PROD_ENV["FIELD_ENCRYPTION_KEY"] + ",c2hvcnQ=", "无效的密钥"),
+    ],
+)
+def test_production_refuses_known_weak_or_missing_secrets(name, value, message):
+    result = manage("check", env={**PROD_ENV, name: value})
+    assert result.returncode != 0
+    assert message in result.stderr
+    assert name in result.stderr
+
+
+def test_production_accepts_a_list_of_field_keys_for_rotation():
+    result = manage(
+        "check",
+        env={**PROD_ENV, "FIELD_ENCRYPTION_KEY": PROD_ENV["FIELD_ENCRYPTION_KEY"] + ", " + "A" * 43 + "="},
+    )
+    assert result.returncode == 0, result.stderr
 
 
 def test_malformed_boolean_fails_loudly():

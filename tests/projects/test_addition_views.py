@@ -3,6 +3,8 @@ the printable page for signature and seal."""
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 from django.urls import reverse
 
@@ -87,7 +89,9 @@ def test_printable_request_for_signature_and_seal(as_user, designer, addition_re
     [
         ({"prj_num": "53030220010200"}, "prj_num", "项目编号应为16位数字"),
         ({"contact_phone": "12345"}, "contact_phone", "联系电话应为11位手机号码"),
-        ({"censor_date": "2999-01-01"}, "censor_date", "不能晚于今天"),
+        ({"censor_date": f"{date.today().year + 1}-01-01"}, "censor_date", "不能晚于今天"),
+        ({"censor_date": "2999-01-01"}, "censor_date", "日期应在1950年1月1日至"),
+        ({"censor_date": "0001-01-01"}, "censor_date", "日期应在1950年1月1日至"),
         ({"reason": ""}, "reason", "请填写“申请原因"),
         ({"county": "999999"}, "county", "请从列表中选择"),
     ],

@@ -3,6 +3,8 @@ pre-existing record with the project's basic info and buildings, saves a draft, 
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 from django.urls import reverse
 
@@ -108,7 +110,9 @@ def test_save_draft_keeps_it_editable(as_user, designer, review):
         ({"project-total_area": "-5"}, "total_area", "数值应大于0"),
         ({"project-total_investment": "十万"}, "total_investment", "“总投资（万元）”应为数字"),
         ({"censor_date": "2019-02-30"}, "censor_date", "“审查完成日期”应为有效日期"),
-        ({"censor_date": "2999-01-01"}, "censor_date", "不能晚于今天"),
+        ({"censor_date": f"{date.today().year + 1}-01-01"}, "censor_date", "不能晚于今天"),
+        ({"censor_date": "2999-01-01"}, "censor_date", "日期应在1950年1月1日至"),
+        ({"censor_date": "0001-01-01"}, "censor_date", "日期应在1950年1月1日至"),
         (
             {"project-planned_start": "2020-05-01", "project-planned_end": "2020-01-01"},
             "planned_end",

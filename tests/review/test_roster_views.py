@@ -246,6 +246,28 @@ def test_a_changed_file_on_disk_is_refused(admin_client, world):
     assert response["Location"] == reverse("roster:upload")
 
 
+def test_the_upload_on_disk_is_encrypted_and_deleted_once_applied(admin_client, world):
+    content = roster_bytes(qujing_people())
+    token = token_of(upload(admin_client, content))
+    on_disk = (storage.upload_dir() / f"{token}.bin").read_bytes()
+    assert on_disk != content
+    assert not on_disk.startswith(b"PK")  # not a workbook (an .xlsx is a zip)
+    assert ID_X.encode() not in on_disk
+    with zipfile.ZipFile(io.BytesIO(content)) as archive:  # nor any part of one
+        assert all(archive.read(name)[:64] not in on_disk for name in archive.namelist())
+    page = admin_client.get(reverse("roster:preview", args=[token]))
+    assert page.status_code == 200
+    admin_client.post(reverse("roster:apply", args=[token]), {"plan": plan_digest(page)})
+    assert list(storage.upload_dir().iterdir()) == []
+
+
+def test_an_upload_is_unreadable_without_its_session(admin_client, world, province_admin):
+    token = token_of(upload(admin_client, roster_bytes(qujing_people())))
+    other = Client()
+    other.force_login(province_admin)  # the same admin, another session: no key
+    assert other.get(reverse("roster:preview", args=[token]))["Location"] == reverse("roster:upload")
+
+
 # --------------------------------------------------------------------------- bad files
 
 
@@ -515,18 +537,49 @@ def test_province_export_per_prefecture_and_combined_masks_ids(admin_client, imp
     assert not any(entry.data["full_id_numbers"] for entry in entries)
 
 
-def test_full_ids_only_for_an_admin_who_asks_and_audited(admin_client, province_admin, imported):
-    response = admin_client.get(reverse("roster:export"), {"layout": "combined", "full_id": "on"})
+def test_full_ids_only_for_an_admin_who_posts_a_reason_and_audited(admin_client, province_admin, imported):
+    # A GET never shows them, whatever it asks for.
+    masked_get = admin_client.get(reverse("roster:export"), {"layout": "combined", "full_id": "on"})
+    sheet = openpyxl.load_workbook(io.BytesIO(masked_get.content)).active
+    assert ID_X not in [row[5].value for row in sheet.iter_rows(min_row=3)]
+    assert (
+        ID_X
+        not in admin_client.get(
+            reverse("roster:prefecture", args=["530300"]), {"full_id": "1"}
+        ).content.decode()
+    )
+    # A POST without a reason is refused, and shows nothing.
+    no_reason = admin_client.post(reverse("roster:export"), {"layout": "combined", "full_id": "on"})
+    assert no_reason.status_code == 400
+    assert "须填写事由" in no_reason.content.decode()
+    refused = admin_client.post(reverse("roster:prefecture", args=["530300"]), {"reason": ""})
+    assert refused.status_code == 400
+    assert ID_X not in refused.content.decode()
+    assert not AuditEntry.objects.filter(data__full_id_numbers=True).exists()
+
+    response = admin_client.post(
+        reverse("roster:export"), {"layout": "combined", "full_id": "on", "reason": "核对CA证书办理情况"}
+    )
 
     sheet = openpyxl.load_workbook(io.BytesIO(response.content)).active
     assert ID_X in [row[5].value for row in sheet.iter_rows(min_row=3)]
-    entry = AuditEntry.objects.get(action=AuditEntry.Action.EXPORT, object_type="roster")
+    entry = AuditEntry.objects.get(
+        action=AuditEntry.Action.EXPORT, object_type="roster", data__full_id_numbers=True
+    )
     assert entry.actor == province_admin
-    assert entry.data["full_id_numbers"] is True
+    assert entry.data["reason"] == "核对CA证书办理情况"
     assert "完整身份证号码" in entry.reason
-    page = admin_client.get(reverse("roster:prefecture", args=["530300"]), {"full_id": "1"})
+    assert "核对CA证书办理情况" in entry.reason
+    page = admin_client.post(reverse("roster:prefecture", args=["530300"]), {"reason": "核对身份证号码"})
     assert ID_X in page.content.decode()
-    assert AuditEntry.objects.filter(action=AuditEntry.Action.EXPORT, object_id="530300").count() == 1
+    shown = AuditEntry.objects.get(object_id="530300", data__full_id_numbers=True)
+    assert shown.data["reason"] == "核对身份证号码"
+    export = admin_client.post(
+        reverse("roster:prefecture-export", args=["530300"]), {"reason": "报送省厅备案"}
+    )
+    sheet = openpyxl.load_workbook(io.BytesIO(export.content)).active
+    assert ID_X in [row[5].value for row in sheet.iter_rows(min_row=3)]
+    assert AuditEntry.objects.filter(object_id="530300", data__reason="报送省厅备案").count() == 1
     masked = admin_client.get(reverse("roster:prefecture", args=["530300"])).content.decode()
     assert ID_X not in masked
     assert ID_X[:4] + "*" * 10 + ID_X[-4:] in masked
@@ -551,6 +604,17 @@ def test_liaison_sees_own_prefecture_masked_and_nothing_else(client, imported):
     entry = AuditEntry.objects.get(action=AuditEntry.Action.EXPORT, object_type="roster")
     assert entry.actor == imported
     assert entry.data["full_id_numbers"] is False
+    # A liaison cannot ask for full ID numbers, reason or not.
+    assert (
+        client.post(reverse("roster:prefecture", args=["530300"]), {"reason": "我想看看完整号码"}).status_code
+        == 403
+    )
+    assert (
+        client.post(
+            reverse("roster:prefecture-export", args=["530300"]), {"reason": "我想看看完整号码"}
+        ).status_code
+        == 403
+    )
     assert client.get(reverse("roster:prefecture", args=["532500"])).status_code == 403
     assert client.get(reverse("roster:prefecture-export", args=["532500"])).status_code == 403
     assert client.get(reverse("roster:index")).status_code == 403
@@ -655,6 +719,6 @@ def test_plan_of_the_stored_upload_matches_the_preview(admin_client, world):
     token = token_of(upload(admin_client, roster_bytes(qujing_people())))
     page = admin_client.get(reverse("roster:preview", args=[token]))
 
-    stored = storage.upload_dir() / f"{token}.bin"
-    assert plan_roster(read_roster(stored.read_bytes(), "a.xlsx")).digest == plan_digest(page)
+    stored = storage.load(admin_client.session, token, user_id=int(admin_client.session["_auth_user_id"]))
+    assert plan_roster(read_roster(stored.content, "a.xlsx")).digest == plan_digest(page)
     assert "施工许可信息" in page.content.decode()

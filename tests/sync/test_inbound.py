@@ -441,3 +441,33 @@ def test_push_cli_over_real_http(live_server, settings, world, tmp_path):
     assert [r["status"] for r in payload["receipts"]] == ["accepted", "accepted"]
     status, payload = push(live_server.url + reverse("sync:inbound"), "wrong", [project_item()])
     assert (status, payload["error"]) == (401, "签名无效")
+
+
+def _raw_envelope(item_json: str) -> bytes:
+    return ('{"schema_version": "1", "sender": "platform", "items": [' + item_json + "]}").encode()
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        pytest.param(b'{"a":' * 100_000 + b"1" + b"}" * 100_000, "嵌套层数过多", id="deeply-nested"),
+        pytest.param(_raw_envelope('{"x": ' + "[" * 50 + "]" * 50 + "}"), "嵌套层数过多", id="nested-50"),
+        pytest.param(envelope([project_item(PrjName="名称\u0000尾")]), "NUL", id="nul-in-value"),
+        pytest.param(_raw_envelope('{"table\\u0000": 1}'), "NUL", id="nul-in-key"),
+        pytest.param(
+            envelope([project_item()]).replace(b'"items"', b'"n": 1e400, "items"'), "数值超出范围", id="1e400"
+        ),
+        pytest.param(envelope([project_item()]).replace(b'"items"', b'"n": NaN, "items"'), "NaN", id="nan"),
+        pytest.param(
+            envelope([project_item()]).replace(b'"items"', b'"n": ' + b"9" * 5000 + b', "items"'),
+            "",
+            id="huge-integer",
+        ),
+    ],
+)
+def test_hostile_json_is_a_400_and_stores_nothing(client, inbound, body, expected):
+    response = post(client, body)
+    assert response.status_code == 400, response.content.decode()
+    assert expected in response.json()["error"]
+    assert CJK.search(response.json()["error"])
+    nothing_stored()

@@ -103,3 +103,41 @@ class SignInPolicyMiddleware:
                 messages.warning(request, f"您的密码将在{days}天后过期，请尽快修改。")
             request.session[signin.EXPIRY_WARNED] = True
         return None
+
+
+PERMISSIONS_POLICY = ", ".join(
+    f"{feature}=()"
+    for feature in (
+        "accelerometer",
+        "autoplay",
+        "camera",
+        "display-capture",
+        "geolocation",
+        "gyroscope",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "usb",
+        "interest-cohort",
+    )
+)
+
+
+class SecurityHeadersMiddleware:
+    """Permissions-Policy on every response; `Cache-Control: no-store` on everything a signed-in user
+    gets (pages and exports hold personal and unpublished data that no shared or browser cache may keep)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        response.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            response["Cache-Control"] = "no-store, private"
+            response["Pragma"] = "no-cache"
+            if "Expires" in response:
+                del response["Expires"]
+        return response

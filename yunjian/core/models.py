@@ -11,7 +11,7 @@ from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from yunjian.core import crypto
-from yunjian.core.validators import validate_credit_code
+from yunjian.core.validators import CleanInputMixin, validate_credit_code
 
 
 def prefecture_code(code: str) -> str:
@@ -94,7 +94,7 @@ class Zone(models.Model):
         return self.name
 
 
-class Organization(models.Model):
+class Organization(CleanInputMixin, models.Model):
     """An enterprise or an authority, identified by its 统一社会信用代码."""
 
     class Kind(models.TextChoices):
@@ -221,7 +221,7 @@ OTP_ROLES = frozenset(
 ACCESS_FIELDS = frozenset({"roles", "organization_id", "is_active", "is_staff", "is_superuser"})
 
 
-class User(AbstractUser):
+class User(CleanInputMixin, AbstractUser):
     organization = models.ForeignKey(
         Organization,
         verbose_name=_("所属单位"),

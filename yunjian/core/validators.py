@@ -12,6 +12,7 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
+from django.db import models
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
@@ -207,3 +208,91 @@ def complete_credit_code(first16: str) -> str:
 def complete_id_number(first17: str) -> str:
     """Append the GB 11643 check character to 17 digits (demo data and tests)."""
     return first17 + ID_CHECK[sum(int(c) * w for c, w in zip(first17, ID_WEIGHTS, strict=True)) % 11]
+
+
+# --- plausible dates and visible text (a probe entered 0001-01-01 and names of a zero-width space) ---
+
+EARLIEST_DATE = date(1950, 1, 1)
+FUTURE_YEARS = 20  # planned completion dates lie ahead; nothing sensible lies further
+# Letters that render as nothing although Unicode calls them letters or symbols.
+INVISIBLE_LETTERS = frozenset("\u115f\u1160\u3164\uffa0\u2800\u180e")
+# Cf: format (zero-width space/joiner, bidi overrides and isolates, BOM, soft hyphen); Cc: control;
+# Co/Cs/Cn: private use, surrogates, unassigned; Zl/Zp: line and paragraph separators.
+INVISIBLE_CATEGORIES = frozenset({"Cf", "Cc", "Co", "Cs", "Cn", "Zl", "Zp"})
+ALLOWED_CONTROLS = frozenset("\t\n\r")  # multi-line text (reasons, remarks)
+
+
+def latest_date() -> date:
+    today = datetime.now(SHANGHAI).date()
+    return date(today.year + FUTURE_YEARS, 12, 31)
+
+
+def date_problem(value: date | None) -> str:
+    """Why `value` is not a plausible date for a construction project's records ("" when it is)."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        value = value.date()
+    if value < EARLIEST_DATE or value > latest_date():
+        return f"日期应在{EARLIEST_DATE.year}年1月1日至{latest_date().year}年之间，请核对（当前为{value.isoformat()}）"
+    return ""
+
+
+def validate_plausible_date(value) -> None:
+    problem = date_problem(value)
+    if problem:
+        raise ValidationError(problem, code="implausible_date")
+
+
+def text_problem(value: str | None) -> str:
+    """Why `value` holds invisible or direction-control characters, or is nothing but them ("")."""
+    if not value:
+        return ""
+    bad = [
+        ch
+        for ch in value
+        if ch not in ALLOWED_CONTROLS
+        and (unicodedata.category(ch) in INVISIBLE_CATEGORIES or ch in INVISIBLE_LETTERS)
+    ]
+    if bad:
+        codes = "、".join(sorted({f"U+{ord(ch):04X}" for ch in bad}))
+        return f"含有不可见字符或文字方向控制字符（{codes}），请删除后重新输入"
+    if not value.strip():
+        return "不能只填写空白字符"
+    return ""
+
+
+def validate_visible_text(value) -> None:
+    problem = text_problem(value) if isinstance(value, str) else ""
+    if problem:
+        raise ValidationError(problem, code="invisible_text")
+
+
+class CleanInputMixin:
+    """Model mixin: every date field plausible, every text field free of invisible characters.
+
+    Runs in `full_clean` (which every entry service and the inbound sync call) for all fields at
+    once, so a model gets the rule without a validator on each field (and without a migration).
+    """
+
+    def clean_fields(self, exclude=None):
+        errors: dict[str, list] = {}
+        try:
+            super().clean_fields(exclude=exclude)
+        except ValidationError as exc:
+            errors = exc.update_error_dict(errors)
+        exclude = set(exclude or ())
+        for field in self._meta.concrete_fields:
+            if field.name in exclude or field.name in errors:
+                continue
+            value = getattr(self, field.attname, None)
+            if isinstance(field, models.DateField) and not isinstance(field, models.DateTimeField):
+                problem = date_problem(value)
+            elif isinstance(field, models.CharField | models.TextField) and field.editable:
+                problem = text_problem(value)
+            else:
+                continue
+            if problem:
+                errors.setdefault(field.name, []).append(ValidationError(problem, code="clean_input"))
+        if errors:
+            raise ValidationError(errors)
