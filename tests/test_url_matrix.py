@@ -22,7 +22,6 @@ from datetime import date
 
 import pytest
 from django.db import transaction
-from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from projects import attachments
@@ -30,6 +29,7 @@ from projects import services as ps
 from projects.stages import REVIEW_STAGES, Stage
 from sync.models import SyncConflict
 from tests import factories as f
+from tests.conftest import Client
 from tests.projects.conftest import PDF_BYTES, upload
 from tests.review.conftest import submit_permit
 from yunjian.core import pagination
@@ -225,6 +225,17 @@ RULES: dict[str, Rule] = {
         ("security_admin",), method="post", ok=(302,), kwargs=lambda w: {"pk": w["users"]["design"].pk}
     ),
     "core:audit-log": Rule(("audit_admin",), lists=True),
+    "core:account-password-reset": Rule(
+        ("security_admin",), method="post", kwargs=lambda w: {"pk": w["users"]["design"].pk}
+    ),
+    "core:account-otp-reset": Rule(
+        ("security_admin",), method="post", ok=(302,), kwargs=lambda w: {"pk": w["users"]["reviewer_qj"].pk}
+    ),
+    # Everyone's own account security: the password, the second factor (verified sessions here).
+    "core:password-change": Rule(SIGNED_IN),
+    "core:otp-setup": Rule(SIGNED_IN, ok=(200, 302)),
+    "core:otp-verify": Rule(SIGNED_IN, ok=(200, 302)),
+    "core:otp-backup-codes": Rule(SIGNED_IN, method="post", ok=(200, 302)),
     # Enterprise pages: every enterprise user; project pages only the project's parties.
     "projects:workspace": Rule(ENTERPRISE, lists=True),
     "projects:project-find": Rule(ENTERPRISE),
@@ -232,20 +243,26 @@ RULES: dict[str, Rule] = {
     "projects:additions": Rule(ENTERPRISE, lists=True),
     "projects:review-picker": Rule(ENTERPRISE),
     "projects:building-row": Rule(ENTERPRISE),
+    # The builder's permit is still in review: a draft or a submission makes nobody a party (issue 11).
     "projects:project": Rule(
-        ("design", "builder"),
+        ("design",),
         kwargs=_pk("project"),
-        elsewhere=((_pk("project_hh"), ("design", "builder_hh")),),
+        elsewhere=((_pk("project_hh"), ("design",)),),
     ),
     # The project already has its drawing review: nobody creates another here.
     "projects:review-new": Rule((), kwargs=_pk("project")),
-    "projects:tender-new": Rule(("design", "builder"), kwargs=_pk("project")),
-    "projects:completion-new": Rule(("design", "builder"), kwargs=_pk("project")),
+    "projects:tender-new": Rule(("design",), kwargs=_pk("project")),
+    "projects:completion-new": Rule(("design",), kwargs=_pk("project")),
     "projects:addition-new": Rule(("design", "design_other")),
     "projects:addition-print": Rule(("design",), kwargs=_pk("addition")),
     "projects:permit-new": Rule(("builder", "builder_hh", "specialty")),
     "projects:specialty-new": Rule(("specialty",)),
-    "projects:record": Rule(("design", "builder"), kwargs=_record("review")),
+    # The one entry view by kind key (docs/architecture.md): the same rules as the named pages.
+    "projects:record-new": Rule(("design", "design_other"), kwargs=lambda w: {"kind": "addition_request"}),
+    "projects:record-new-in-project": Rule(
+        ("design",), kwargs=lambda w: {"pk": w["project"].pk, "kind": "tender_contract"}
+    ),
+    "projects:record": Rule(("design",), kwargs=_record("review")),
     "projects:record-edit": Rule(("design",), kwargs=_record("draft")),
     "projects:attachment-upload": Rule(
         ("design",),
@@ -257,7 +274,7 @@ RULES: dict[str, Rule] = {
     ),
     # The parties, the record's reviewers (institution, division) and the system administrator.
     "projects:attachment-download": Rule(
-        ("design", "builder", "institution", "division", "province_admin"), kwargs=_pk("attachment")
+        ("design", "institution", "division", "province_admin"), kwargs=_pk("attachment")
     ),
     "projects:attachment-delete": Rule(("design",), method="post", ok=(302,), kwargs=_pk("attachment")),
     # Review: whoever reviews something; a record only its reviewers (曲靖 and 麒麟区 permit reviewers).
