@@ -538,6 +538,11 @@ def tender_contract_items(
 
 
 def completion_items(completion: Completion, project: Project, *, preflight: bool = False) -> list[Item]:
+    """A completion filing (TBProjectFinishManage). A subcontracted specialty scope's completion is
+    竣工验收信息 only (notice 二(一)): without a filing it is no 竣工验收备案 record and is not sent; the
+    general contractor's filing covers the project."""
+    if completion.specialty_contract_id and not completion.filing_num:
+        return []
     return [
         Item(
             protocol.TB_FINISH, f"completion:{completion.pk}", finish_manage(completion), completion.revision

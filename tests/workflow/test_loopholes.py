@@ -502,6 +502,7 @@ def test_another_specialty_contractor_cannot_enter_records_in_someone_elses_dire
             "name": "消防工程",
             "county": Division.objects.get(pk="530302"),
             "owner_org": world["owner"],
+            **f.exchange_basics(),
             "prj_type": "01",
             "prj_function": "300",
         },
