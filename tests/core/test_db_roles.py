@@ -148,8 +148,9 @@ def test_the_application_role_appends_and_reads_the_audit_log_and_owns_nothing(d
     try:
         with connection.cursor() as cursor:
             cursor.execute(
-                "INSERT INTO core_auditentry (at, action, object_type, object_id, from_state, to_state, reason, data) "
-                "VALUES (now(), 'export', 'test', '1', '', '', '', '{}') RETURNING id"
+                "INSERT INTO core_auditentry"
+                " (at, action, object_type, object_id, from_state, to_state, step, reason, data)"
+                " VALUES (now(), 'export', 'test', '1', '', '', '', '', '{}') RETURNING id"
             )
             assert cursor.fetchone()[0] > 0
             cursor.execute(
