@@ -26,7 +26,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from projects import access, rules, selectors, services, workflow
+from projects import access, attachments, rules, selectors, services, workflow
 from projects.codes import SCOPE_CONTRACT_TYPE, SCOPE_ORG_KIND, Scope
 from projects.models import (
     Building,
@@ -607,8 +607,9 @@ class AdditionRequestForm(EntryPageMixin, forms.ModelForm):
         return {
             "title": "图审信息新增申请（附件1）",
             "subtitle": "系统中没有本单位设计项目的施工图审查信息时，向省住房城乡建设厅勘察设计处申请新增",
-            "next_step": f"如实填写后点击“{self.submit_label(record)}”，由省厅勘察设计处审批；同意后系统生成该图审信息，"
-            "归本单位完善后提交。提交后可打印申请表，盖章签字后留存或按要求报送。",
+            "next_step": "按这个顺序办：① 如实填写后点击“保存草稿”；② 在打开的信息页点击“打印申请表”，盖章签字后扫描；"
+            f"③ 点击“继续填写”，在本表“附件”中选择盖章的扫描件，点击“{self.submit_label(record)}”，由省厅勘察设计处审批。"
+            "扫描件也可以在提交前随时补充；提交后审批期间不能再上传。同意后系统生成该图审信息，归本单位完善后提交。",
             "cancel_url": self.record_url(record) if record else reverse("projects:additions"),
         }
 
@@ -1049,6 +1050,50 @@ class AttachmentForm(forms.Form):
     description = forms.CharField(label="说明", max_length=100, required=False)
 
 
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class EntryAttachmentsForm(forms.Form):
+    """The scans chosen on an entry page: saved with the record, in the same transaction."""
+
+    MAX_FILES = 20
+
+    files = forms.FileField(
+        label="选择扫描件",
+        required=False,
+        widget=MultipleFileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png", "multiple": True}),
+    )
+    file_description = forms.CharField(label="附件说明", max_length=100, required=False)
+
+    remove = forms.TypedMultipleChoiceField(
+        label="删除本轮新上传的附件", coerce=int, required=False, widget=forms.CheckboxSelectMultiple
+    )
+
+    def __init__(self, *args, removable=(), **kwargs):
+        kwargs.setdefault("prefix", "att")
+        super().__init__(*args, **kwargs)
+        self.fields["file_description"].widget.attrs["placeholder"] = "如“施工许可证正本扫描件”"
+        self.fields["remove"].choices = [(a.pk, a.original_name) for a in removable]
+        self.fields["remove"].error_messages["invalid_choice"] = "要删除的附件已不在本轮，请刷新页面后重试。"
+
+    def removals(self) -> list[int]:
+        return list(self.cleaned_data.get("remove") or [])
+
+    def clean_files(self):
+        uploads = [u for u in self.files.getlist(self.add_prefix("files")) if u is not None]
+        if len(uploads) > self.MAX_FILES:
+            raise ValidationError(f"一次最多选择 {self.MAX_FILES} 个文件，请分几次保存。")
+        problems = [p for p in (attachments.upload_problem(u) for u in uploads) if p]
+        if problems:
+            raise ValidationError(problems)
+        return uploads
+
+    def uploads(self) -> list[tuple]:
+        description = normalize_text(self.cleaned_data.get("file_description") or "")
+        return [(u, description) for u in self.cleaned_data.get("files") or []]
+
+
 # --- a page's forms together ----------------------------------------------------------------
 
 
@@ -1064,10 +1109,12 @@ class EntryBundle:
         *,
         return_fields=(),
         quiet: bool = False,
+        attachments: EntryAttachmentsForm | None = None,
     ):
         self.form = form
         self.project_form = project_form
         self.buildings = buildings
+        self.attachments = attachments
         self.building_errors: list[str] = []
         self.buildings_flagged = "buildings" in set(return_fields or ())
         # Adding a building row without JavaScript re-renders the page: no errors shown then.
@@ -1079,7 +1126,15 @@ class EntryBundle:
             results.append(self.project_form.is_valid())
         if self.buildings is not None:
             results.append(self.buildings.is_valid())
+        if self.attachments is not None:
+            results.append(self.attachments.is_valid())
         return all(results)
+
+    def uploads(self) -> list[tuple]:
+        return self.attachments.uploads() if self.attachments is not None else []
+
+    def removals(self) -> list[int]:
+        return self.attachments.removals() if self.attachments is not None else []
 
     @property
     def warnings(self) -> list[str]:

@@ -9,12 +9,13 @@ becomes the 403 page with its message, ValidationError the form again with error
 from __future__ import annotations
 
 import copy
+import uuid
 from collections.abc import Callable
 from functools import wraps
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.db import IntegrityError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -26,6 +27,7 @@ from projects.codes import SCOPE_ORG_KIND
 from projects.models import (
     Attachment,
     DrawingReview,
+    EntrySubmission,
     Project,
     RecordKind,
     ReviewableRecord,
@@ -35,6 +37,7 @@ from projects.snapshots import display_value, field_labels
 from review.access import can_view_record, get_record_for_user
 from sync import selectors as sync_selectors
 from yunjian.core import audit
+from yunjian.core.context_processors import SAVED_FORM_KEY
 from yunjian.core.models import Organization
 from yunjian.core.pagination import keyset_page
 from yunjian.core.validators import normalize_code, prj_num_problem
@@ -182,8 +185,13 @@ def _attempt(bundle: forms.EntryBundle, call: Callable[[], ReviewableRecord]) ->
     return None
 
 
-def _success_message(request, record: ReviewableRecord, submitted: bool) -> None:
+def _success_message(request, record: ReviewableRecord, submitted: bool, files: int = 0) -> None:
     label = RecordKind(record.KIND).label
+    if files:
+        messages.success(
+            request,
+            f"已随{label}保存 {files} 个附件（第{record.revision if submitted else record.revision + 1}轮）。",
+        )
     if submitted and record.state == State.IN_REVIEW:
         step = workflow.current_step(record).label
         messages.success(request, f"{label}已提交，现由“{step}”。审核期间不能修改，结果请在本页查看。")
@@ -201,6 +209,37 @@ def _flagged_labels(record: ReviewableRecord | None) -> list[str]:
     return [labels.get(f, f) for f in record.return_fields]
 
 
+def _form_token(request) -> uuid.UUID:
+    """The entry form's one-time token: the posted one, or a fresh one for a page shown anew."""
+    if request.method == "POST":
+        try:
+            return uuid.UUID(str(request.POST.get("form_token", ""))[:36])
+        except ValueError:
+            pass
+    return uuid.uuid4()
+
+
+def _already_saved(request, token: uuid.UUID) -> HttpResponse | None:
+    """A form posted again (Back, then 提交 once more; a double click): open what it saved, save nothing."""
+    done = EntrySubmission.objects.filter(token=token, user=request.user).first()
+    if done is None:
+        return None
+    messages.info(
+        request, "这份表单已经保存过（例如返回上一页后再次提交），没有重复保存。以下是已保存的信息。"
+    )
+    return redirect("projects:record", done.kind, done.record_id)
+
+
+def _next_entry_url(record: ReviewableRecord) -> str:
+    """Where "保存并录入下一条" goes: a new form of the same kind (for the same project where it has one)."""
+    if record.KIND == RecordKind.PERMIT:
+        return reverse("projects:permit-new")
+    form_class = forms.entry_form(record.KIND)
+    if form_class.NEEDS_PROJECT and record.project_id:
+        return reverse("projects:record-new-in-project", args=[record.project_id, record.KIND])
+    return reverse("projects:record-new", args=[record.KIND])
+
+
 def _entry(
     request,
     *,
@@ -208,17 +247,40 @@ def _entry(
     save: Callable[[bool], ReviewableRecord],
     context: dict,
 ) -> HttpResponse:
-    """Run one entry page: validate, confirm soft warnings, call the service, redirect to the record."""
+    """Run one entry page: validate, confirm soft warnings, call the service with the scans chosen on
+    the page (one transaction), redirect to the record (or to the next new form)."""
     status = 200
     action = request.POST.get("action", "draft") if request.method == "POST" else ""
+    token = _form_token(request)
     if request.method == "POST" and not bundle.quiet:
+        done = _already_saved(request, token)
+        if done is not None:
+            return done
         if not bundle.is_valid():
             status = 400
         elif not bundle.needs_confirmation:
             submit = action == "submit"
-            record = _attempt(bundle, lambda: save(submit))
-            if record is not None:
-                _success_message(request, record, submit)
+            record = _attempt(
+                bundle,
+                lambda: attachments.save_entry(
+                    actor=request.user,
+                    save=lambda: save(False),
+                    uploads=bundle.uploads(),
+                    removals=bundle.removals(),
+                    submit=submit,
+                    token=token,
+                    ip=_ip(request),
+                ),
+            )
+            if record is None:
+                done = _already_saved(request, token)  # the same form, posted twice at once
+                if done is not None:
+                    return done
+            else:
+                request.session[SAVED_FORM_KEY] = str(token)  # the draft kept in the browser can go
+                _success_message(request, record, submit, len(bundle.uploads()))
+                if action == "next":
+                    return redirect(_next_entry_url(record))
                 return redirect("projects:record", record.KIND, record.pk)
             status = 400
     record = context.get("record")
@@ -226,6 +288,7 @@ def _entry(
     full = {
         "bundle": bundle,
         "quiet": bundle.quiet,
+        "form_token": token,
         "flagged_labels": _flagged_labels(record),
         # The records that carry the basic info (notice 一(一)3) show it read-only once it is settled.
         "project_rows": _project_rows(project)
@@ -233,13 +296,46 @@ def _entry(
         else [],
         "draft_label": "保存草稿",
         "mine": True,
+        "error_summary": _error_summary(bundle) if status == 400 else [],
+        "files_chosen": request.method == "POST" and bool(request.FILES),
         **context,
     }
     if record is not None and record.pk:
         full.setdefault("files", presenters.attachments(record))
-        full.setdefault("upload_form", forms.AttachmentForm())
         full.setdefault("current_round", record.revision + 1)
+    else:
+        full.setdefault("current_round", 1)
     return render(request, "projects/entry_form.html", full, status=status)
+
+
+def _error_summary(bundle: forms.EntryBundle) -> list[tuple[str, str]]:
+    """(label, message) of every error on the page, for the summary at its top (each links to its field)."""
+    rows: list[tuple[str, str]] = []
+    for form in (bundle.form, bundle.project_form, bundle.attachments):
+        if form is None:
+            continue
+        for name, errors in form.errors.items():
+            if name == NON_FIELD_ERRORS:
+                rows += [("", str(e)) for e in errors]
+                continue
+            field = form[name] if name in form.fields else None
+            label = field.label if field is not None else ""
+            anchor = field.auto_id if field is not None else ""
+            rows += [(f"#{anchor}" if anchor else "", f"{label}：{e}" if label else str(e)) for e in errors]
+    if bundle.buildings is not None and bundle.buildings.is_bound:
+        errors = list(bundle.buildings.non_form_errors()) + bundle.building_errors
+        for index, form in enumerate(bundle.buildings.forms):
+            for name, messages_ in form.errors.items():
+                anchor = f"#{form[name].auto_id}" if name in form.fields else ""
+                rows += [
+                    (
+                        anchor,
+                        f"第{index + 1}个单体 {form.fields[name].label if name in form.fields else ''}：{m}",
+                    )
+                    for m in messages_
+                ]
+        rows += [("#building-rows", str(e)) for e in errors]
+    return rows
 
 
 @require_http_methods(["GET", "POST"])
@@ -281,6 +377,9 @@ def _entry_page(
         buildings,
         return_fields=record.return_fields if record else (),
         quiet=_is_add_row(request),
+        attachments=forms.EntryAttachmentsForm(
+            _post(request), request.FILES if request.method == "POST" else None
+        ),
     )
 
     def save(submit: bool) -> ReviewableRecord:
@@ -524,6 +623,16 @@ def record_edit(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
     """Complete or correct a record of any kind (drafts, returned records, pre-existing ones)."""
     record = get_record_for_user(request.user, kind, pk)
     if not services.can_edit(request.user, record):
+        if workflow.is_enterer(request.user, record) and not record.is_editable:
+            # Back to the form after submitting: show where the record is, not a red refusal.
+            if request.method == "POST":
+                done = _already_saved(request, _form_token(request))
+                if done is not None:
+                    return done
+            messages.info(
+                request, "该信息已提交审核（或已审核认定），不能再修改；以下是它现在的内容和办理进度。"
+            )
+            return redirect("projects:record", record.KIND, record.pk)
         raise PermissionDenied(_edit_refusal(request.user, record))
     project = record.project if record.project_id else None
     return _entry_page(request, forms.entry_form(kind), record, project)

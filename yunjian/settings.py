@@ -110,6 +110,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "yunjian.core.context_processors.navigation",
+                "yunjian.core.context_processors.session",
             ],
         },
     },

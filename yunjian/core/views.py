@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 from axes.utils import reset as axes_reset
@@ -13,11 +14,13 @@ from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.templatetags.static import static
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from yunjian.core import audit, selectors
 from yunjian.core.forms import LoginForm
+from yunjian.core.middleware import SESSION_KEY
 from yunjian.core.models import AuditEntry, Role, User
 from yunjian.core.pagination import keyset_page
 from yunjian.core.permissions import require_roles
@@ -61,6 +64,21 @@ def logout_view(request: HttpRequest) -> HttpResponse:
     logout(request)
     messages.success(request, "您已安全退出。")
     return redirect("core:login")
+
+
+@require_POST
+def keepalive(request: HttpRequest) -> HttpResponse:
+    """ "继续" on the timeout warning: counts as activity and keeps the session (the idle timeout
+    restarts). A session already ended answers 401, and the page says so."""
+    if not request.user.is_authenticated:
+        return JsonResponse({"ok": False, "message": "已超时退出，请重新登录。"}, status=401)
+    request.session[SESSION_KEY] = int(time.time())
+    return JsonResponse({"ok": True, "idle_timeout_seconds": settings.IDLE_TIMEOUT_SECONDS})
+
+
+def favicon(request: HttpRequest) -> HttpResponse:
+    """/favicon.ico, which browsers ask for whatever the page says."""
+    return redirect(static("img/favicon.ico"), permanent=True)
 
 
 def healthz(request: HttpRequest) -> HttpResponse:
