@@ -829,6 +829,24 @@ class TenderContractForm(EntryPageMixin, forms.ModelForm):
             self.initial.setdefault("scope", scope)
             self.initial["contract_type"] = SCOPE_CONTRACT_TYPE[scope]
 
+    def clean_contract_num(self) -> str:
+        """One contract is entered once: the same number again in the project is refused (a form posted
+        twice, or the same contract typed again)."""
+        number = normalize_text(self.cleaned_data.get("contract_num") or "")
+        project_id = self.instance.project_id
+        if number and project_id:
+            same = (
+                TenderContract.objects.filter(project_id=project_id, contract_num=number)
+                .exclude(pk=self.instance.pk)
+                .first()
+            )
+            if same is not None:
+                raise ValidationError(
+                    f"本项目已有合同编号为 {number} 的招投标及合同信息（{same.get_state_display()}），"
+                    "同一合同只录入一次。请核对编号；要修改已录入的，请在项目页打开它。"
+                )
+        return number
+
     # --- the entry page ---
 
     TITLES = ("录入招投标信息及合同登记信息", "完善招投标信息及合同登记信息")
@@ -1054,13 +1072,33 @@ class MultipleFileInput(forms.ClearableFileInput):
     allow_multiple_selected = True
 
 
+class MultipleFileField(forms.FileField):
+    """Several files in one input (Django's documented pattern): cleans to a list."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput())
+        super().__init__(**kwargs)
+
+    def clean(self, data, initial=None):
+        files = [d for d in (data if isinstance(data, list | tuple) else [data]) if d]
+        if not files and self.required:
+            raise ValidationError(self.error_messages["required"], code="required")
+        return [super(MultipleFileField, self).clean(d, initial) for d in files]
+
+
 class EntryAttachmentsForm(forms.Form):
     """The scans chosen on an entry page: saved with the record, in the same transaction."""
 
     MAX_FILES = 20
 
-    files = forms.FileField(
+    files = MultipleFileField(
         label="选择扫描件",
+        error_messages={
+            "empty": "所选文件是空的，请重新选择。",
+            "invalid": "所选文件未能上传，请重新选择。",
+            "missing": "所选文件未能上传，请重新选择。",
+            "max_length": "文件名太长，请改短后再选择。",
+        },
         required=False,
         widget=MultipleFileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png", "multiple": True}),
     )
@@ -1081,7 +1119,7 @@ class EntryAttachmentsForm(forms.Form):
         return list(self.cleaned_data.get("remove") or [])
 
     def clean_files(self):
-        uploads = [u for u in self.files.getlist(self.add_prefix("files")) if u is not None]
+        uploads = self.cleaned_data.get("files") or []
         if len(uploads) > self.MAX_FILES:
             raise ValidationError(f"一次最多选择 {self.MAX_FILES} 个文件，请分几次保存。")
         problems = [p for p in (attachments.upload_problem(u) for u in uploads) if p]

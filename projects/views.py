@@ -378,7 +378,9 @@ def _entry_page(
         return_fields=record.return_fields if record else (),
         quiet=_is_add_row(request),
         attachments=forms.EntryAttachmentsForm(
-            _post(request), request.FILES if request.method == "POST" else None
+            _post(request),
+            request.FILES if request.method == "POST" else None,
+            removable=attachments.current_round(record) if record is not None else (),
         ),
     )
 

@@ -147,6 +147,15 @@
     var store = storage();
     var key = DRAFT_PREFIX + (body.getAttribute("data-user") || "") + ":" + (form.getAttribute("data-draft-key") || location.pathname);
     var tokenInput = form.querySelector("input[name=form_token]");
+    // Back to a form already posted: the browser fetches it anew, with a new token. Post the old one
+    // again, so the server opens the record it saved instead of saving a second one.
+    var sent = "yj-sent:" + key;
+    var navigation = window.performance && performance.getEntriesByType ? performance.getEntriesByType("navigation")[0] : null;
+    try {
+      if (tokenInput && navigation && navigation.type === "back_forward" && sessionStorage.getItem(sent)) {
+        tokenInput.value = sessionStorage.getItem(sent);
+      }
+    } catch (e) { /* no sessionStorage: the server's number checks still refuse duplicates */ }
     var token = tokenInput ? tokenInput.value : "";
     var initial = JSON.stringify(fields(form));
     var submitting = false;
@@ -164,7 +173,11 @@
 
     form.addEventListener("input", function () { clearTimeout(timer); timer = setTimeout(keep, 400); });
     form.addEventListener("change", function () { clearTimeout(timer); timer = setTimeout(keep, 400); });
-    form.addEventListener("submit", function () { keep(); submitting = true; });
+    form.addEventListener("submit", function () {
+      keep();
+      submitting = true;
+      try { sessionStorage.setItem(sent, token); } catch (e) { /* see above */ }
+    });
     window.addEventListener("beforeunload", function (event) {
       if (!submitting && dirty()) {
         keep();
