@@ -704,9 +704,18 @@ def attachment_download(request: HttpRequest, pk: int) -> HttpResponse:
         handle = attachment.file.open("rb")
     except FileNotFoundError as exc:
         raise Http404 from exc
-    return FileResponse(
-        handle, as_attachment=True, filename=attachment.original_name, content_type=attachment.content_type
+    # ?inline=1: PDFs and images open in the browser (the reviewer reads the scan beside the form);
+    # the type is the one sniffed from the content on upload, never the name's.
+    inline = request.GET.get("inline") == "1"
+    response = FileResponse(
+        handle,
+        as_attachment=not inline,
+        filename=attachment.original_name,
+        content_type=attachment.content_type,
     )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 @require_GET
