@@ -13,6 +13,7 @@ drawing-review choice).
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
@@ -42,6 +43,7 @@ from projects.models import (
     State,
     TenderContract,
 )
+from yunjian.core import organizations
 from yunjian.core.models import Division, Organization
 from yunjian.core.validators import (
     credit_code_problem,
@@ -88,39 +90,147 @@ def entry_formfield(model_field: models.Field, **kwargs):
     return model_field.formfield(**kwargs)
 
 
+class OrgLookupInput(forms.TextInput):
+    """The unit's name or 统一社会信用代码, with suggestions as one types (static/js/forms.js fills
+    the datalist from /orgs/lookup/), and a fold-out to name a unit not registered yet: its name
+    and code travel as `<name>__new_name` and `<name>__new_code`."""
+
+    template_name = "projects/widgets/org_lookup.html"
+
+    def __init__(self, attrs=None, kind: str | None = None):
+        super().__init__(attrs)
+        self.kind = kind
+        self.new_name_initial = ""
+
+    def value_from_datadict(self, data, files, name):
+        main = data.get(name)
+        new_name = str(data.get(f"{name}__new_name", "") or "").strip()
+        new_code = str(data.get(f"{name}__new_code", "") or "").strip()
+        if new_name or new_code:
+            return {"lookup": main or "", "new_name": new_name, "new_code": new_code}
+        return main
+
+    def value_omitted_from_data(self, data, files, name):
+        return name not in data and f"{name}__new_name" not in data
+
+    def format_value(self, value):
+        if isinstance(value, dict):
+            value = value.get("lookup", "")
+        return super().format_value(value)
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        new = value if isinstance(value, dict) else {}
+        context["widget"].update(
+            {
+                "new_name": new.get("new_name", "") or self.new_name_initial,
+                "new_code": new.get("new_code", ""),
+                "kind": self.kind or "",
+                "lookup_url": reverse("org-lookup"),
+            }
+        )
+        return context
+
+
+ORG_CHOICE_RE = re.compile(r"[（(]\s*([0-9A-Za-z]{18})\s*[）)]\s*$")  # "单位名称（代码）" as suggested
+
+
 class OrgCodeField(forms.CharField):
-    """An organization named by its 统一社会信用代码 (a select of 20,000 enterprises would not do)."""
+    """A unit, found by its 统一社会信用代码 or its name (a select of 20,000 enterprises would not do);
+    or a unit not registered yet, named with its code: cleaned to `NewOrganization`, created
+    unverified when the record is saved (`EntryBundle.register_new_units`)."""
 
     def __init__(self, *, kind: str | None = None, **kwargs):
-        kwargs.setdefault("max_length", 30)
-        kwargs.setdefault("help_text", "填写18位统一社会信用代码")
+        kwargs.setdefault("max_length", 230)
+        kwargs.setdefault("help_text", "输入单位名称中的几个字或18位统一社会信用代码，从列表中选择")
+        kwargs.setdefault("widget", OrgLookupInput(kind=kind))
         super().__init__(**kwargs)
         self.kind = kind
-        self.widget.attrs.update({"class": "mono", "autocomplete": "off", "spellcheck": "false"})
+        self.widget.attrs.update({"autocomplete": "off", "spellcheck": "false"})
 
     def prepare_value(self, value):
         if isinstance(value, Organization):
             return value.credit_code
         return value
 
+    def to_python(self, value):
+        if isinstance(value, dict):
+            return value
+        return super().to_python(value)
+
+    def validate(self, value):
+        if isinstance(value, dict):
+            return
+        super().validate(value)
+
+    def run_validators(self, value):
+        if isinstance(value, dict):
+            return
+        super().run_validators(value)
+
     def clean(self, value):
-        code = normalize_code(super().clean(value))
-        if not code:
-            return None
-        problem = credit_code_problem(code)
+        value = self.to_python(value)
+        self.validate(value)
+        self.run_validators(value)
+        if isinstance(value, dict):
+            return self._new(value)
+        return self._find(value)
+
+    def _new(self, value: dict):
+        lookup = normalize_text(value.get("lookup") or "")
+        name, code = normalize_text(value["new_name"]), normalize_code(value["new_code"])
+        if lookup:
+            raise ValidationError("请只填一处：选择系统中已有的单位，或登记新单位（清空另一处）。")
+        problem = organizations.new_organization_problem(name, code)
         if problem:
-            raise ValidationError(f"{problem}。")
+            raise ValidationError(problem)
         org = Organization.objects.filter(credit_code=code).first()
-        if org is None:
-            raise ValidationError(
-                f"系统中没有统一社会信用代码为 {code} 的单位，请核对；确属尚未登记的单位，请联系系统管理员登记。"
-            )
+        if org is not None:
+            if org.name != name:
+                raise ValidationError(
+                    f"统一社会信用代码 {code} 在系统中登记的是“{org.name}”，不是“{name}”，请核对名称或代码。"
+                )
+            return self._checked(org)
+        return organizations.NewOrganization(
+            name=name, credit_code=code, kind=self.kind or Organization.Kind.OWNER
+        )
+
+    def _find(self, value: str):
+        text = normalize_text(value or "")
+        if not text:
+            return None
+        chosen = ORG_CHOICE_RE.search(text)
+        code = normalize_code(chosen.group(1) if chosen else text)
+        if code.isalnum() and code.isascii():  # a code (names are Chinese): checked by GB 32100
+            problem = credit_code_problem(code)
+            if problem:
+                raise ValidationError(f"{problem}。")
+            org = Organization.objects.filter(credit_code=code).first()
+            if org is None:
+                raise ValidationError(
+                    f"系统中没有统一社会信用代码为 {code} 的单位。请核对；确属尚未登记的单位，"
+                    "请展开下方“系统中没有这个单位？”填写名称和代码登记。"
+                )
+            return self._checked(org)
+        found = list(Organization.objects.filter(name=text)[:2])
+        if len(found) == 1:
+            return self._checked(found[0])
+        if len(found) > 1:
+            raise ValidationError(f"系统中有多个名为“{text}”的单位，请填写其统一社会信用代码。")
+        raise ValidationError(
+            f"系统中没有名为“{text}”的单位。请输入名称中的几个字从列表中选择，或填写统一社会信用代码；"
+            "确属尚未登记的单位，请展开下方“系统中没有这个单位？”填写名称和代码登记。"
+        )
+
+    def _checked(self, org: Organization) -> Organization:
         if self.kind and not org.has_kind(self.kind):
             label = Organization.Kind(self.kind).label
-            raise ValidationError(f"“{org.name}”不是{label}，请核对统一社会信用代码。")
+            raise ValidationError(f"“{org.name}”不是{label}，请核对。")
         return org
 
     def has_changed(self, initial, data) -> bool:
+        if isinstance(data, dict):
+            return True
         return normalize_code(self.prepare_value(initial) or "") != normalize_code(data or "")
 
 
@@ -873,6 +983,8 @@ class TenderContractForm(EntryPageMixin, forms.ModelForm):
         if record is not None:
             return cls(data, instance=copy.copy(record), org=user.organization, flagged=record.return_fields)
         initial = {"scope": params.get("scope", "")}
+        if project.owner_org_id:  # 发包单位: the project's 建设单位, unless the contract says otherwise
+            initial.update(client_name=project.owner_org.name, client_code=project.owner_org.credit_code)
         return cls(data, instance=TenderContract(project=project), initial=initial, org=user.organization)
 
     def save_record(self, *, actor, record, project, bundle, submit, ip):
@@ -1189,6 +1301,23 @@ class EntryBundle:
     def project_data(self) -> dict | None:
         return self.project_form.project_data() if self.project_form is not None else None
 
+    def register_new_units(self, *, actor, ip=None) -> None:
+        """Create the units named on the page that are not registered yet (unverified), in the
+        caller's transaction, and put them in the cleaned data the services read."""
+        for form in (self.form, self.project_form):
+            if form is None:
+                continue
+            for name, value in list(form.cleaned_data.items()):
+                if isinstance(value, organizations.NewOrganization):
+                    try:
+                        form.cleaned_data[name] = organizations.register_unverified(
+                            actor=actor, new=value, ip=ip
+                        )
+                    except ValidationError as exc:
+                        raise ValidationError(
+                            {f"project.{name}" if form is self.project_form else name: exc.messages}
+                        ) from exc
+
     def building_rows(self) -> list[dict] | None:
         return self.buildings.rows() if self.buildings is not None else None
 
@@ -1234,6 +1363,18 @@ def _label(key: str) -> str:
         return str(Project._meta.get_field(key.removeprefix("project.")).verbose_name)
     except FieldDoesNotExist:
         return ""
+
+
+def suggest_owner(project_form: ProjectInfoForm, name: str) -> None:
+    """Prefill 建设单位 with a name typed before: the registered unit of that name, else the new-unit box."""
+    name = normalize_text(name or "")
+    if not name or "owner_org" not in project_form.fields:
+        return
+    found = list(Organization.objects.filter(name=name)[:2])
+    if len(found) == 1:
+        project_form.initial["owner_org"] = found[0].credit_code
+    else:
+        project_form.fields["owner_org"].widget.new_name_initial = name
 
 
 def project_form_for(project: Project | None, data=None, *, return_fields=()) -> ProjectInfoForm | None:

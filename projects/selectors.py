@@ -146,9 +146,10 @@ def addition_requests_of_org(org_id: int, *, state: str = "") -> QuerySet[Drawin
 def drawing_review_search(q: str, *, limit: int = SEARCH_LIMIT) -> list[DrawingReview]:
     """Find drawing reviews for the permit picker by certificate number, project number or name.
 
-    Every branch is a prefix match served by an index (the varchar_pattern_ops indexes on
-    censor_num, prj_num and the project's name), never a scan: the ids are looked up first, then
-    the rows fetched by primary key and project id. Three queries at most.
+    Numbers are prefix matches served by the varchar_pattern_ops indexes on censor_num and prj_num;
+    names match anywhere ("标准厂房" finds 曲靖经开区标准厂房二期), served by the pg_trgm index on the
+    project's name (projects migration 0006). The ids are looked up first, then the rows fetched by
+    primary key and project id. Three queries at most.
     """
     q = clean_query(q)
     if not q:
@@ -167,7 +168,7 @@ def drawing_review_search(q: str, *, limit: int = SEARCH_LIMIT) -> list[DrawingR
     else:
         review_ids = []
         project_ids = list(
-            Project.objects.filter(name__startswith=q).order_by("name").values_list("pk", flat=True)[:limit]
+            Project.objects.filter(name__contains=q).order_by("name").values_list("pk", flat=True)[:limit]
         )
     if not review_ids and not project_ids:
         return []
@@ -217,7 +218,24 @@ def owed_counts(user) -> dict:
     return {"kind_rows": rows, "totals": totals}
 
 
+OPEN_RECORDS_LIMIT = 50
+
+
+def open_records_of_org(org_id: int, *, limit: int = OPEN_RECORDS_LIMIT) -> list[ReviewableRecord]:
+    """The organization's records still to finish: returned ones first, then drafts, most recently
+    touched first (the workspace's 待完成 list). One bounded query per record kind."""
+    found: list[ReviewableRecord] = []
+    for spec in workflow.KINDS.values():
+        qs = spec.model.objects.filter(owner_org_id=org_id, state__in=(State.RETURNED, State.DRAFT))
+        if any(f.name == "project" for f in spec.model._meta.get_fields()):
+            qs = qs.select_related("project")
+        found += list(qs.order_by("-updated_at")[:limit])
+    found.sort(key=lambda r: (r.state != State.RETURNED, -r.updated_at.timestamp()))
+    return found[:limit]
+
+
 __all__ = [
+    "open_records_of_org",
     "addition_requests_of_org",
     "approved_reviews_of_project",
     "drawing_review_search",
@@ -229,3 +247,15 @@ __all__ = [
     "workspace_projects",
     "State",
 ]
+
+
+def owner_name_requested(record) -> str:
+    """The 建设单位 name typed in the addition request that created this drawing review ("" if none)."""
+    if record.KIND != RecordKind.DRAWING_REVIEW:
+        return ""
+    return (
+        DrawingReviewAdditionRequest.objects.filter(created_review_id=record.pk)
+        .values_list("owner_name", flat=True)
+        .first()
+        or ""
+    )

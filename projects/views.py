@@ -89,9 +89,19 @@ def workspace_view(request: HttpRequest) -> HttpResponse:
     records = selectors.records_of_projects(page.rows)
     roles = selectors.roles_of_org(org.pk, [p.pk for p in page.rows])
     rows = workspace.project_rows(page.rows, records, roles, org.pk)
+    unfinished = selectors.open_records_of_org(org.pk) if page.is_first else []
     context = {
         "page": page,
         "rows": rows,
+        "unfinished": [
+            {
+                "record": r,
+                "label": RecordKind(r.KIND).label,
+                "url": reverse("projects:record-edit", args=[r.KIND, r.pk]),
+                "project": getattr(r, "project", None) if getattr(r, "project_id", None) else None,
+            }
+            for r in unfinished
+        ],
         "q": q,
         "state": state,
         "kind": kind,
@@ -385,6 +395,7 @@ def _entry_page(
     )
 
     def save(submit: bool) -> ReviewableRecord:
+        bundle.register_new_units(actor=request.user, ip=_ip(request))
         return form.save_record(
             actor=request.user, record=record, project=project, bundle=bundle, submit=submit, ip=_ip(request)
         )
@@ -424,6 +435,14 @@ def _project_parts(request, project: Project | None, record: ReviewableRecord | 
     )
     if project_form is None:
         return None, None
+    if (
+        project is not None
+        and project.owner_org_id is None
+        and record is not None
+        and request.method != "POST"
+    ):
+        # The 建设单位 typed in the addition request that created this drawing review: carried over.
+        forms.suggest_owner(project_form, selectors.owner_name_requested(record))
     buildings = forms.building_formset(_post(request), project=project, add_row=_is_add_row(request))
     return project_form, buildings
 

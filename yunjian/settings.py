@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "django.forms",  # the built-in widget templates, for FORM_RENDERER below
     "django_htmx",
     "guardian",
     "axes",
@@ -115,6 +116,9 @@ TEMPLATES = [
         },
     },
 ]
+
+# Widgets render through the project's templates too (templates/projects/widgets/).
+FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 
 # PostgreSQL is the production database and the one the tests run on. Without
 # DATABASE_URL the demo falls back to an SQLite file under var/ so `make run`

@@ -297,7 +297,74 @@
     }, 1000);
   }
 
+  // --- 7. units by name: suggestions as one types --------------------------------------------
+
+  var lookupTimer = null;
+  document.addEventListener("input", function (event) {
+    var input = event.target;
+    if (!input.matches || !input.matches("input[data-org-lookup]")) { return; }
+    clearTimeout(lookupTimer);
+    lookupTimer = setTimeout(function () {
+      var text = input.value.trim();
+      var list = document.getElementById(input.getAttribute("list"));
+      if (!list || text.length < 2 || /（[0-9A-Z]{18}）$/.test(text)) { return; }
+      var url = input.getAttribute("data-org-lookup") + "?q=" + encodeURIComponent(text) +
+        "&kind=" + encodeURIComponent(input.getAttribute("data-org-kind") || "");
+      var request = new XMLHttpRequest();
+      request.open("GET", url);
+      request.setRequestHeader("X-Requested-With", "XMLHttpRequest");
+      request.onload = function () {
+        if (request.status !== 200) { return; }
+        var results = JSON.parse(request.responseText).results || [];
+        list.textContent = "";
+        results.forEach(function (r) {
+          var option = document.createElement("option");
+          option.value = r.value;
+          option.label = r.verified ? r.code : r.code + "（待核实）";
+          list.appendChild(option);
+        });
+      };
+      request.send();
+    }, 250);
+  });
+
+  // --- 8. sortable columns (the rows shown; lists are paged newest first on the server) -------
+
+  function sortable(table) {
+    var heads = table.querySelectorAll("thead th");
+    heads.forEach(function (th, index) {
+      var label = th.textContent.trim();
+      if (!label || th.querySelector("input")) { return; }
+      var button = document.createElement("button");
+      button.type = "button";
+      button.className = "sort-button";
+      button.textContent = label;
+      button.title = "按“" + label + "”排序";
+      th.textContent = "";
+      th.appendChild(button);
+      button.addEventListener("click", function () {
+        var ascending = th.getAttribute("aria-sort") !== "ascending";
+        heads.forEach(function (other) { other.removeAttribute("aria-sort"); });
+        th.setAttribute("aria-sort", ascending ? "ascending" : "descending");
+        var body = table.tBodies[0];
+        var rows = Array.prototype.filter.call(body.rows, function (row) { return row.cells.length > index; });
+        var key = function (row) {
+          var cell = row.cells[index];
+          return (cell.getAttribute("data-sort") || cell.textContent).trim();
+        };
+        rows.sort(function (a, b) {
+          var x = key(a), y = key(b);
+          var nx = parseFloat(x.replace(/,/g, "")), ny = parseFloat(y.replace(/,/g, ""));
+          var result = (!isNaN(nx) && !isNaN(ny) && /^[\d.,-]+$/.test(x) && /^[\d.,-]+$/.test(y)) ? nx - ny : x.localeCompare(y, "zh-Hans-CN");
+          return ascending ? result : -result;
+        });
+        rows.forEach(function (row) { body.appendChild(row); });
+      });
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("table.sortable").forEach(sortable);
     var store = storage();
     if (store) { purgeDrafts(store); }
     document.querySelectorAll("form[data-dirty-guard]").forEach(guard);

@@ -46,7 +46,7 @@ def test_picker_finds_by_certificate_project_number_or_name(as_user, contractor,
         assert review.censor_num in html
         assert f'name="review" value="{review.pk}"' not in html
         assert "未审核认定，暂不能选择" in html
-    assert "没有找到以“无此项目”开头的图审信息" in client.get(NEW, {"q": "无此项目"}).content.decode()
+    assert "没有找到与“无此项目”相符的图审信息" in client.get(NEW, {"q": "无此项目"}).content.decode()
 
 
 def test_picker_is_an_htmx_partial_too(as_user, contractor, approved_review):

@@ -16,12 +16,12 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.templatetags.static import static
 from django.utils import timezone
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
-from yunjian.core import audit, selectors
+from yunjian.core import audit, organizations, selectors
 from yunjian.core.forms import LoginForm
 from yunjian.core.middleware import SESSION_KEY
-from yunjian.core.models import AuditEntry, Role, User
+from yunjian.core.models import AuditEntry, Organization, Role, User
 from yunjian.core.pagination import keyset_page
 from yunjian.core.permissions import require_roles
 
@@ -74,6 +74,30 @@ def keepalive(request: HttpRequest) -> HttpResponse:
         return JsonResponse({"ok": False, "message": "已超时退出，请重新登录。"}, status=401)
     request.session[SESSION_KEY] = int(time.time())
     return JsonResponse({"ok": True, "idle_timeout_seconds": settings.IDLE_TIMEOUT_SECONDS})
+
+
+@require_GET
+@login_required
+def org_lookup(request: HttpRequest) -> HttpResponse:
+    """Units whose name contains the text typed, or whose code starts with it (entry forms' suggestions).
+    Enterprise users only; every suggestion is "名称（统一社会信用代码）", the form's accepted spelling."""
+    require_roles(request.user, {Role.ENTERPRISE})
+    kind = request.GET.get("kind", "")
+    kind = kind if kind in Organization.Kind.values else None
+    rows = organizations.lookup(request.GET.get("q", ""), kind)
+    return JsonResponse(
+        {
+            "results": [
+                {
+                    "value": f"{org.name}（{org.credit_code}）",
+                    "name": org.name,
+                    "code": org.credit_code,
+                    "verified": org.is_verified,
+                }
+                for org in rows
+            ]
+        }
+    )
 
 
 def favicon(request: HttpRequest) -> HttpResponse:
