@@ -361,6 +361,19 @@ class EntryFormMixin:
     def needs_confirmation(self) -> bool:
         return bool(self.warnings) and not self.cleaned_data.get("confirm_warnings")
 
+    def _post_clean(self):
+        # A unit named but not registered yet (NewOrganization) is created only when the record is
+        # saved: keep it out of the model instance the ModelForm validates, then put it back.
+        pending = {
+            k: v
+            for k, v in getattr(self, "cleaned_data", {}).items()
+            if isinstance(v, organizations.NewOrganization)
+        }
+        for name in pending:
+            self.cleaned_data[name] = None
+        super()._post_clean()
+        self.cleaned_data.update(pending)
+
     def record_data(self, names: tuple[str, ...] | None = None) -> dict:
         names = self._meta.model.SNAPSHOT_FIELDS if names is None else names
         return {name: self.cleaned_data[name] for name in names if name in self.fields}
