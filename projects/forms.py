@@ -28,7 +28,7 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from projects import access, attachments, rules, selectors, services, workflow
-from projects.codes import SCOPE_CONTRACT_TYPE, SCOPE_ORG_KIND, Scope
+from projects.codes import SCOPE_CONTRACT_TYPE, SCOPE_ORG_KIND, Scope, TenderMethod
 from projects.models import (
     Building,
     Completion,
@@ -432,6 +432,32 @@ class EntryPageMixin(EntryFormMixin):
         """The page's texts: title, subtitle, next_step, cancel_url (and any extra flags)."""
         raise NotImplementedError
 
+    # Never copied to a new record: its own numbers (each is entered once) and dates of its events.
+    NOT_COPIED = frozenset({"prj_num", "confirm_warnings", "review_ids", "specialty_contract"})
+
+    def copy_from(self, source: ReviewableRecord) -> None:
+        """Prefill an empty new form with what `source` (an earlier record of the same kind) says, except
+        its numbers and dates ("复制以前的记录": the clerk with 200 similar records)."""
+        for name, field in self.fields.items():
+            if name in self.NOT_COPIED or name in self.NUMBER_FIELDS or name in self.CODE_FIELDS:
+                continue
+            if isinstance(field, forms.DateField):
+                continue
+            try:
+                model_field = source._meta.get_field(name)
+            except FieldDoesNotExist:
+                continue
+            if model_field.is_relation:
+                value = (
+                    getattr(source, name)
+                    if isinstance(field, OrgCodeField)
+                    else getattr(source, model_field.attname)
+                )
+            else:
+                value = getattr(source, name)
+            if value not in (None, ""):
+                self.initial[name] = value
+
     @staticmethod
     def record_url(record: ReviewableRecord) -> str:
         return reverse("projects:record", args=[record.KIND, record.pk])
@@ -488,6 +514,11 @@ class ProjectInfoForm(EntryFormMixin, forms.ModelForm):
         model = Project
         fields = Project.BASIC_INFO_FIELDS
         formfield_callback = entry_formfield
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "scale" in self.fields:  # one page may also show a record's own 建设规模: say which is which
+            self.fields["scale"].label = "项目建设规模（整个项目）"
 
     def project_data(self) -> dict:
         return self.record_data(Project.BASIC_INFO_FIELDS)
@@ -594,6 +625,7 @@ class DrawingReviewForm(EntryPageMixin, forms.ModelForm):
             Organization.Kind.REVIEW_INSTITUTION
         )
         self.fields["censor_org"].empty_label = "请选择施工图审查机构"
+        self.fields["scale"].label = "本次审查的建设规模"
         self.fields["one_pass"].widget.choices = [("unknown", "请选择"), ("true", "是"), ("false", "否")]
 
     # --- the entry page ---
@@ -947,10 +979,24 @@ class TenderContractForm(EntryPageMixin, forms.ModelForm):
         self.fields["scope"].choices = [("", "请选择本单位承包的范围")] + [(s.value, s.label) for s in scopes]
         self.fields["agency_code"].help_text = "18位统一社会信用代码"
         self.fields["client_code"].help_text = "18位统一社会信用代码"
+        self.fields["scale"].label = "合同约定的建设规模"
+        # Required unless 直接发包 (TenderContract.submit_problems): marked so, and the mark follows
+        # the 招标类型 chosen (static/js/forms.js, data-required-unless).
+        self.fields["agency_name"].help_text = "直接发包的不填"
+        self.fields["agency_name"].widget.attrs["data-required-unless"] = (
+            f"tender_method={TenderMethod.DIRECT}"
+        )
         scope = self.initial.get("scope") or (scopes[0] if len(scopes) == 1 else "")
         if scope in SCOPE_CONTRACT_TYPE and not self.initial.get("contract_type"):
             self.initial.setdefault("scope", scope)
             self.initial["contract_type"] = SCOPE_CONTRACT_TYPE[scope]
+
+    @property
+    def submit_required(self) -> tuple[str, ...]:
+        required = super().submit_required
+        method = self.data.get("tender_method") if self.is_bound else self.initial.get("tender_method")
+        method = method or getattr(self.instance, "tender_method", "")
+        return required if method == TenderMethod.DIRECT else (*required, "agency_name")
 
     def clean_contract_num(self) -> str:
         """One contract is entered once: the same number again in the project is refused (a form posted

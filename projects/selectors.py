@@ -218,6 +218,18 @@ def owed_counts(user) -> dict:
     return {"kind_rows": rows, "totals": totals}
 
 
+RECENT_LIMIT = 20
+
+
+def recent_records_of_org(kind: str, org_id: int, *, limit: int = RECENT_LIMIT) -> list[ReviewableRecord]:
+    """The organization's latest records of a kind, to copy from into a new one (one query)."""
+    model = workflow.KINDS[kind].model
+    qs = model.objects.filter(owner_org_id=org_id)
+    if any(f.name == "project" for f in model._meta.get_fields()):
+        qs = qs.select_related("project")
+    return list(qs.order_by("-updated_at")[:limit])
+
+
 OPEN_RECORDS_LIMIT = 50
 
 

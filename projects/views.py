@@ -378,6 +378,12 @@ def _entry_page(
     form = form_class.build(
         _post(request), user=request.user, record=record, project=project, params=request.GET, picked=picked
     )
+    copy_choices: list = []
+    if record is None and request.method != "POST":
+        copy_choices = selectors.recent_records_of_org(form_class.KIND, request.user.organization_id)
+        source = next((r for r in copy_choices if str(r.pk) == request.GET.get("copy", "")), None)
+        if source is not None:
+            form.copy_from(source)
     project_form = buildings = None
     if form_class.edits_project(record):
         project_form, buildings = _project_parts(request, project, record)
@@ -403,6 +409,9 @@ def _entry_page(
     context = {
         "record": record,
         "project": project,
+        "copy_choices": copy_choices,
+        "copy_params": [(k, v) for k, values in request.GET.lists() if k != "copy" for v in values],
+        "copy_chosen": request.GET.get("copy", ""),
         "carries_project": form_class.spec().carries_project,
         "submit_label": form.submit_label(record),
         **form.page(record, project),

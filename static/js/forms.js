@@ -363,7 +363,112 @@
     });
   }
 
+  // --- 9. a required mark that depends on another field (招标代理单位名称 unless 直接发包) --------
+
+  function conditionalRequired() {
+    document.querySelectorAll("[data-required-unless]").forEach(function (input) {
+      var rule = input.getAttribute("data-required-unless").split("=");
+      var other = input.form && input.form.elements[rule[0]];
+      var field = input.closest(".field");
+      if (!other || !field) { return; }
+      field.classList.toggle("required", other.value !== rule[1]);
+    });
+  }
+  document.addEventListener("change", function (event) {
+    if (event.target.form && event.target.form.querySelector("[data-required-unless]")) { conditionalRequired(); }
+  });
+
+  // --- 10. a building table pasted from Excel into the 单体 rows --------------------------------
+
+  var ROW_NAME = /^([a-z]+)-(\d+)-(.+)$/;
+
+  function controlsOf(fieldset) {
+    return Array.prototype.filter.call(fieldset.querySelectorAll("input, select, textarea"), function (el) {
+      var m = ROW_NAME.exec(el.name || "");
+      return m && m[3] !== "DELETE";
+    });
+  }
+
+  function addBuilding(container, prefix) {
+    var rows = container.querySelectorAll("fieldset[data-building]");
+    var last = rows[rows.length - 1];
+    var total = document.getElementById("id_" + prefix + "-TOTAL_FORMS");
+    var max = document.getElementById("id_" + prefix + "-MAX_NUM_FORMS");
+    var index = rows.length;
+    if (!last || !total || (max && index >= parseInt(max.value, 10))) { return null; }
+    var copy = last.cloneNode(true);
+    var from = prefix + "-" + (index - 1) + "-", to = prefix + "-" + index + "-";
+    copy.querySelectorAll("[name], [id], label[for]").forEach(function (el) {
+      ["name", "id", "for"].forEach(function (attr) {
+        var value = el.getAttribute(attr);
+        if (value && value.indexOf(from) !== -1) { el.setAttribute(attr, value.replace(from, to)); }
+      });
+      if (el.matches("input[type=checkbox]")) { el.checked = false; }
+      else if (el.matches("select")) { el.selectedIndex = 0; }
+      else if (el.matches("input, textarea")) { el.value = ""; }
+    });
+    copy.querySelectorAll(".errorlist").forEach(function (el) { el.remove(); });
+    copy.querySelectorAll(".has-error").forEach(function (el) { el.classList.remove("has-error"); });
+    copy.setAttribute("data-building", String(index + 1));
+    var legend = copy.querySelector("legend");
+    if (legend) { legend.textContent = "单体 " + (index + 1); }
+    container.appendChild(copy);
+    total.value = String(index + 1);
+    return copy;
+  }
+
+  function setCell(el, text) {
+    text = text.trim();
+    if (el.type === "checkbox") {
+      el.checked = /^(是|√|✓|y|yes|true|1)$/i.test(text);
+    } else if (el.tagName === "SELECT") {
+      var hit = Array.prototype.find.call(el.options, function (o) {
+        return o.value && (o.value === text || o.textContent.trim() === text);
+      }) || Array.prototype.find.call(el.options, function (o) {
+        return o.value && text && o.textContent.indexOf(text) !== -1;
+      });
+      if (hit) { el.value = hit.value; }
+    } else {
+      el.value = text;
+    }
+    el.dispatchEvent(new Event("input", { bubbles: true }));
+    el.dispatchEvent(new Event("change", { bubbles: true }));
+  }
+
+  document.addEventListener("paste", function (event) {
+    var target = event.target;
+    var container = target.closest && target.closest("#building-rows");
+    var data = event.clipboardData && event.clipboardData.getData("text/plain");
+    if (!container || !data || !/[\t\n]/.test(data.trim())) { return; }
+    var m = ROW_NAME.exec(target.name || "");
+    if (!m) { return; }
+    event.preventDefault();
+    var prefix = m[1], start = parseInt(m[2], 10);
+    var startFieldset = target.closest("fieldset[data-building]");
+    var column = controlsOf(startFieldset).indexOf(target);
+    var lines = data.replace(/\r/g, "").split("\n").filter(function (line) { return line.trim() !== ""; });
+    var row = start;
+    lines.forEach(function (line, lineIndex) {
+      var cells = line.split("\t");
+      var fieldsets = container.querySelectorAll("fieldset[data-building]");
+      var fieldset = fieldsets[row] || addBuilding(container, prefix);
+      if (!fieldset) { return; }
+      var controls = controlsOf(fieldset);
+      // A header row copied with the table (单体名称 …) is skipped.
+      var first = controls[column];
+      var label = first && fieldset.querySelector('label[for="' + first.id + '"]');
+      var head = cells[0].trim(), text = label ? label.textContent.trim() : "";
+      if (lineIndex === 0 && head && text && (text.indexOf(head) !== -1 || head.indexOf(text) !== -1)) { return; }
+      cells.forEach(function (cell, i) {
+        var el = controls[column + i];
+        if (el) { setCell(el, cell); }
+      });
+      row += 1;
+    });
+  });
+
   document.addEventListener("DOMContentLoaded", function () {
+    conditionalRequired();
     document.querySelectorAll("table.sortable").forEach(sortable);
     var store = storage();
     if (store) { purgeDrafts(store); }
