@@ -85,6 +85,9 @@ class LooseDecimalField(forms.DecimalField):
 def entry_formfield(model_field: models.Field, **kwargs):
     if isinstance(model_field, models.DecimalField):
         kwargs["form_class"] = LooseDecimalField
+    elif isinstance(model_field, models.IntegerField) and not model_field.choices:
+        # A text box with the numeric keypad: the mouse wheel never changes it (a number input's does).
+        kwargs["widget"] = forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"})
     elif isinstance(model_field, models.DateField):
         kwargs["widget"] = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
     return model_field.formfield(**kwargs)

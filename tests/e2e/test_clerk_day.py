@@ -216,6 +216,9 @@ def test_mouse_wheel_leaves_numbers_alone_and_basics(page, demo_site):
     assert page.locator('meta[name="renderer"]').get_attribute("content") == "webkit"
     page.locator('tr[data-censor-num="5303021903010001-TX-001"]').get_by_role("link", name="完善").click()
     field = page.locator("#id_violations_count")
+    # No number input anywhere on the form: the wheel cannot change what was typed.
+    expect(page.locator("#entry-form input[type=number]")).to_have_count(0)
+    expect(field).to_have_attribute("inputmode", "numeric")
     field.fill("3")
     field.hover()
     page.mouse.wheel(0, 300)
