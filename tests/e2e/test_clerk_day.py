@@ -227,3 +227,30 @@ def test_mouse_wheel_leaves_numbers_alone_and_basics(page, demo_site):
     response = page.request.get(f"{demo_site.url}/favicon.ico")
     assert response.status == 200
     assert response.body()[:4] == b"\x00\x00\x01\x00"
+
+
+def test_an_addition_request_is_saved_printed_and_submitted_with_its_stamped_scan(page, demo_site):
+    """The help describes the order that works, and the app follows it."""
+    login(page, demo_site.url, "design1")
+    page.goto(f"{demo_site.url}/projects/additions/new/")
+    steps = page.locator(".next-step")
+    expect(steps).to_contain_text("① 如实填写后点击“保存草稿”")
+    expect(steps).to_contain_text("③ 点击“继续填写”，在本表“附件”中选择盖章的扫描件")
+    page.fill("#id_prj_num", "5301021903110011")
+    page.fill("#id_project_name", "昆明市五华区社区服务中心")
+    page.select_option("#id_county", "530102")
+    page.fill("#id_owner_name", "昆明市五华区红十字会")
+    page.fill("#id_censor_num", "5301021903110011-TX-001")
+    page.select_option("#id_censor_org", label="云南省建设工程施工图审查中心")
+    page.fill("#id_censor_date", "2019-01-15")
+    page.fill("#id_reason", "2019年系统切换前办理，原系统数据未迁移。")
+    page.fill("#id_contact_phone", "0871-64138888")
+    page.get_by_role("button", name="保存草稿", exact=True).last.click()
+    page.get_by_role("link", name="打印申请表").click()
+    expect(page.locator(".print-title")).to_contain_text("施工图审查信息新增申请表")
+    page.go_back()
+    page.get_by_role("link", name="继续填写").click()
+    page.set_input_files("#id_att-files", files=[pdf("申请表（盖章）.pdf")])
+    page.get_by_role("button", name="提交审核").click()
+    expect(page.locator("#record-state")).to_have_text("待审核")
+    expect(page.locator("#attachments")).to_contain_text("申请表（盖章）.pdf")

@@ -69,7 +69,7 @@ def test_approve_and_open_the_next_one(page, demo_site):
     page.goto(f"{demo_site.url}/review/inbox/")
     page.locator("#inbox-table tbody tr").first.get_by_role("link", name="审核").click()
     first = page.url
-    page.locator("#decision-form button[value=approve_next]").click()
+    page.get_by_role("button", name="通过并审核下一条").click()
     expect(page.locator("ul.messages li.success")).to_be_visible()
     expect(page.locator("#decision-form")).to_be_visible()
     assert page.url != first
@@ -97,8 +97,11 @@ def test_the_reviewer_reads_the_scan_in_the_browser_and_the_diff_lists_it(page, 
     login(page, base, "reviewer_qlq")
     page.goto(f"{base}/review/records/permit/{permit.pk}/")
     expect(page.locator("#diff-attachments")).to_contain_text("新增：许可证正本.pdf")
-    link = page.get_by_role("link", name="在线查看 许可证正本.pdf")
+    link = page.locator("#attachments tr", has_text="许可证正本.pdf").get_by_role("link", name="在线查看")
     expect(link).to_have_attribute("href", f"/projects/attachments/{attachment.pk}/?inline=1")
+    with page.expect_popup() as popup:
+        link.click()
+    assert popup.value.url.endswith("?inline=1")  # opened in the browser, not saved as a download
     response = page.request.get(f"{base}/projects/attachments/{attachment.pk}/?inline=1")
     assert response.status == 200
     assert response.headers["content-type"] == "application/pdf"
