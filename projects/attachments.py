@@ -15,7 +15,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files import File
+from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 
@@ -246,3 +249,52 @@ def current_round(record: ReviewableRecord) -> list[Attachment]:
             kind=record.KIND, record_id=record.pk, revision=record.revision + 1
         ).order_by("pk")
     )
+
+
+# --- scans kept while the form is corrected -------------------------------------------------------
+# A form sent back with errors cannot give the browser its chosen files again. The scans that passed
+# their checks are kept in storage under pending/<user>/<form token>/ and named on the page by a signed
+# reference; the corrected form brings them along, and saving attaches them like fresh uploads.
+
+PENDING_SALT = "projects.attachments.pending"
+PENDING_MAX_AGE = 24 * 3600
+
+
+def stage_uploads(*, user_id: int, token: str, uploads: list[tuple[UploadedFile, str]]) -> list[dict]:
+    """Keep the checked uploads of a form that could not be saved; return what the page shows."""
+    staged = []
+    for index, (upload, description) in enumerate(uploads):
+        name = clean_name(upload.name)
+        upload.seek(0)
+        path = default_storage.save(
+            f"pending/{user_id}/{token}/{index}-{hashlib.sha256(name.encode()).hexdigest()[:12]}", upload
+        )
+        reference = signing.dumps({"u": user_id, "p": path, "n": name, "d": description}, salt=PENDING_SALT)
+        staged.append({"reference": reference, "name": name, "size": upload.size})
+    return staged
+
+
+def staged_uploads(*, user_id: int, references: list[str]) -> tuple[list[tuple[File, str]], list[dict]]:
+    """The files a corrected form brings back (only the user's own, kept less than a day)."""
+    files, shown = [], []
+    for reference in references[:20]:
+        try:
+            data = signing.loads(reference, salt=PENDING_SALT, max_age=PENDING_MAX_AGE)
+        except signing.BadSignature:
+            continue
+        path = str(data.get("p", ""))
+        if data.get("u") != user_id or not path.startswith(f"pending/{user_id}/") or ".." in path:
+            continue
+        if not default_storage.exists(path):
+            continue
+        handle = default_storage.open(path, "rb")
+        files.append((File(handle, name=data["n"]), data.get("d", "")))
+        shown.append(
+            {"reference": reference, "name": data["n"], "size": default_storage.size(path), "path": path}
+        )
+    return files, shown
+
+
+def discard_staged(paths: list[str]) -> None:
+    for path in paths:
+        default_storage.delete(path)

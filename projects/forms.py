@@ -1281,10 +1281,16 @@ class EntryAttachmentsForm(forms.Form):
     remove = forms.TypedMultipleChoiceField(
         label="删除本轮新上传的附件", coerce=int, required=False, widget=forms.CheckboxSelectMultiple
     )
+    # Scans kept from an earlier post of this form that had errors (projects.attachments.stage_uploads).
+    pending = forms.MultipleChoiceField(required=False, widget=forms.MultipleHiddenInput)
 
-    def __init__(self, *args, removable=(), **kwargs):
+    def __init__(self, *args, removable=(), user_id: int | None = None, **kwargs):
         kwargs.setdefault("prefix", "att")
         super().__init__(*args, **kwargs)
+        self.user_id = user_id
+        self.staged: list[tuple] = []
+        self.staged_shown: list[dict] = []
+        self.fields["pending"].valid_value = lambda value: True
         self.fields["file_description"].widget.attrs["placeholder"] = "如“施工许可证正本扫描件”"
         self.fields["remove"].choices = [(a.pk, a.original_name) for a in removable]
         self.fields["remove"].error_messages["invalid_choice"] = "要删除的附件已不在本轮，请刷新页面后重试。"
@@ -1301,9 +1307,26 @@ class EntryAttachmentsForm(forms.Form):
             raise ValidationError(problems)
         return uploads
 
-    def uploads(self) -> list[tuple]:
+    def clean_pending(self) -> list[str]:
+        references = self.cleaned_data.get("pending") or []
+        if references and self.user_id is not None:
+            self.staged, self.staged_shown = attachments.staged_uploads(
+                user_id=self.user_id, references=list(references)
+            )
+        return references
+
+    def fresh_uploads(self) -> list[tuple]:
+        """The files chosen in this post (not the ones kept from an earlier one)."""
+        if not hasattr(self, "cleaned_data"):
+            return []
         description = normalize_text(self.cleaned_data.get("file_description") or "")
         return [(u, description) for u in self.cleaned_data.get("files") or []]
+
+    def uploads(self) -> list[tuple]:
+        return [*self.staged, *self.fresh_uploads()]
+
+    def staged_paths(self) -> list[str]:
+        return [item["path"] for item in self.staged_shown]
 
 
 # --- a page's forms together ----------------------------------------------------------------

@@ -287,15 +287,19 @@ def _entry(
                 if done is not None:
                     return done
             else:
+                if bundle.attachments is not None:
+                    attachments.discard_staged(bundle.attachments.staged_paths())
                 request.session[SAVED_FORM_KEY] = str(token)  # the draft kept in the browser can go
                 _success_message(request, record, submit, len(bundle.uploads()))
                 if action == "next":
                     return redirect(_next_entry_url(record))
                 return redirect("projects:record", record.KIND, record.pk)
             status = 400
+    pending = _keep_chosen_scans(request, bundle, token) if status == 400 else []
     record = context.get("record")
     project = context.get("project")
     full = {
+        "pending_files": pending,
         "bundle": bundle,
         "quiet": bundle.quiet,
         "form_token": token,
@@ -308,6 +312,9 @@ def _entry(
         "mine": True,
         "error_summary": _error_summary(bundle) if status == 400 else [],
         "files_chosen": request.method == "POST" and bool(request.FILES),
+        "files_refused": bool(
+            bundle.attachments is not None and bundle.attachments.is_bound and bundle.attachments.errors
+        ),
         **context,
     }
     if record is not None and record.pk:
@@ -316,6 +323,16 @@ def _entry(
     else:
         full.setdefault("current_round", 1)
     return render(request, "projects/entry_form.html", full, status=status)
+
+
+def _keep_chosen_scans(request, bundle: forms.EntryBundle, token: uuid.UUID) -> list[dict]:
+    """A form sent back with errors: keep the scans that passed their checks, so the corrected form
+    saves them without choosing them again."""
+    form = bundle.attachments
+    if form is None or not form.is_bound or form.errors:
+        return []
+    fresh = attachments.stage_uploads(user_id=request.user.pk, token=str(token), uploads=form.fresh_uploads())
+    return [*form.staged_shown, *fresh]
 
 
 def _error_summary(bundle: forms.EntryBundle) -> list[tuple[str, str]]:
@@ -397,6 +414,7 @@ def _entry_page(
             _post(request),
             request.FILES if request.method == "POST" else None,
             removable=attachments.current_round(record) if record is not None else (),
+            user_id=request.user.pk,
         ),
     )
 

@@ -74,13 +74,33 @@ def test_a_bad_scan_keeps_every_typed_field_and_the_first_error_gets_the_focus(p
     summary = page.locator("#error-summary")
     expect(summary).to_be_visible()
     expect(summary).to_contain_text("扩展名是 .pdf，但文件内容不是 PDF 格式")
-    expect(summary).to_contain_text("所选的附件也未保存")
+    expect(summary).to_contain_text("有附件不符合要求，未保存")
     expect(page.locator("#id_att-files")).to_be_focused()
     # Nothing typed is lost, and nothing was saved.
     expect(page.locator("#id_permit_num")).to_have_value("5303021903040004-SX-001")
     expect(page.locator("#id_project_manager")).to_have_value("张建国")
     assert not ConstructionPermit.objects.filter(permit_num="5303021903040004-SX-001").exists()
     assert not Attachment.objects.exists()
+
+
+def test_a_good_scan_is_kept_while_another_field_is_corrected(page, demo_site):
+    _permit_form(page, demo_site.url)
+    _fill_permit(page)
+    page.fill("#id_issue_date", "2030-01-01")  # in the future: refused
+    page.set_input_files("#id_att-files", files=[pdf("施工许可证.pdf")])
+    page.get_by_role("button", name="完成录入并提交发证机关审核").click()
+    expect(page.locator("#error-summary")).to_contain_text("所选的附件已暂存")
+    expect(page.locator("#id_issue_date")).to_be_focused()
+    expect(page.locator("#pending-files")).to_contain_text("施工许可证.pdf")
+    assert not Attachment.objects.exists()
+    page.fill("#id_issue_date", "2019-05-08")
+    page.get_by_role("button", name="完成录入并提交发证机关审核").click()
+    expect(page.locator("#record-state")).to_have_text("待审核")
+    expect(page.locator("#attachments")).to_contain_text("施工许可证.pdf")
+    permit = ConstructionPermit.objects.get(permit_num="5303021903040004-SX-001")
+    assert list(Attachment.objects.filter(record_id=permit.pk).values_list("original_name", "revision")) == [
+        ("施工许可证.pdf", 1)
+    ]
 
 
 def test_a_returned_record_gets_its_scan_with_the_corrections_without_losing_them(page, demo_site):
