@@ -400,6 +400,24 @@ def bulk_approve(request: HttpRequest) -> HttpResponse:
             messages.error(request, error)
         return redirect(back)
     items = form.cleaned_data["items"]
+    if request.POST.get("confirm") != "yes":
+        # Approval cannot be undone: list what was ticked and ask once more (the page's script asks
+        # in a dialog instead and sends confirm=yes).
+        titles = _task_titles([(kind, record_id) for kind, record_id, _ in items])
+        labels = dict(RecordKind.choices)
+        rows = [
+            {
+                "kind_label": str(labels[kind]),
+                "title": titles.get((kind, rid), ("", ""))[0],
+                "number": titles.get((kind, rid), ("", ""))[1],
+            }
+            for kind, rid, _ in items
+        ]
+        return render(
+            request,
+            "review/bulk_confirm.html",
+            {"rows": rows, "values": request.POST.getlist("items"), "back": back},
+        )
     by_kind: dict[str, list[tuple[int, int]]] = defaultdict(list)
     for kind, record_id, lock_version in items:
         by_kind[kind].append((record_id, lock_version))

@@ -88,6 +88,16 @@
     if (!window.confirm(message)) {
       event.preventDefault();
       event.stopImmediatePropagation();
+      return;
+    }
+    // Confirmed here: the server need not show its own confirmation page (the no-JavaScript path).
+    var field = button.getAttribute("data-confirm-field");
+    if (field && button.form && !button.form.querySelector('input[name="' + field + '"]')) {
+      var input = document.createElement("input");
+      input.type = "hidden";
+      input.name = field;
+      input.value = "yes";
+      button.form.appendChild(input);
     }
   }, true);
 
@@ -110,6 +120,16 @@
   }
 
   function restore(form, saved) {
+    // Building rows added before the draft was kept: add them again first.
+    saved.forEach(function (f) {
+      var m = /^([a-z]+)-TOTAL_FORMS$/.exec(f[0]);
+      var container = document.getElementById("building-rows");
+      if (!m || !container) { return; }
+      var want = parseInt(f[2], 10) || 0;
+      while (container.querySelectorAll("fieldset[data-building]").length < want) {
+        if (!addBuilding(container, m[1])) { break; }
+      }
+    });
     var byName = {};
     saved.forEach(function (f) { (byName[f[0]] = byName[f[0]] || []).push(f); });
     Array.prototype.forEach.call(form.elements, function (el) {
