@@ -11,16 +11,20 @@ from __future__ import annotations
 import hashlib
 import os
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files import File
+from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import Count, Sum
 
 from projects import services, workflow
-from projects.models import Attachment, ReviewableRecord
+from projects.models import Attachment, EntrySubmission, ReviewableRecord
 from yunjian.core import audit
 from yunjian.core.models import AuditEntry
 
@@ -79,6 +83,23 @@ def type_problem(name: str, detected: FileType | None) -> str:
     return ""
 
 
+def upload_problem(upload: UploadedFile) -> str:
+    """Why this upload cannot be attached (empty, too large, not a PDF/JPG/PNG by content); "" if it can."""
+    name = clean_name(upload.name)
+    limit = settings.ATTACHMENT_MAX_BYTES
+    if not upload.size:
+        return f"所选文件“{name}”是空的，请重新选择。"
+    if upload.size > limit:
+        return (
+            f"文件“{name}”大小为 {upload.size / MB:.1f} MB，超过了每个附件 {limit // MB} MB 的上限。"
+            "请降低扫描分辨率或分成几个文件后再上传。"
+        )
+    upload.seek(0)
+    detected = sniff(upload.read(16))
+    upload.seek(0)
+    return type_problem(name, detected)
+
+
 def _refusal(actor, record: ReviewableRecord) -> str:
     if workflow.is_enterer(actor, record) and not record.is_editable:
         return "该记录正在审核或已审核认定，不能上传或删除附件；如被退回，修改时可以补充上传。"
@@ -124,21 +145,11 @@ def attachment_upload(
     if not services.can_edit(actor, record):
         raise PermissionDenied(_refusal(actor, record))
     name = clean_name(upload.name)
-    limit = settings.ATTACHMENT_MAX_BYTES
-    if not upload.size:
-        raise ValidationError({"file": "所选文件是空的，请重新选择。"})
-    if upload.size > limit:
-        raise ValidationError(
-            {
-                "file": f"文件“{name}”大小为 {upload.size / MB:.1f} MB，超过了每个附件 {limit // MB} MB 的上限。"
-                "请降低扫描分辨率或分成几个文件后再上传。"
-            }
-        )
-    upload.seek(0)
-    detected = sniff(upload.read(16))
-    problem = type_problem(name, detected)
+    problem = upload_problem(upload)
     if problem:
         raise ValidationError({"file": problem})
+    upload.seek(0)
+    detected = sniff(upload.read(16))
     if not os.path.splitext(name)[1]:
         name = (name + detected.extensions[0])[-200:]
     upload.seek(0)
@@ -211,3 +222,107 @@ def attachment_delete(*, actor, attachment_id: int, ip: str | None = None) -> At
     )
     transaction.on_commit(lambda: storage.delete(stored))
     return attachment
+
+
+def save_entry(
+    *,
+    actor,
+    save: Callable[[], ReviewableRecord],
+    uploads: list[tuple[UploadedFile, str]] = (),
+    removals: list[int] = (),
+    submit: bool = False,
+    token=None,
+    ip: str | None = None,
+) -> ReviewableRecord:
+    """Save an entry form with the scans chosen on it, in one transaction (notice: the scans go with
+    the round they prove). `save` stores the record through its kind's service without submitting;
+    then the scans ticked for removal are removed and each new one is attached to the round being
+    prepared; then, if asked, the record is submitted,
+    so a new permit, tender or completion carries its scans from its first submission.
+
+    `token` is the form's one-time token (EntrySubmission): a second post of the same form raises
+    IntegrityError and saves nothing. If anything fails, every file written here is removed again.
+    """
+    stored: list[tuple] = []
+    try:
+        with transaction.atomic():
+            record = save()
+            for attachment_id in removals:
+                attachment_delete(actor=actor, attachment_id=attachment_id, ip=ip)
+            for upload, description in uploads:
+                attachment = attachment_upload(
+                    actor=actor,
+                    kind=record.KIND,
+                    record_id=record.pk,
+                    upload=upload,
+                    description=description,
+                    ip=ip,
+                )
+                stored.append((attachment.file.storage, attachment.file.name))
+            if submit:
+                record = services.record_submit(actor=actor, kind=record.KIND, record_id=record.pk, ip=ip)
+            if token is not None:
+                EntrySubmission.objects.create(token=token, user=actor, kind=record.KIND, record_id=record.pk)
+    except BaseException:
+        for storage, name in stored:
+            storage.delete(name)
+        raise
+    return record
+
+
+def current_round(record: ReviewableRecord) -> list[Attachment]:
+    """The files uploaded for the round being prepared (still removable)."""
+    return list(
+        Attachment.objects.filter(
+            kind=record.KIND, record_id=record.pk, revision=record.revision + 1
+        ).order_by("pk")
+    )
+
+
+# --- scans kept while the form is corrected -------------------------------------------------------
+# A form sent back with errors cannot give the browser its chosen files again. The scans that passed
+# their checks are kept in storage under pending/<user>/<form token>/ and named on the page by a signed
+# reference; the corrected form brings them along, and saving attaches them like fresh uploads.
+
+PENDING_SALT = "projects.attachments.pending"
+PENDING_MAX_AGE = 24 * 3600
+
+
+def stage_uploads(*, user_id: int, token: str, uploads: list[tuple[UploadedFile, str]]) -> list[dict]:
+    """Keep the checked uploads of a form that could not be saved; return what the page shows."""
+    staged = []
+    for index, (upload, description) in enumerate(uploads):
+        name = clean_name(upload.name)
+        upload.seek(0)
+        path = default_storage.save(
+            f"pending/{user_id}/{token}/{index}-{hashlib.sha256(name.encode()).hexdigest()[:12]}", upload
+        )
+        reference = signing.dumps({"u": user_id, "p": path, "n": name, "d": description}, salt=PENDING_SALT)
+        staged.append({"reference": reference, "name": name, "size": upload.size})
+    return staged
+
+
+def staged_uploads(*, user_id: int, references: list[str]) -> tuple[list[tuple[File, str]], list[dict]]:
+    """The files a corrected form brings back (only the user's own, kept less than a day)."""
+    files, shown = [], []
+    for reference in references[:20]:
+        try:
+            data = signing.loads(reference, salt=PENDING_SALT, max_age=PENDING_MAX_AGE)
+        except signing.BadSignature:
+            continue
+        path = str(data.get("p", ""))
+        if data.get("u") != user_id or not path.startswith(f"pending/{user_id}/") or ".." in path:
+            continue
+        if not default_storage.exists(path):
+            continue
+        handle = default_storage.open(path, "rb")
+        files.append((File(handle, name=data["n"]), data.get("d", "")))
+        shown.append(
+            {"reference": reference, "name": data["n"], "size": default_storage.size(path), "path": path}
+        )
+    return files, shown
+
+
+def discard_staged(paths: list[str]) -> None:
+    for path in paths:
+        default_storage.delete(path)

@@ -13,6 +13,7 @@ drawing-review choice).
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
@@ -26,8 +27,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from projects import access, rules, selectors, services, workflow
-from projects.codes import SCOPE_CONTRACT_TYPE, SCOPE_ORG_KIND, ContractType, Scope
+from projects import access, attachments, rules, selectors, services, workflow
+from projects.codes import SCOPE_CONTRACT_TYPE, SCOPE_ORG_KIND, ContractType, Scope, TenderMethod
 from projects.models import (
     Building,
     Completion,
@@ -41,6 +42,7 @@ from projects.models import (
     State,
     TenderContract,
 )
+from yunjian.core import organizations
 from yunjian.core.models import Division, Organization
 from yunjian.core.validators import (
     credit_code_problem,
@@ -89,6 +91,9 @@ class LooseDecimalField(forms.DecimalField):
 def entry_formfield(model_field: models.Field, **kwargs):
     if isinstance(model_field, models.DecimalField):
         kwargs["form_class"] = LooseDecimalField
+    elif isinstance(model_field, models.IntegerField) and not model_field.choices:
+        # A text box with the numeric keypad: the mouse wheel never changes it (a number input's does).
+        kwargs["widget"] = forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"})
     elif isinstance(model_field, models.DateField):
         kwargs["widget"] = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
     field = model_field.formfield(**kwargs)
@@ -100,39 +105,147 @@ def entry_formfield(model_field: models.Field, **kwargs):
     return field
 
 
+class OrgLookupInput(forms.TextInput):
+    """The unit's name or 统一社会信用代码, with suggestions as one types (static/js/forms.js fills
+    the datalist from /orgs/lookup/), and a fold-out to name a unit not registered yet: its name
+    and code travel as `<name>__new_name` and `<name>__new_code`."""
+
+    template_name = "projects/widgets/org_lookup.html"
+
+    def __init__(self, attrs=None, kind: str | None = None):
+        super().__init__(attrs)
+        self.kind = kind
+        self.new_name_initial = ""
+
+    def value_from_datadict(self, data, files, name):
+        main = data.get(name)
+        new_name = str(data.get(f"{name}__new_name", "") or "").strip()
+        new_code = str(data.get(f"{name}__new_code", "") or "").strip()
+        if new_name or new_code:
+            return {"lookup": main or "", "new_name": new_name, "new_code": new_code}
+        return main
+
+    def value_omitted_from_data(self, data, files, name):
+        return name not in data and f"{name}__new_name" not in data
+
+    def format_value(self, value):
+        if isinstance(value, dict):
+            value = value.get("lookup", "")
+        return super().format_value(value)
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        new = value if isinstance(value, dict) else {}
+        context["widget"].update(
+            {
+                "new_name": new.get("new_name", "") or self.new_name_initial,
+                "new_code": new.get("new_code", ""),
+                "kind": self.kind or "",
+                "lookup_url": reverse("org-lookup"),
+            }
+        )
+        return context
+
+
+ORG_CHOICE_RE = re.compile(r"[（(]\s*([0-9A-Za-z]{18})\s*[）)]\s*$")  # "单位名称（代码）" as suggested
+
+
 class OrgCodeField(forms.CharField):
-    """An organization named by its 统一社会信用代码 (a select of 20,000 enterprises would not do)."""
+    """A unit, found by its 统一社会信用代码 or its name (a select of 20,000 enterprises would not do);
+    or a unit not registered yet, named with its code: cleaned to `NewOrganization`, created
+    unverified when the record is saved (`EntryBundle.register_new_units`)."""
 
     def __init__(self, *, kind: str | None = None, **kwargs):
-        kwargs.setdefault("max_length", 30)
-        kwargs.setdefault("help_text", "填写18位统一社会信用代码")
+        kwargs.setdefault("max_length", 230)
+        kwargs.setdefault("help_text", "输入单位名称中的几个字或18位统一社会信用代码，从列表中选择")
+        kwargs.setdefault("widget", OrgLookupInput(kind=kind))
         super().__init__(**kwargs)
         self.kind = kind
-        self.widget.attrs.update({"class": "mono", "autocomplete": "off", "spellcheck": "false"})
+        self.widget.attrs.update({"autocomplete": "off", "spellcheck": "false"})
 
     def prepare_value(self, value):
         if isinstance(value, Organization):
             return value.credit_code
         return value
 
+    def to_python(self, value):
+        if isinstance(value, dict):
+            return value
+        return super().to_python(value)
+
+    def validate(self, value):
+        if isinstance(value, dict):
+            return
+        super().validate(value)
+
+    def run_validators(self, value):
+        if isinstance(value, dict):
+            return
+        super().run_validators(value)
+
     def clean(self, value):
-        code = normalize_code(super().clean(value))
-        if not code:
-            return None
-        problem = credit_code_problem(code)
+        value = self.to_python(value)
+        self.validate(value)
+        self.run_validators(value)
+        if isinstance(value, dict):
+            return self._new(value)
+        return self._find(value)
+
+    def _new(self, value: dict):
+        lookup = normalize_text(value.get("lookup") or "")
+        name, code = normalize_text(value["new_name"]), normalize_code(value["new_code"])
+        if lookup:
+            raise ValidationError("请只填一处：选择系统中已有的单位，或登记新单位（清空另一处）。")
+        problem = organizations.new_organization_problem(name, code)
         if problem:
-            raise ValidationError(f"{problem}。")
+            raise ValidationError(problem)
         org = Organization.objects.filter(credit_code=code).first()
-        if org is None:
-            raise ValidationError(
-                f"系统中没有统一社会信用代码为 {code} 的单位，请核对；确属尚未登记的单位，请联系系统管理员登记。"
-            )
+        if org is not None:
+            if org.name != name:
+                raise ValidationError(
+                    f"统一社会信用代码 {code} 在系统中登记的是“{org.name}”，不是“{name}”，请核对名称或代码。"
+                )
+            return self._checked(org)
+        return organizations.NewOrganization(
+            name=name, credit_code=code, kind=self.kind or Organization.Kind.OWNER
+        )
+
+    def _find(self, value: str):
+        text = normalize_text(value or "")
+        if not text:
+            return None
+        chosen = ORG_CHOICE_RE.search(text)
+        code = normalize_code(chosen.group(1) if chosen else text)
+        if code.isalnum() and code.isascii():  # a code (names are Chinese): checked by GB 32100
+            problem = credit_code_problem(code)
+            if problem:
+                raise ValidationError(f"{problem}。")
+            org = Organization.objects.filter(credit_code=code).first()
+            if org is None:
+                raise ValidationError(
+                    f"系统中没有统一社会信用代码为 {code} 的单位。请核对；确属尚未登记的单位，"
+                    "请展开下方“系统中没有这个单位？”填写名称和代码登记。"
+                )
+            return self._checked(org)
+        found = list(Organization.objects.filter(name=text)[:2])
+        if len(found) == 1:
+            return self._checked(found[0])
+        if len(found) > 1:
+            raise ValidationError(f"系统中有多个名为“{text}”的单位，请填写其统一社会信用代码。")
+        raise ValidationError(
+            f"系统中没有名为“{text}”的单位。请输入名称中的几个字从列表中选择，或填写统一社会信用代码；"
+            "确属尚未登记的单位，请展开下方“系统中没有这个单位？”填写名称和代码登记。"
+        )
+
+    def _checked(self, org: Organization) -> Organization:
         if self.kind and not org.has_kind(self.kind):
             label = Organization.Kind(self.kind).label
-            raise ValidationError(f"“{org.name}”不是{label}，请核对统一社会信用代码。")
+            raise ValidationError(f"“{org.name}”不是{label}，请核对。")
         return org
 
     def has_changed(self, initial, data) -> bool:
+        if isinstance(data, dict):
+            return True
         return normalize_code(self.prepare_value(initial) or "") != normalize_code(data or "")
 
 
@@ -269,6 +382,19 @@ class EntryFormMixin:
     def needs_confirmation(self) -> bool:
         return bool(self.warnings) and not self.cleaned_data.get("confirm_warnings")
 
+    def _post_clean(self):
+        # A unit named but not registered yet (NewOrganization) is created only when the record is
+        # saved: keep it out of the model instance the ModelForm validates, then put it back.
+        pending = {
+            k: v
+            for k, v in getattr(self, "cleaned_data", {}).items()
+            if isinstance(v, organizations.NewOrganization)
+        }
+        for name in pending:
+            self.cleaned_data[name] = None
+        super()._post_clean()
+        self.cleaned_data.update(pending)
+
     def record_data(self, names: tuple[str, ...] | None = None) -> dict:
         names = self._meta.model.SNAPSHOT_FIELDS if names is None else names
         return {name: self.cleaned_data[name] for name in names if name in self.fields}
@@ -328,6 +454,32 @@ class EntryPageMixin(EntryFormMixin):
     def page(self, record: ReviewableRecord | None, project: Project | None) -> dict:
         """The page's texts: title, subtitle, next_step, cancel_url (and any extra flags)."""
         raise NotImplementedError
+
+    # Never copied to a new record: its own numbers (each is entered once) and dates of its events.
+    NOT_COPIED = frozenset({"prj_num", "confirm_warnings", "review_ids", "specialty_contract"})
+
+    def copy_from(self, source: ReviewableRecord) -> None:
+        """Prefill an empty new form with what `source` (an earlier record of the same kind) says, except
+        its numbers and dates ("复制以前的记录": the clerk with 200 similar records)."""
+        for name, field in self.fields.items():
+            if name in self.NOT_COPIED or name in self.NUMBER_FIELDS or name in self.CODE_FIELDS:
+                continue
+            if isinstance(field, forms.DateField):
+                continue
+            try:
+                model_field = source._meta.get_field(name)
+            except FieldDoesNotExist:
+                continue
+            if model_field.is_relation:
+                value = (
+                    getattr(source, name)
+                    if isinstance(field, OrgCodeField)
+                    else getattr(source, model_field.attname)
+                )
+            else:
+                value = getattr(source, name)
+            if value not in (None, ""):
+                self.initial[name] = value
 
     @staticmethod
     def record_url(record: ReviewableRecord) -> str:
@@ -389,6 +541,11 @@ class ProjectInfoForm(EntryFormMixin, forms.ModelForm):
         model = Project
         fields = Project.BASIC_INFO_FIELDS
         formfield_callback = entry_formfield
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "scale" in self.fields:  # one page may also show a record's own 建设规模: say which is which
+            self.fields["scale"].label = "项目建设规模（整个项目）"
 
     def project_data(self) -> dict:
         return self.record_data(Project.BASIC_INFO_FIELDS)
@@ -497,6 +654,7 @@ class DrawingReviewForm(EntryPageMixin, forms.ModelForm):
             Organization.Kind.REVIEW_INSTITUTION
         )
         self.fields["censor_org"].empty_label = "请选择施工图审查机构"
+        self.fields["scale"].label = "本次审查的建设规模"
         self.fields["one_pass"].widget.choices = [("unknown", "请选择"), ("true", "是"), ("false", "否")]
 
     # --- the entry page ---
@@ -634,8 +792,9 @@ class AdditionRequestForm(EntryPageMixin, forms.ModelForm):
         return {
             "title": "图审信息新增申请（附件1）",
             "subtitle": "系统中没有本单位设计项目的施工图审查信息时，向省住房城乡建设厅勘察设计处申请新增",
-            "next_step": f"如实填写后点击“{self.submit_label(record)}”，由省厅勘察设计处审批；同意后系统生成该图审信息，"
-            "归本单位完善后提交。提交后可打印申请表，盖章签字后留存或按要求报送。",
+            "next_step": "按这个顺序办：① 如实填写后点击“保存草稿”；② 在打开的信息页点击“打印申请表”，盖章签字后扫描；"
+            f"③ 点击“继续填写”，在本表“附件”中选择盖章的扫描件，点击“{self.submit_label(record)}”，由省厅勘察设计处审批。"
+            "扫描件也可以在提交前随时补充；提交后审批期间不能再上传。同意后系统生成该图审信息，归本单位完善后提交。",
             "cancel_url": self.record_url(record) if record else reverse("projects:additions"),
         }
 
@@ -873,6 +1032,13 @@ class TenderContractForm(EntryPageMixin, forms.ModelForm):
         self.fields["scope"].choices = [("", "请选择本单位承包的范围")] + [(s.value, s.label) for s in scopes]
         self.fields["agency_code"].help_text = "18位统一社会信用代码"
         self.fields["client_code"].help_text = "18位统一社会信用代码"
+        self.fields["scale"].label = "合同约定的建设规模"
+        # Required unless 直接发包 (TenderContract.submit_problems): marked so, and the mark follows
+        # the 招标类型 chosen (static/js/forms.js, data-required-unless).
+        self.fields["agency_name"].help_text = "直接发包的不填"
+        self.fields["agency_name"].widget.attrs["data-required-unless"] = (
+            f"tender_method={TenderMethod.DIRECT}"
+        )
         scope = self.initial.get("scope") or (scopes[0] if len(scopes) == 1 else "")
         if scope in SCOPE_CONTRACT_TYPE and not self.initial.get("contract_type"):
             self.initial.setdefault("scope", scope)
@@ -881,6 +1047,31 @@ class TenderContractForm(EntryPageMixin, forms.ModelForm):
             # A directly contracted specialty project's own contract is a construction contract.
             self.initial["contract_type"] = ContractType.GENERAL if direct else SCOPE_CONTRACT_TYPE[scope]
         self.fields["leader_id"].help_text = "18位居民身份证号码，报送平台；页面上只显示前后四位"
+
+    @property
+    def submit_required(self) -> tuple[str, ...]:
+        required = super().submit_required
+        method = self.data.get("tender_method") if self.is_bound else self.initial.get("tender_method")
+        method = method or getattr(self.instance, "tender_method", "")
+        return required if method == TenderMethod.DIRECT else (*required, "agency_name")
+
+    def clean_contract_num(self) -> str:
+        """One contract is entered once: the same number again in the project is refused (a form posted
+        twice, or the same contract typed again)."""
+        number = normalize_text(self.cleaned_data.get("contract_num") or "")
+        project_id = self.instance.project_id
+        if number and project_id:
+            same = (
+                TenderContract.objects.filter(project_id=project_id, contract_num=number)
+                .exclude(pk=self.instance.pk)
+                .first()
+            )
+            if same is not None:
+                raise ValidationError(
+                    f"本项目已有合同编号为 {number} 的招投标及合同信息（{same.get_state_display()}），"
+                    "同一合同只录入一次。请核对编号；要修改已录入的，请在项目页打开它。"
+                )
+        return number
 
     # --- the entry page ---
 
@@ -908,6 +1099,8 @@ class TenderContractForm(EntryPageMixin, forms.ModelForm):
         if record is not None:
             return cls(data, instance=copy.copy(record), org=user.organization, flagged=record.return_fields)
         initial = {"scope": params.get("scope", "")}
+        if project.owner_org_id:  # 发包单位: the project's 建设单位, unless the contract says otherwise
+            initial.update(client_name=project.owner_org.name, client_code=project.owner_org.credit_code)
         return cls(data, instance=TenderContract(project=project), initial=initial, org=user.organization)
 
     def save_record(self, *, actor, record, project, bundle, submit, ip):
@@ -1136,6 +1329,93 @@ class AttachmentForm(forms.Form):
     description = forms.CharField(label="说明", max_length=100, required=False)
 
 
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files in one input (Django's documented pattern): cleans to a list."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput())
+        super().__init__(**kwargs)
+
+    def clean(self, data, initial=None):
+        files = [d for d in (data if isinstance(data, list | tuple) else [data]) if d]
+        if not files and self.required:
+            raise ValidationError(self.error_messages["required"], code="required")
+        return [super(MultipleFileField, self).clean(d, initial) for d in files]
+
+
+class EntryAttachmentsForm(forms.Form):
+    """The scans chosen on an entry page: saved with the record, in the same transaction."""
+
+    MAX_FILES = 20
+
+    files = MultipleFileField(
+        label="选择扫描件",
+        error_messages={
+            "empty": "所选文件是空的，请重新选择。",
+            "invalid": "所选文件未能上传，请重新选择。",
+            "missing": "所选文件未能上传，请重新选择。",
+            "max_length": "文件名太长，请改短后再选择。",
+        },
+        required=False,
+        widget=MultipleFileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png", "multiple": True}),
+    )
+    file_description = forms.CharField(label="附件说明", max_length=100, required=False)
+
+    remove = forms.TypedMultipleChoiceField(
+        label="删除本轮新上传的附件", coerce=int, required=False, widget=forms.CheckboxSelectMultiple
+    )
+    # Scans kept from an earlier post of this form that had errors (projects.attachments.stage_uploads).
+    pending = forms.MultipleChoiceField(required=False, widget=forms.MultipleHiddenInput)
+
+    def __init__(self, *args, removable=(), user_id: int | None = None, **kwargs):
+        kwargs.setdefault("prefix", "att")
+        super().__init__(*args, **kwargs)
+        self.user_id = user_id
+        self.staged: list[tuple] = []
+        self.staged_shown: list[dict] = []
+        self.fields["pending"].valid_value = lambda value: True
+        self.fields["file_description"].widget.attrs["placeholder"] = "如“施工许可证正本扫描件”"
+        self.fields["remove"].choices = [(a.pk, a.original_name) for a in removable]
+        self.fields["remove"].error_messages["invalid_choice"] = "要删除的附件已不在本轮，请刷新页面后重试。"
+
+    def removals(self) -> list[int]:
+        return list(self.cleaned_data.get("remove") or [])
+
+    def clean_files(self):
+        uploads = self.cleaned_data.get("files") or []
+        if len(uploads) > self.MAX_FILES:
+            raise ValidationError(f"一次最多选择 {self.MAX_FILES} 个文件，请分几次保存。")
+        problems = [p for p in (attachments.upload_problem(u) for u in uploads) if p]
+        if problems:
+            raise ValidationError(problems)
+        return uploads
+
+    def clean_pending(self) -> list[str]:
+        references = self.cleaned_data.get("pending") or []
+        if references and self.user_id is not None:
+            self.staged, self.staged_shown = attachments.staged_uploads(
+                user_id=self.user_id, references=list(references)
+            )
+        return references
+
+    def fresh_uploads(self) -> list[tuple]:
+        """The files chosen in this post (not the ones kept from an earlier one)."""
+        if not hasattr(self, "cleaned_data"):
+            return []
+        description = normalize_text(self.cleaned_data.get("file_description") or "")
+        return [(u, description) for u in self.cleaned_data.get("files") or []]
+
+    def uploads(self) -> list[tuple]:
+        return [*self.staged, *self.fresh_uploads()]
+
+    def staged_paths(self) -> list[str]:
+        return [item["path"] for item in self.staged_shown]
+
+
 # --- a page's forms together ----------------------------------------------------------------
 
 
@@ -1151,10 +1431,12 @@ class EntryBundle:
         *,
         return_fields=(),
         quiet: bool = False,
+        attachments: EntryAttachmentsForm | None = None,
     ):
         self.form = form
         self.project_form = project_form
         self.buildings = buildings
+        self.attachments = attachments
         self.building_errors: list[str] = []
         self.buildings_flagged = "buildings" in set(return_fields or ())
         # Adding a building row without JavaScript re-renders the page: no errors shown then.
@@ -1166,7 +1448,15 @@ class EntryBundle:
             results.append(self.project_form.is_valid())
         if self.buildings is not None:
             results.append(self.buildings.is_valid())
+        if self.attachments is not None:
+            results.append(self.attachments.is_valid())
         return all(results)
+
+    def uploads(self) -> list[tuple]:
+        return self.attachments.uploads() if self.attachments is not None else []
+
+    def removals(self) -> list[int]:
+        return self.attachments.removals() if self.attachments is not None else []
 
     @property
     def warnings(self) -> list[str]:
@@ -1182,6 +1472,23 @@ class EntryBundle:
 
     def project_data(self) -> dict | None:
         return self.project_form.project_data() if self.project_form is not None else None
+
+    def register_new_units(self, *, actor, ip=None) -> None:
+        """Create the units named on the page that are not registered yet (unverified), in the
+        caller's transaction, and put them in the cleaned data the services read."""
+        for form in (self.form, self.project_form):
+            if form is None:
+                continue
+            for name, value in list(form.cleaned_data.items()):
+                if isinstance(value, organizations.NewOrganization):
+                    try:
+                        form.cleaned_data[name] = organizations.register_unverified(
+                            actor=actor, new=value, ip=ip
+                        )
+                    except ValidationError as exc:
+                        raise ValidationError(
+                            {f"project.{name}" if form is self.project_form else name: exc.messages}
+                        ) from exc
 
     def building_rows(self) -> list[dict] | None:
         return self.buildings.rows() if self.buildings is not None else None
@@ -1228,6 +1535,18 @@ def _label(key: str) -> str:
         return str(Project._meta.get_field(key.removeprefix("project.")).verbose_name)
     except FieldDoesNotExist:
         return ""
+
+
+def suggest_owner(project_form: ProjectInfoForm, name: str) -> None:
+    """Prefill 建设单位 with a name typed before: the registered unit of that name, else the new-unit box."""
+    name = normalize_text(name or "")
+    if not name or "owner_org" not in project_form.fields:
+        return
+    found = list(Organization.objects.filter(name=name)[:2])
+    if len(found) == 1:
+        project_form.initial["owner_org"] = found[0].credit_code
+    else:
+        project_form.fields["owner_org"].widget.new_name_initial = name
 
 
 def project_form_for(

@@ -1024,3 +1024,25 @@ class ConstructionPermitUserObjectPermission(UserObjectPermissionBase):
 
 class ConstructionPermitGroupObjectPermission(GroupObjectPermissionBase):
     content_object = models.ForeignKey(ConstructionPermit, on_delete=models.CASCADE)
+
+
+class EntrySubmission(models.Model):
+    """One posted entry form: its one-time token and the record it saved.
+
+    The entry page carries a fresh token; saving the form stores it here in the same transaction as
+    the record. Posting the same form again (Back, then 提交 once more; a double click) finds the
+    token and opens the record already saved instead of creating a second one.
+    """
+
+    token = models.UUIDField(_("表单令牌"), unique=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(_("记录类型"), max_length=20, choices=RecordKind.choices)
+    record_id = models.BigIntegerField(_("记录编号"))
+    created_at = models.DateTimeField(_("提交时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("已提交的录入表单")
+        verbose_name_plural = _("已提交的录入表单")
+
+    def __str__(self) -> str:
+        return f"{self.kind}#{self.record_id}"

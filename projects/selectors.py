@@ -185,7 +185,11 @@ def drawing_review_search(
     Offered to general contractors (general projects) and specialty contractors (direct specialty
     projects): a review whose certificate number is exactly `q`, or, in projects the organization
     is already a party of, reviews whose certificate or project number starts with `q`, or whose
-    project name does. Nothing else in the province is listed. Three queries at most.
+    project name contains it. Nothing else in the province is listed. Three queries at most.
+
+    Numbers are prefix matches served by the varchar_pattern_ops indexes on censor_num and prj_num;
+    names match anywhere ("标准厂房" finds 曲靖经开区标准厂房二期), served by the pg_trgm index on the
+    project's name.
     """
     q = clean_query(q)
     if not q or org is None or not permit_project_kinds(org):
@@ -203,9 +207,7 @@ def drawing_review_search(
         )
     else:
         review_ids = list(
-            mine.filter(project__name__startswith=q)
-            .order_by("censor_num")
-            .values_list("pk", flat=True)[:limit]
+            mine.filter(project__name__contains=q).order_by("censor_num").values_list("pk", flat=True)[:limit]
         )
     if not review_ids:
         return []
@@ -304,7 +306,36 @@ def owed_counts(user) -> dict:
     return {"kind_rows": rows, "totals": totals}
 
 
+RECENT_LIMIT = 20
+
+
+def recent_records_of_org(kind: str, org_id: int, *, limit: int = RECENT_LIMIT) -> list[ReviewableRecord]:
+    """The organization's latest records of a kind, to copy from into a new one (one query)."""
+    model = workflow.KINDS[kind].model
+    qs = model.objects.filter(owner_org_id=org_id)
+    if any(f.name == "project" for f in model._meta.get_fields()):
+        qs = qs.select_related("project")
+    return list(qs.order_by("-updated_at")[:limit])
+
+
+OPEN_RECORDS_LIMIT = 50
+
+
+def open_records_of_org(org_id: int, *, limit: int = OPEN_RECORDS_LIMIT) -> list[ReviewableRecord]:
+    """The organization's records still to finish: returned ones first, then drafts, most recently
+    touched first (the workspace's 待完成 list). One bounded query per record kind."""
+    found: list[ReviewableRecord] = []
+    for spec in workflow.KINDS.values():
+        qs = spec.model.objects.filter(owner_org_id=org_id, state__in=(State.RETURNED, State.DRAFT))
+        if any(f.name == "project" for f in spec.model._meta.get_fields()):
+            qs = qs.select_related("project")
+        found += list(qs.order_by("-updated_at")[:limit])
+    found.sort(key=lambda r: (r.state != State.RETURNED, -r.updated_at.timestamp()))
+    return found[:limit]
+
+
 __all__ = [
+    "open_records_of_org",
     "addition_requests_of_org",
     "approved_reviews_of_project",
     "drawing_review_search",
@@ -319,3 +350,15 @@ __all__ = [
     "workspace_projects",
     "State",
 ]
+
+
+def owner_name_requested(record) -> str:
+    """The 建设单位 name typed in the addition request that created this drawing review ("" if none)."""
+    if record.KIND != RecordKind.DRAWING_REVIEW:
+        return ""
+    return (
+        DrawingReviewAdditionRequest.objects.filter(created_review_id=record.pk)
+        .values_list("owner_name", flat=True)
+        .first()
+        or ""
+    )

@@ -9,12 +9,13 @@ becomes the 403 page with its message, ValidationError the form again with error
 from __future__ import annotations
 
 import copy
+import uuid
 from collections.abc import Callable
 from functools import wraps
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.db import IntegrityError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -25,6 +26,7 @@ from projects import access, attachments, forms, presenters, rules, selectors, s
 from projects.codes import SCOPE_ORG_KIND
 from projects.models import (
     Attachment,
+    EntrySubmission,
     Project,
     RecordKind,
     ReviewableRecord,
@@ -34,6 +36,7 @@ from projects.snapshots import display_value, field_labels
 from review.access import can_view_record, get_record_for_user
 from sync import selectors as sync_selectors
 from yunjian.core import audit
+from yunjian.core.context_processors import SAVED_FORM_KEY
 from yunjian.core.models import Organization
 from yunjian.core.pagination import keyset_page
 from yunjian.core.validators import normalize_code, prj_num_problem
@@ -85,9 +88,19 @@ def workspace_view(request: HttpRequest) -> HttpResponse:
     records = selectors.records_of_projects(page.rows)
     roles = selectors.roles_of_org(org.pk, [p.pk for p in page.rows])
     rows = workspace.project_rows(page.rows, records, roles, org.pk)
+    unfinished = selectors.open_records_of_org(org.pk) if page.is_first else []
     context = {
         "page": page,
         "rows": rows,
+        "unfinished": [
+            {
+                "record": r,
+                "label": RecordKind(r.KIND).label,
+                "url": reverse("projects:record-edit", args=[r.KIND, r.pk]),
+                "project": getattr(r, "project", None) if getattr(r, "project_id", None) else None,
+            }
+            for r in unfinished
+        ],
         "q": q,
         "state": state,
         "kind": kind,
@@ -181,8 +194,13 @@ def _attempt(bundle: forms.EntryBundle, call: Callable[[], ReviewableRecord]) ->
     return None
 
 
-def _success_message(request, record: ReviewableRecord, submitted: bool) -> None:
+def _success_message(request, record: ReviewableRecord, submitted: bool, files: int = 0) -> None:
     label = RecordKind(record.KIND).label
+    if files:
+        messages.success(
+            request,
+            f"已随{label}保存 {files} 个附件（第{record.revision if submitted else record.revision + 1}轮）。",
+        )
     if submitted and record.state == State.IN_REVIEW:
         step = workflow.current_step(record).label
         messages.success(request, f"{label}已提交，现由“{step}”。审核期间不能修改，结果请在本页查看。")
@@ -200,6 +218,37 @@ def _flagged_labels(record: ReviewableRecord | None) -> list[str]:
     return [labels.get(f, f) for f in record.return_fields]
 
 
+def _form_token(request) -> uuid.UUID:
+    """The entry form's one-time token: the posted one, or a fresh one for a page shown anew."""
+    if request.method == "POST":
+        try:
+            return uuid.UUID(str(request.POST.get("form_token", ""))[:36])
+        except ValueError:
+            pass
+    return uuid.uuid4()
+
+
+def _already_saved(request, token: uuid.UUID) -> HttpResponse | None:
+    """A form posted again (Back, then 提交 once more; a double click): open what it saved, save nothing."""
+    done = EntrySubmission.objects.filter(token=token, user=request.user).first()
+    if done is None:
+        return None
+    messages.info(
+        request, "这份表单已经保存过（例如返回上一页后再次提交），没有重复保存。以下是已保存的信息。"
+    )
+    return redirect("projects:record", done.kind, done.record_id)
+
+
+def _next_entry_url(record: ReviewableRecord) -> str:
+    """Where "保存并录入下一条" goes: a new form of the same kind (for the same project where it has one)."""
+    if record.KIND == RecordKind.PERMIT:
+        return reverse("projects:permit-new")
+    form_class = forms.entry_form(record.KIND)
+    if form_class.NEEDS_PROJECT and record.project_id:
+        return reverse("projects:record-new-in-project", args=[record.project_id, record.KIND])
+    return reverse("projects:record-new", args=[record.KIND])
+
+
 def _entry(
     request,
     *,
@@ -207,24 +256,52 @@ def _entry(
     save: Callable[[bool], ReviewableRecord],
     context: dict,
 ) -> HttpResponse:
-    """Run one entry page: validate, confirm soft warnings, call the service, redirect to the record."""
+    """Run one entry page: validate, confirm soft warnings, call the service with the scans chosen on
+    the page (one transaction), redirect to the record (or to the next new form)."""
     status = 200
     action = request.POST.get("action", "draft") if request.method == "POST" else ""
+    token = _form_token(request)
     if request.method == "POST" and not bundle.quiet:
+        done = _already_saved(request, token)
+        if done is not None:
+            return done
         if not bundle.is_valid():
             status = 400
         elif not bundle.needs_confirmation:
             submit = action == "submit"
-            record = _attempt(bundle, lambda: save(submit))
-            if record is not None:
-                _success_message(request, record, submit)
+            record = _attempt(
+                bundle,
+                lambda: attachments.save_entry(
+                    actor=request.user,
+                    save=lambda: save(False),
+                    uploads=bundle.uploads(),
+                    removals=bundle.removals(),
+                    submit=submit,
+                    token=token,
+                    ip=_ip(request),
+                ),
+            )
+            if record is None:
+                done = _already_saved(request, token)  # the same form, posted twice at once
+                if done is not None:
+                    return done
+            else:
+                if bundle.attachments is not None:
+                    attachments.discard_staged(bundle.attachments.staged_paths())
+                request.session[SAVED_FORM_KEY] = str(token)  # the draft kept in the browser can go
+                _success_message(request, record, submit, len(bundle.uploads()))
+                if action == "next":
+                    return redirect(_next_entry_url(record))
                 return redirect("projects:record", record.KIND, record.pk)
             status = 400
+    pending = _keep_chosen_scans(request, bundle, token) if status == 400 else []
     record = context.get("record")
     project = context.get("project")
     full = {
+        "pending_files": pending,
         "bundle": bundle,
         "quiet": bundle.quiet,
+        "form_token": token,
         "flagged_labels": _flagged_labels(record),
         # The records that carry the basic info (notice 一(一)3) show it read-only once it is settled.
         "project_rows": _project_rows(project)
@@ -232,13 +309,59 @@ def _entry(
         else [],
         "draft_label": "保存草稿",
         "mine": True,
+        "error_summary": _error_summary(bundle) if status == 400 else [],
+        "files_chosen": request.method == "POST" and bool(request.FILES),
+        "files_refused": bool(
+            bundle.attachments is not None and bundle.attachments.is_bound and bundle.attachments.errors
+        ),
         **context,
     }
     if record is not None and record.pk:
         full.setdefault("files", presenters.attachments(record))
-        full.setdefault("upload_form", forms.AttachmentForm())
         full.setdefault("current_round", record.revision + 1)
+    else:
+        full.setdefault("current_round", 1)
     return render(request, "projects/entry_form.html", full, status=status)
+
+
+def _keep_chosen_scans(request, bundle: forms.EntryBundle, token: uuid.UUID) -> list[dict]:
+    """A form sent back with errors: keep the scans that passed their checks, so the corrected form
+    saves them without choosing them again."""
+    form = bundle.attachments
+    if form is None or not form.is_bound or form.errors:
+        return []
+    fresh = attachments.stage_uploads(user_id=request.user.pk, token=str(token), uploads=form.fresh_uploads())
+    return [*form.staged_shown, *fresh]
+
+
+def _error_summary(bundle: forms.EntryBundle) -> list[tuple[str, str]]:
+    """(label, message) of every error on the page, for the summary at its top (each links to its field)."""
+    rows: list[tuple[str, str]] = []
+    for form in (bundle.form, bundle.project_form, bundle.attachments):
+        if form is None:
+            continue
+        for name, errors in form.errors.items():
+            if name == NON_FIELD_ERRORS:
+                rows += [("", str(e)) for e in errors]
+                continue
+            field = form[name] if name in form.fields else None
+            label = field.label if field is not None else ""
+            anchor = field.auto_id if field is not None else ""
+            rows += [(f"#{anchor}" if anchor else "", f"{label}：{e}" if label else str(e)) for e in errors]
+    if bundle.buildings is not None and bundle.buildings.is_bound:
+        errors = list(bundle.buildings.non_form_errors()) + bundle.building_errors
+        for index, form in enumerate(bundle.buildings.forms):
+            for name, messages_ in form.errors.items():
+                anchor = f"#{form[name].auto_id}" if name in form.fields else ""
+                rows += [
+                    (
+                        anchor,
+                        f"第{index + 1}个单体 {form.fields[name].label if name in form.fields else ''}：{m}",
+                    )
+                    for m in messages_
+                ]
+        rows += [("#building-rows", str(e)) for e in errors]
+    return rows
 
 
 @require_http_methods(["GET", "POST"])
@@ -271,6 +394,12 @@ def _entry_page(
     form = form_class.build(
         _post(request), user=request.user, record=record, project=project, params=request.GET, picked=picked
     )
+    copy_choices: list = []
+    if record is None and request.method != "POST":
+        copy_choices = selectors.recent_records_of_org(form_class.KIND, request.user.organization_id)
+        source = next((r for r in copy_choices if str(r.pk) == request.GET.get("copy", "")), None)
+        if source is not None:
+            form.copy_from(source)
     project_form = buildings = None
     if form_class.edits_project(record, user=request.user, project=project):
         project_form, buildings = _project_parts(request, project, record, form_class.spec().project_required)
@@ -280,9 +409,16 @@ def _entry_page(
         buildings,
         return_fields=record.return_fields if record else (),
         quiet=_is_add_row(request),
+        attachments=forms.EntryAttachmentsForm(
+            _post(request),
+            request.FILES if request.method == "POST" else None,
+            removable=attachments.current_round(record) if record is not None else (),
+            user_id=request.user.pk,
+        ),
     )
 
     def save(submit: bool) -> ReviewableRecord:
+        bundle.register_new_units(actor=request.user, ip=_ip(request))
         return form.save_record(
             actor=request.user, record=record, project=project, bundle=bundle, submit=submit, ip=_ip(request)
         )
@@ -290,6 +426,9 @@ def _entry_page(
     context = {
         "record": record,
         "project": project,
+        "copy_choices": copy_choices,
+        "copy_params": [(k, v) for k, values in request.GET.lists() if k != "copy" for v in values],
+        "copy_chosen": request.GET.get("copy", ""),
         "carries_project": form_class.spec().carries_project,
         "submit_label": form.submit_label(record),
         **form.page(record, project),
@@ -327,6 +466,14 @@ def _project_parts(
     )
     if project_form is None:
         return None, None
+    if (
+        project is not None
+        and project.owner_org_id is None
+        and record is not None
+        and request.method != "POST"
+    ):
+        # The 建设单位 typed in the addition request that created this drawing review: carried over.
+        forms.suggest_owner(project_form, selectors.owner_name_requested(record))
     buildings = forms.building_formset(_post(request), project=project, add_row=_is_add_row(request))
     return project_form, buildings
 
@@ -536,6 +683,16 @@ def record_edit(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
     """Complete or correct a record of any kind (drafts, returned records, pre-existing ones)."""
     record = get_record_for_user(request.user, kind, pk)
     if not services.can_edit(request.user, record):
+        if workflow.is_enterer(request.user, record) and not record.is_editable:
+            # Back to the form after submitting: show where the record is, not a red refusal.
+            if request.method == "POST":
+                done = _already_saved(request, _form_token(request))
+                if done is not None:
+                    return done
+            messages.info(
+                request, "该信息已提交审核（或已审核认定），不能再修改；以下是它现在的内容和办理进度。"
+            )
+            return redirect("projects:record", record.KIND, record.pk)
         raise PermissionDenied(_edit_refusal(request.user, record))
     project = record.project if record.project_id else None
     return _entry_page(request, forms.entry_form(kind), record, project)
@@ -605,9 +762,18 @@ def attachment_download(request: HttpRequest, pk: int) -> HttpResponse:
         handle = attachment.file.open("rb")
     except FileNotFoundError as exc:
         raise Http404 from exc
-    return FileResponse(
-        handle, as_attachment=True, filename=attachment.original_name, content_type=attachment.content_type
+    # ?inline=1: PDFs and images open in the browser (the reviewer reads the scan beside the form);
+    # the type is the one sniffed from the content on upload, never the name's.
+    inline = request.GET.get("inline") == "1"
+    response = FileResponse(
+        handle,
+        as_attachment=not inline,
+        filename=attachment.original_name,
+        content_type=attachment.content_type,
     )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 @require_GET

@@ -89,9 +89,16 @@ class DecisionForm(forms.Form):
     """A reviewer's decision on the current step: approve, or return with a reason and the fields at fault."""
 
     APPROVE = "approve"
+    APPROVE_NEXT = "approve_next"  # 通过并审核下一条
     RETURN = "return"
 
-    decision = forms.ChoiceField(choices=[(APPROVE, "审核通过"), (RETURN, "退回")])
+    decision = forms.ChoiceField(
+        choices=[(APPROVE, "审核通过"), (APPROVE_NEXT, "通过并审核下一条"), (RETURN, "退回")],
+        error_messages={
+            "required": "请点击“审核通过”或“退回”。",
+            "invalid_choice": "请点击“审核通过”或“退回”。",
+        },
+    )
     lock_version = forms.IntegerField(min_value=0, widget=forms.HiddenInput)
     reasons = forms.MultipleChoiceField(
         label="常见退回原因", required=False, widget=forms.CheckboxSelectMultiple
@@ -111,9 +118,26 @@ class DecisionForm(forms.Form):
         self.fields["reasons"].choices = [(r, r) for r in reasons_for(record.KIND)]
         self.fields["fields"].choices = list(snapshots.field_labels(record).items())
 
+    def clean(self):
+        cleaned = super().clean()
+        approving = cleaned.get("decision") in (self.APPROVE, self.APPROVE_NEXT)
+        filled = cleaned.get("reasons") or (cleaned.get("reason_text") or "").strip() or cleaned.get("fields")
+        if approving and filled:
+            # Approval cannot be undone: reasons filled and 通过 clicked is almost always a slip.
+            self.add_error(
+                "reason_text",
+                "您已填写退回原因或勾选了有误的字段，却点击了审核通过，本次没有办理。"
+                "要退回，请点击“退回”；确认无误要通过，请先清空退回原因和勾选，再点击审核通过。",
+            )
+        return cleaned
+
     @property
     def approve(self) -> bool:
-        return self.cleaned_data["decision"] == self.APPROVE
+        return self.cleaned_data["decision"] in (self.APPROVE, self.APPROVE_NEXT)
+
+    @property
+    def then_next(self) -> bool:
+        return self.cleaned_data["decision"] == self.APPROVE_NEXT
 
     @property
     def reason(self) -> str:

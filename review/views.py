@@ -16,7 +16,7 @@ from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
-from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme
+from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from projects import presenters, snapshots, workflow
@@ -251,10 +251,14 @@ def _round_diff(record: ReviewableRecord) -> dict | None:
     old, new = rounds.get(record.revision - 1), rounds.get(record.revision)
     if old is None or new is None:
         return None
+    files = presenters.attachments(record)
     return {
         "previous": record.revision - 1,
         "current": record.revision,
         "changes": snapshots.diff(old.data, new.data, snapshots.field_labels(record)),
+        # Scans are kept per round: what this round added is the attachments' change.
+        "added_files": [a for a in files if a.revision == record.revision],
+        "earlier_files": [a for a in files if a.revision < record.revision],
     }
 
 
@@ -348,6 +352,19 @@ def record_page(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
         context["form"] = form
         return render(request, "review/record.html", context, status=400)
     messages.success(request, _decided_message(decided, form.approve))
+    if form.then_next:
+        following = (
+            selectors.inbox_for(user)
+            .exclude(kind=decided.KIND, record_id=decided.pk)
+            .order_by(*INBOX_KEY)
+            .values_list("kind", "record_id")
+            .first()
+        )
+        if following is None:
+            messages.info(request, "待办审核已全部办理完毕。")
+        else:
+            url = reverse("review:record", args=following)
+            return redirect(f"{url}?{urlencode({'next': _safe_next(request, reverse('review:inbox'))})}")
     return redirect(_safe_next(request, reverse("review:inbox")))
 
 
@@ -383,6 +400,24 @@ def bulk_approve(request: HttpRequest) -> HttpResponse:
             messages.error(request, error)
         return redirect(back)
     items = form.cleaned_data["items"]
+    if request.POST.get("confirm") != "yes":
+        # Approval cannot be undone: list what was ticked and ask once more (the page's script asks
+        # in a dialog instead and sends confirm=yes).
+        titles = _task_titles([(kind, record_id) for kind, record_id, _ in items])
+        labels = dict(RecordKind.choices)
+        rows = [
+            {
+                "kind_label": str(labels[kind]),
+                "title": titles.get((kind, rid), ("", ""))[0],
+                "number": titles.get((kind, rid), ("", ""))[1],
+            }
+            for kind, rid, _ in items
+        ]
+        return render(
+            request,
+            "review/bulk_confirm.html",
+            {"rows": rows, "values": request.POST.getlist("items"), "back": back},
+        )
     by_kind: dict[str, list[tuple[int, int]]] = defaultdict(list)
     for kind, record_id, lock_version in items:
         by_kind[kind].append((record_id, lock_version))

@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "django.forms",  # the built-in widget templates, for FORM_RENDERER below
     "django_htmx",
     "csp",
     "guardian",
@@ -123,10 +124,14 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "yunjian.core.context_processors.navigation",
+                "yunjian.core.context_processors.session",
             ],
         },
     },
 ]
+
+# Widgets render through the project's templates too (templates/projects/widgets/).
+FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 
 # PostgreSQL is the production database and the one the tests run on. Without
 # DATABASE_URL the demo falls back to an SQLite file under var/ so `make run`

@@ -9,6 +9,9 @@ admin.site.index_title = "系统管理"
 
 urlpatterns = [
     path("healthz", core_views.healthz, name="healthz"),
+    path("favicon.ico", core_views.favicon, name="favicon"),
+    path("session/keepalive/", core_views.keepalive, name="keepalive"),
+    path("orgs/lookup/", core_views.org_lookup, name="org-lookup"),
     path("", include("yunjian.core.urls")),
     path("projects/", include("projects.urls")),
     path("review/", include("review.urls")),

@@ -21,7 +21,17 @@ from review.roster.parse import COLUMN_LABELS, STAGE_TEXT, RosterParse
 from yunjian.core import spreadsheets
 
 TITLE = "工程项目数据审核人员及联络员汇总表"
-HEADER = ("单位", "姓名", "单位", "职务", "是否已办\n理CA数字\n证书", "身份证号码", "审核环节", "联系电话")
+# The notice's 附件2 calls two columns 单位; the template names them apart (the parser reads both forms).
+HEADER = (
+    "单位\n（州市、县区住房\n和城乡建设局）",
+    "姓名",
+    "所在单位及部门",
+    "职务",
+    "是否已办\n理CA数字\n证书",
+    "身份证号码",
+    "审核环节",
+    "联系电话",
+)
 WIDTHS = (26, 10, 18, 12, 10, 21, 34, 16)
 ID_COLUMN, PHONE_COLUMN, CA_COLUMN, STAGE_COLUMN = 6, 8, 5, 7
 DASH = "——"

@@ -849,6 +849,8 @@ class _LineReader:
             self.bureau = bureau
         if len(present) == 1 and bureau and present[0] == bureau:
             return _SKIP  # only the bureau, e.g. the empty tail of a merged bureau cell
+        if self._untouched_template_line(texts):
+            return _SKIP  # the template's own pre-filled 审核环节 line, left empty: not a person
         id_index = self.columns.get(ID_NUMBER)
         id_is_number = id_index is not None and id_index < len(values) and isinstance(values[id_index], float)
         return self._row(number, texts, raw, id_is_number)
@@ -876,6 +878,7 @@ class _LineReader:
             phone="" if _is_dash(phone_text) else _phone(phone_text),
             raw=raw,
         )
+        self._county_from_department(row)
         if not self.bureau:
             row.add_error(BUREAU, "单位不能为空")
         elif row.jurisdiction is None:
@@ -917,6 +920,37 @@ class _LineReader:
             if problem:
                 row.add_error(PHONE, problem)
         return row
+
+    def _untouched_template_line(self, texts: list[str]) -> bool:
+        """A line with nothing of a person (name, unit, post, ID, phone) and no CA answer: only what the
+        template fills in itself (the bureau, the 审核环节, the liaison's ——). A prefecture with fewer
+        than six people leaves some; they are blank lines, not errors."""
+        if any(self._get(texts, key) and not _is_dash(self._get(texts, key)) for key in PERSON_COLUMNS):
+            return False
+        ca = self._get(texts, HAS_CA)
+        return not ca or _is_dash(ca)
+
+    def _county_from_department(self, row: RosterRow) -> None:
+        """A prefecture's roster line whose person's own unit (the second 单位 column) is a county
+        bureau (玉溪市 … 红塔区住房和城乡建设局) reviews that county, not the whole prefecture."""
+        bureau = row.jurisdiction
+        if (
+            not row.department
+            or bureau is None
+            or not bureau.division_code
+            or not bureau.division_code.endswith("00")
+        ):
+            return
+        county = self.resolver.resolve(row.department)
+        if county is None or not county.division_code or county.division_code.endswith("00"):
+            return
+        if county.division_code[:4] == bureau.division_code[:4]:
+            row.jurisdiction = county
+        else:
+            row.add_error(
+                DEPARTMENT,
+                f"所在单位“{row.department}”不在“{bureau.label}”辖区内：请核对，或把该人员填在其所属州（市）的汇总表中",
+            )
 
 
 def _check_duplicates(rows: list[RosterRow]) -> None:

@@ -150,6 +150,7 @@ def test_bulk_approval_reports_the_record_changed_underneath(demo_site, page):
         reason="合同金额与原件不一致。",
     )
 
+    page.once("dialog", lambda dialog: dialog.accept())  # 确定将所选的 3 条记录全部审核通过吗？
     page.get_by_role("button", name="批量审核通过所选记录").click()
     expect(page.locator("h1")).to_have_text("批量审核结果")
     expect(page.locator(".page-sub")).to_have_text("共 3 条：通过 2 条，未通过 1 条")

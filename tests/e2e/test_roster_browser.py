@@ -82,3 +82,32 @@ def test_roster_import_then_the_new_reviewer_activates_and_logs_in(page, demo_si
 
     page.goto(link)  # the link worked once
     expect(page.locator(".callout.error")).to_contain_text("激活链接无效")
+
+
+def test_the_preview_shows_each_reviewers_area_and_a_county_unit_narrows_it(
+    page, demo_site, tmp_path, settings
+):
+    """Issue 19: 负责区域 in the preview; a county bureau named as the person's own unit is the area."""
+    from tests.review.test_roster_apply import PERMIT
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    upload = tmp_path / "曲靖市汇总表.xlsx"
+    upload.write_bytes(
+        roster_bytes(
+            [
+                person(QUJING, "张联络", LIAISON, "13800138000"),
+                person(QUJING, "李图审", DRAWING, "13800138001", ca="是", id_number=ID_X),
+                person(QUJING, "王许可", PERMIT, "13800138002", ca="是", department="麒麟区住房和城乡建设局"),
+            ]
+        )
+    )
+    login(page, demo_site.url, "admin")
+    page.goto(f"{demo_site.url}/roster/")
+    page.click("text=上传汇总表")
+    page.set_input_files("input[type=file]", str(upload))
+    page.click("button:has-text('上传并预览')")
+    expect(page.locator("#preview-rows thead")).to_contain_text("负责区域")
+    expect(page.locator("#preview-rows tr", has_text="李图审").locator("td.area")).to_have_text("曲靖市")
+    expect(page.locator("#preview-rows tr", has_text="王许可").locator("td.area")).to_have_text(
+        "曲靖市麒麟区"
+    )

@@ -94,9 +94,15 @@ def test_a_record_in_review_cannot_be_edited(as_user, contractor, permit_in_revi
     assert "待审核" in html
     assert "发证机关审核（施工许可信息）" in html
     assert reverse("projects:record-edit", args=["permit", permit_in_review.pk]) not in html
-    response = client.get(record_url(permit_in_review, "projects:record-edit"))
-    assert response.status_code == 403
-    assert "正在审核或已审核认定" in response.content.decode()
+    # Back to the form after submitting: the record page with a note, not a red refusal (issue 19).
+    response = client.get(record_url(permit_in_review, "projects:record-edit"), follow=True)
+    assert response.redirect_chain == [(record_url(permit_in_review), 302)]
+    assert "不能再修改" in response.content.decode()
+    before = permit_in_review.issue_date
+    posted = client.post(record_url(permit_in_review, "projects:record-edit"), {"issue_date": "2001-01-01"})
+    assert posted.status_code == 302
+    permit_in_review.refresh_from_db()
+    assert permit_in_review.issue_date == before
 
 
 def test_returned_record_shows_reason_and_flags_the_named_fields(as_user, contractor, returned_permit):

@@ -217,7 +217,10 @@ def test_specialty_contractor_links_its_completion_to_its_contract(as_user, spec
     assert data["specialty_contract"] == str(contract.pk)
     assert client.post(completion_url(open_project), data).status_code == 302
     assert Completion.objects.get().specialty_contract_id == contract.pk
-    # Without choosing the contract, it is refused.
+    # Without choosing the contract, it is refused (on a new form: posting the same form again
+    # only opens the record it saved).
+    html = client.get(completion_url(open_project), {"contract": contract.pk}).content.decode()
+    data = form_data(html, {**COMPLETION, "action": "draft"})
     data["specialty_contract"] = ""
     response = client.post(completion_url(open_project), data)
     assert response.status_code == 400

@@ -24,7 +24,7 @@ def test_bulk_approves_each_selected_record(client, county_permit_reviewer, many
     permits = many_permits(3)
     client.force_login(county_permit_reviewer)
 
-    response = client.post(BULK, {"items": [item(p) for p in permits]}, follow=True)
+    response = client.post(BULK, {"confirm": "yes", "items": [item(p) for p in permits]}, follow=True)
 
     assert response.status_code == 200
     assert states(*permits) == [State.APPROVED] * 3
@@ -43,7 +43,7 @@ def test_record_changed_underneath_is_reported_failed_and_the_others_pass(
     f.send_back(permits[1], reviewer, reason="另一位审核人员已退回")  # changed underneath
 
     client.force_login(county_permit_reviewer)
-    response = client.post(BULK, {"items": selected}, follow=True)
+    response = client.post(BULK, {"confirm": "yes", "items": selected}, follow=True)
 
     assert states(*permits) == [State.APPROVED, State.RETURNED, State.APPROVED]
     rows = response.context["rows"]
@@ -60,7 +60,9 @@ def test_mixed_record_types_are_grouped_and_reported_in_order(
 ):
     client.force_login(reviewer)
 
-    response = client.post(BULK, {"items": [item(specialty_in_review), item(permit_in_review)]}, follow=True)
+    response = client.post(
+        BULK, {"confirm": "yes", "items": [item(specialty_in_review), item(permit_in_review)]}, follow=True
+    )
 
     assert [(r["kind"], r["ok"]) for r in response.context["rows"]] == [
         ("specialty_info", True),
@@ -75,7 +77,9 @@ def test_record_outside_jurisdiction_fails_without_change_and_without_its_title(
 ):
     client.force_login(reviewer)
 
-    response = client.post(BULK, {"items": [item(honghe_permit), item(permit_in_review)]}, follow=True)
+    response = client.post(
+        BULK, {"confirm": "yes", "items": [item(honghe_permit), item(permit_in_review)]}, follow=True
+    )
 
     rows = response.context["rows"]
     assert [r["ok"] for r in rows] == [False, True]
@@ -96,7 +100,9 @@ def test_a_missing_id_and_an_invisible_one_get_the_same_answer(
     client.force_login(reviewer)
 
     response = client.post(
-        BULK, {"items": ["permit:987654:1", item(honghe_permit), item(permit_in_review)]}, follow=True
+        BULK,
+        {"confirm": "yes", "items": ["permit:987654:1", item(honghe_permit), item(permit_in_review)]},
+        follow=True,
     )
 
     rows = response.context["rows"]
@@ -108,7 +114,7 @@ def test_a_visible_record_that_failed_keeps_its_reason(client, reviewer, permit_
     client.force_login(reviewer)
     f.approve(permit_in_review, f.make_reviewer("qj_other", "530300", "permit"))
 
-    response = client.post(BULK, {"items": [item(permit_in_review)]}, follow=True)
+    response = client.post(BULK, {"confirm": "yes", "items": [item(permit_in_review)]}, follow=True)
 
     row = response.context["rows"][0]
     assert (row["ok"], row["visible"], row["message"]) == (False, True, Conflict().message)
@@ -121,7 +127,7 @@ def test_nothing_selected_or_garbage_goes_back_with_a_message(client, reviewer, 
     empty = client.post(BULK, {}, follow=True)
     assert "请至少勾选一条记录。" in empty.content.decode()
 
-    garbage = client.post(BULK, {"items": ["permit:abc:1"]}, follow=True)
+    garbage = client.post(BULK, {"confirm": "yes", "items": ["permit:abc:1"]}, follow=True)
     assert "所选记录无效" in garbage.content.decode()
     assert states(permit_in_review) == [State.IN_REVIEW]
 
@@ -129,7 +135,7 @@ def test_nothing_selected_or_garbage_goes_back_with_a_message(client, reviewer, 
 def test_enterprise_user_gets_403(client, contractor, permit_in_review):
     client.force_login(contractor)
 
-    assert client.post(BULK, {"items": [item(permit_in_review)]}).status_code == 403
+    assert client.post(BULK, {"confirm": "yes", "items": [item(permit_in_review)]}).status_code == 403
     assert states(permit_in_review) == [State.IN_REVIEW]
 
 
@@ -142,7 +148,7 @@ def test_get_is_not_allowed(client, reviewer):
 def test_refreshing_the_result_page_decides_nothing_again(client, county_permit_reviewer, many_permits):
     permits = many_permits(2)
     client.force_login(county_permit_reviewer)
-    response = client.post(BULK, {"items": [item(p) for p in permits]})
+    response = client.post(BULK, {"confirm": "yes", "items": [item(p) for p in permits]})
     assert response.status_code == 302
     assert response.url == reverse("review:bulk-result")
     decisions = AuditEntry.objects.filter(action=AuditEntry.Action.APPROVE).count()
@@ -151,3 +157,23 @@ def test_refreshing_the_result_page_decides_nothing_again(client, county_permit_
         assert page.status_code == 200
         assert [r["ok"] for r in page.context["rows"]] == [True, True]
     assert AuditEntry.objects.filter(action=AuditEntry.Action.APPROVE).count() == decisions
+
+
+def test_without_a_confirmation_the_ticked_records_are_listed_and_nothing_is_decided(
+    client, county_permit_reviewer, many_permits
+):
+    """Issue 19: approval cannot be undone, so bulk approval asks first (the page's script in a dialog;
+    without JavaScript, this confirmation page)."""
+    permits = many_permits(2)
+    client.force_login(county_permit_reviewer)
+
+    page = client.post(BULK, {"items": [item(p) for p in permits]})
+
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "以下 2 条记录将全部审核通过，审核通过后不能撤回" in html
+    assert html.count('name="items"') == 2
+    assert states(*permits) == [State.IN_REVIEW] * 2
+    done = client.post(BULK, {"confirm": "yes", "items": [item(p) for p in permits]}, follow=True)
+    assert done.status_code == 200
+    assert states(*permits) == [State.APPROVED] * 2

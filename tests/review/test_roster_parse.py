@@ -26,14 +26,18 @@ from odf.text import P
 
 from projects.stages import Stage
 from review.roster import parse as roster
+from review.roster.excel import HEADER as TEMPLATE_HEADER
 from review.roster.excel import error_report_workbook, summary_workbook, template_workbook
 from review.roster.parse import (
+    DEPARTMENT,
+    NO_DATA_ROWS,
     BureauResolver,
     Jurisdiction,
     RosterFileError,
     check_container,
     match_stage,
     parse_roster,
+    parse_rows,
     read_rows,
 )
 from yunjian.core.validators import complete_id_number
@@ -348,18 +352,85 @@ def test_notes_ellipsis_and_repeated_headers_are_not_data(resolver: BureauResolv
     assert not result.has_errors
 
 
-def test_template_placeholder_lines_ask_for_a_person(resolver: BureauResolver) -> None:
+def test_untouched_template_lines_are_blank_not_errors(resolver: BureauResolver) -> None:
+    """The template's own pre-filled 审核环节 lines, left empty by a prefecture with fewer than six
+    people, are blank lines (issue 19): an empty template has no person at all."""
     result = parse_roster(template_workbook(), "模板.xlsx", resolver)
 
-    assert result.file_errors == []
     assert result.header_row == 2
-    assert [row.stage for row in result.rows] == list(Stage)
-    assert [row.sheet_row for row in result.rows] == [3, 4, 5, 6, 7, 8]
-    assert {row.jurisdiction.division_code for row in result.rows} == {"530300"}
-    assert all(
-        row.errors == [("姓名", "这一行没有填写人员：请填写姓名、联系电话等信息，或删除这一行")]
-        for row in result.rows
-    )
+    assert result.rows == []
+    assert result.file_errors == [NO_DATA_ROWS]
+
+    workbook = openpyxl.load_workbook(io.BytesIO(template_workbook()))
+    sheet = workbook.active
+    for row, name in ((3, "联络员甲"), (5, "审核员乙")):  # two people, four template lines untouched
+        sheet.cell(row, 2, name)
+        sheet.cell(row, 8, "13987400000")
+    sheet.cell(5, 5, "是")
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    result = parse_roster(buffer.getvalue(), "模板.xlsx", resolver)
+    assert [(row.sheet_row, row.name, row.errors) for row in result.rows] == [
+        (3, "联络员甲", []),
+        (5, "审核员乙", []),
+    ]
+
+
+def test_a_line_with_a_ca_answer_but_no_person_still_asks_for_one(resolver: BureauResolver) -> None:
+    workbook = openpyxl.load_workbook(io.BytesIO(template_workbook()))
+    workbook.active.cell(4, 5, "是")
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    result = parse_roster(buffer.getvalue(), "模板.xlsx", resolver)
+    assert [row.errors for row in result.rows] == [
+        [("姓名", "这一行没有填写人员：请填写姓名、联系电话等信息，或删除这一行")]
+    ]
+
+
+def test_the_two_unit_columns_have_distinct_headers_and_the_notice_original_still_reads(
+    resolver: BureauResolver,
+) -> None:
+    header = [c.value for c in openpyxl.load_workbook(io.BytesIO(template_workbook())).active[2]]
+    assert header[0] != header[2]
+    assert header[0].startswith("单位")
+    assert header[2] == "所在单位及部门"
+    original = [
+        (1, ["单位", "姓名", "单位", "职务", "是否已办理CA数字证书", "身份证号码", "审核环节", "联系电话"]),
+        (
+            2,
+            ["曲靖市住房和城乡建设局", "张三", "建筑市场科", "科长", "是", "", "施工许可审核", "13987400000"],
+        ),
+    ]
+    result = parse_rows(original, resolver)
+    assert result.columns[DEPARTMENT] == 2
+    assert result.rows[0].department == "建筑市场科"
+    assert result.rows[0].errors == []
+
+
+def test_a_county_bureau_named_as_the_persons_unit_is_the_area(resolver: BureauResolver) -> None:
+    rows = [
+        (1, ["单位", "姓名", "单位", "职务", "是否已办理CA数字证书", "身份证号码", "审核环节", "联系电话"]),
+        (
+            2,
+            [
+                "玉溪市住房和城乡建设局",
+                "李四",
+                "红塔区住房和城乡建设局",
+                "科员",
+                "是",
+                "",
+                "施工许可审核",
+                "13987400001",
+            ],
+        ),
+        (3, ["", "王五", "建筑市场科", "科员", "是", "", "施工许可审核", "13987400002"]),
+        (4, ["", "赵六", "麒麟区住房和城乡建设局", "科员", "是", "", "施工许可审核", "13987400003"]),
+    ]
+    result = parse_rows(rows, resolver)
+    areas = [(row.name, row.jurisdiction.label if row.jurisdiction else None) for row in result.rows]
+    assert areas[:2] == [("李四", "玉溪市红塔区"), ("王五", "玉溪市")]
+    assert result.rows[2].errors  # 麒麟区 is in 曲靖, not 玉溪
+    assert "不在" in result.rows[2].errors[0][1]
 
 
 def test_filled_template_round_trips(resolver: BureauResolver) -> None:
@@ -620,16 +691,8 @@ def test_summary_one_sheet_per_prefecture() -> None:
     assert workbook.sheetnames == ["曲靖市", "红河哈尼族彝族自治州"]
     sheet = workbook["曲靖市"]
     assert sheet["A1"].value == f"{TITLE}（曲靖市）"
-    assert [cell.value for cell in sheet[2]] == [
-        "单位",
-        "姓名",
-        "单位",
-        "职务",
-        CA_HEADER,
-        "身份证号码",
-        "审核环节",
-        "联系电话",
-    ]
+    assert [cell.value for cell in sheet[2]] == list(TEMPLATE_HEADER)
+    assert TEMPLATE_HEADER[0] != TEMPLATE_HEADER[2]  # the two 单位 columns named apart
     assert [cell.value for cell in sheet[3]][4:7] == ["——", "——", "州（市）联络员"]
     assert sheet["E4"].value == "否"
     assert sheet["F4"].value.startswith("5303****")
@@ -763,7 +826,7 @@ def test_parser_runs_without_django_settings() -> None:
         "from review.roster.parse import BureauResolver, parse_roster\n"
         "from review.roster.excel import template_workbook, summary_workbook\n"
         "r = parse_roster(template_workbook(), 't.xlsx', BureauResolver.default())\n"
-        "assert len(r.rows) == 6 and not settings.configured\n"
+        "assert r.rows == [] and not settings.configured\n"
         "print('ok')\n"
     )
     env = {key: value for key, value in os.environ.items() if key != "DJANGO_SETTINGS_MODULE"}

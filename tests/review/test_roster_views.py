@@ -143,7 +143,7 @@ def test_template_download_is_the_attachment(admin_client):
     assert response["Content-Type"].startswith("application/vnd.openxmlformats")
     assert "attachment" in response["Content-Disposition"]
     parse = read_roster(response.content, "t.xlsx")
-    assert [row.stage for row in parse.rows] == list(Stage)
+    assert parse.rows == []  # its pre-filled 审核环节 lines are blank until a person is written in
 
 
 @pytest.mark.parametrize("fmt", ["xlsx", "xls", "ods"])

@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
+from yunjian.core import audit, organizations
 from yunjian.core.models import AuditEntry, Division, Organization, User, Zone
 
 
@@ -20,8 +21,20 @@ class ZoneAdmin(admin.ModelAdmin):
 
 @admin.register(Organization)
 class OrganizationAdmin(admin.ModelAdmin):
-    list_display = ("name", "credit_code", "get_kinds_display", "division")
+    list_display = ("name", "credit_code", "get_kinds_display", "division", "is_verified")
+    list_filter = ("is_verified",)
     search_fields = ("name", "credit_code")
+    actions = ("confirm_units",)
+
+    @admin.action(description="核实所选单位（录入单位登记的新单位，信息无误）")
+    def confirm_units(self, request, queryset):
+        count = organizations.confirm(
+            actor=request.user,
+            organization_ids=list(queryset.values_list("pk", flat=True)),
+            ip=audit.client_ip(request),
+        )
+        self.message_user(request, f"已核实 {count} 个单位。")
+
     autocomplete_fields = ("division",)
     show_full_result_count = False
 

@@ -1,10 +1,12 @@
 """The navigation that fits the user's roles (and, for enterprises, their organization's kinds)."""
 
+from django.conf import settings
 from django.urls import reverse
 
 from yunjian.core.models import Organization, Role
 
 K = Organization.Kind
+SAVED_FORM_KEY = "saved_form_token"  # set by an entry view after saving a form; read once by the next page
 REVIEWERS = {Role.INSTITUTION, Role.REVIEWER, Role.DESIGN_DIVISION}
 
 # (label, url name, roles that see it, organization kinds that see it — None for any)
@@ -35,6 +37,23 @@ def navigation(request):
         if allowed_kinds is not None and not (org and any(org.has_kind(k) for k in allowed_kinds)):
             continue
         url = reverse(name)
-        active = path == url if url == "/" else path.startswith(url)
-        items.append({"label": label, "url": url, "active": active})
+        matches = path == url if url == "/" else path.startswith(url)
+        items.append({"label": label, "url": url, "active": False, "length": len(url) if matches else -1})
+    # One tab highlighted: the most specific one (我的图审信息 /projects/drawing-reviews/ over 我的项目 /projects/).
+    best = max(items, key=lambda item: item["length"], default=None)
+    if best is not None and best["length"] >= 0:
+        best["active"] = True
     return {"nav_items": items}
+
+
+def session(request):
+    """What the pages' session script needs: the idle timeout, where to keep the session alive, and
+    the token of an entry form just saved (its draft kept in the browser can go)."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    saved = request.session.pop(SAVED_FORM_KEY, "") if hasattr(request, "session") else ""
+    return {
+        "idle_timeout_seconds": settings.IDLE_TIMEOUT_SECONDS,
+        "saved_form_token": saved,
+    }

@@ -31,9 +31,13 @@ class IdleTimeoutMiddleware:
                 logout(request)
                 minutes = settings.IDLE_TIMEOUT_SECONDS // 60
                 messages.info(request, f"您已超过{minutes}分钟未操作，为保障账号安全已自动退出，请重新登录。")
-                return redirect(reverse("core:login") + "?" + urlencode({"next": request.path}))
-            # Write the session at most once a minute, not on every request.
-            if last is None or now - last >= 60:
+                login_url = reverse("core:login")
+                if request.path == login_url:  # "重新登录" on the timeout notice: keep its ?next=
+                    return self.get_response(request)
+                return redirect(login_url + "?" + urlencode({"next": request.path}))
+            # Write the session at most once a minute (or a tenth of the timeout), not on every request;
+            # the pages' timeout warning (static/js/forms.js) counts from that much earlier.
+            if last is None or now - last >= min(60, settings.IDLE_TIMEOUT_SECONDS // 10):
                 request.session[SESSION_KEY] = now
         return self.get_response(request)
 

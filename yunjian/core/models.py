@@ -132,6 +132,9 @@ class Organization(CleanInputMixin, models.Model):
     )
     group = models.OneToOneField(Group, on_delete=models.PROTECT, related_name="organization", editable=False)
     created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
+    # False for a unit an enterer named that was not registered yet (historical projects' 建设单位):
+    # usable at once, shown as 待核实 until the system administrator confirms it in the admin.
+    is_verified = models.BooleanField(_("已核实"), default=True)
 
     class Meta:
         verbose_name = _("单位")

@@ -45,6 +45,13 @@ def normalize_code(value: object) -> str:
     return re.sub(r"\s+", "", normalize_text(value)).upper()
 
 
+# How to fix a check-digit error: the digit is computed from the others, so the typo is usually elsewhere.
+CHECK_DIGIT_HINT = (
+    "：说明18位中有一位抄错了（不一定是最后一位）。请对照营业执照或“国家企业信用信息公示系统”逐位核对，"
+    "常见的是 0 与 D、1 与 7、8 与 B、2 与 Z 看混，或相邻两位颠倒；不要只改最后一位"
+)
+
+
 def credit_code_problem(value: str) -> str:
     """Return why `value` is not a valid 统一社会信用代码 (GB 32100-2015), or "" if it is.
 
@@ -62,14 +69,14 @@ def credit_code_problem(value: str) -> str:
     total = sum(USCC_ALPHABET.index(c) * w for c, w in zip(code[:17], USCC_WEIGHTS, strict=True))
     expected = USCC_ALPHABET[(31 - total % 31) % 31]
     if code[17] != expected:
-        return "统一社会信用代码校验位不正确"
+        return "统一社会信用代码校验位不正确" + CHECK_DIGIT_HINT
     body = code[8:16]
     if body.isalnum():
         org_total = sum(_org_char_value(c) * w for c, w in zip(body, ORG_CODE_WEIGHTS, strict=True))
         check = 11 - org_total % 11
         org_check = "X" if check == 10 else "0" if check == 11 else str(check)
         if code[16] != org_check:
-            return "统一社会信用代码中的组织机构代码校验位不正确"
+            return "统一社会信用代码中的组织机构代码校验位不正确" + CHECK_DIGIT_HINT
     return ""
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 import django_otp
@@ -15,17 +16,19 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from yunjian.core import accounts as account_services
-from yunjian.core import audit, selectors, signin
+from yunjian.core import audit, organizations, selectors, signin
 from yunjian.core.forms import LoginForm, PasswordChangeForm, TokenForm
-from yunjian.core.models import AuditEntry, Role, User
+from yunjian.core.middleware import SESSION_KEY
+from yunjian.core.models import AuditEntry, Organization, Role, User
 from yunjian.core.pagination import keyset_page
 from yunjian.core.permissions import require_roles
 
@@ -74,6 +77,45 @@ def logout_view(request: HttpRequest) -> HttpResponse:
     logout(request)
     messages.success(request, "您已安全退出。")
     return redirect("core:login")
+
+
+@require_POST
+def keepalive(request: HttpRequest) -> HttpResponse:
+    """ "继续" on the timeout warning: counts as activity and keeps the session (the idle timeout
+    restarts). A session already ended answers 401, and the page says so."""
+    if not request.user.is_authenticated:
+        return JsonResponse({"ok": False, "message": "已超时退出，请重新登录。"}, status=401)
+    request.session[SESSION_KEY] = int(time.time())
+    return JsonResponse({"ok": True, "idle_timeout_seconds": settings.IDLE_TIMEOUT_SECONDS})
+
+
+@require_GET
+@login_required
+def org_lookup(request: HttpRequest) -> HttpResponse:
+    """Units whose name contains the text typed, or whose code starts with it (entry forms' suggestions).
+    Enterprise users only; every suggestion is "名称（统一社会信用代码）", the form's accepted spelling."""
+    require_roles(request.user, {Role.ENTERPRISE})
+    kind = request.GET.get("kind", "")
+    kind = kind if kind in Organization.Kind.values else None
+    rows = organizations.lookup(request.GET.get("q", ""), kind)
+    return JsonResponse(
+        {
+            "results": [
+                {
+                    "value": f"{org.name}（{org.credit_code}）",
+                    "name": org.name,
+                    "code": org.credit_code,
+                    "verified": org.is_verified,
+                }
+                for org in rows
+            ]
+        }
+    )
+
+
+def favicon(request: HttpRequest) -> HttpResponse:
+    """/favicon.ico, which browsers ask for whatever the page says."""
+    return redirect(static("img/favicon.ico"), permanent=True)
 
 
 def healthz(request: HttpRequest) -> HttpResponse:
