@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "projects",
     "review",
     "sync",
+    "loads",
 ]
 
 MIDDLEWARE = [
@@ -195,6 +196,13 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 ATTACHMENT_MAX_BYTES = 20 * 1024 * 1024
 ROSTER_MAX_BYTES = 10 * 1024 * 1024
 ROSTER_MAX_ROWS = 20_000
+
+# Loads of the existing systems' exports (python manage.py load_records, /loads/; issue 13).
+LOAD_MAX_BYTES = env_int("LOAD_MAX_BYTES", 500 * 1024 * 1024)  # CSV and JSON lines are streamed
+LOAD_MAX_ROWS = env_int("LOAD_MAX_ROWS", 2_000_000)
+LOAD_BATCH_SIZE = env_int("LOAD_BATCH_SIZE", 2000)
+LOAD_LEASE_SECONDS = env_int("LOAD_LEASE_SECONDS", 120)  # a load whose process died is resumed after this
+LOAD_POLL_SECONDS = env_int("LOAD_POLL_SECONDS", 2)
 
 # Personal data (身份证号码) is encrypted at rest with this key (Fernet, urlsafe base64, 32 bytes).
 # Without it, a key derived from SECRET_KEY is used; production should set its own and keep it apart.

@@ -127,6 +127,9 @@ class Organization(models.Model):
         Zone, verbose_name=_("所属功能区"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     group = models.OneToOneField(Group, on_delete=models.PROTECT, related_name="organization", editable=False)
+    # False for an organisation created from a loaded export (issue 13): known only by the credit code
+    # and name the export gave, until the province confirms it. Never merged with a similar name.
+    verified = models.BooleanField(_("已核实"), default=True)
     created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
 
     class Meta:
