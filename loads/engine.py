@@ -548,13 +548,13 @@ def _run_file(
     table = item.table
     key = T.KEY[table]
     skip_to = load_file.next_row if applying else 0
-    refused_rows: set[int] = set()
+    refused_rows: dict[int, list[tuple[str, str]]] = {}
     if applying:
-        refused_rows = set(
-            LoadIssue.objects.filter(file=load_file, phase=LoadIssue.Phase.CHECK, status="error").values_list(
-                "row", flat=True
-            )
-        )
+        # Rows refused by the check stay refused (a duplicate, for one, cannot be seen again from here).
+        for row, errors in LoadIssue.objects.filter(
+            file=load_file, phase=LoadIssue.Phase.CHECK, status="error"
+        ).values_list("row", "errors"):
+            refused_rows[row] = [(e["column"], e["message"]) for e in errors]
     seen: dict[str, int] = {}
     pending: list[T.CheckedRow] = []
     count = 0
@@ -564,7 +564,7 @@ def _run_file(
             continue
         checked = T.check_row(table, number, raw, state.context.counties)
         if applying and number in refused_rows:
-            checked.errors = checked.errors or [("", "检查时已发现错误，未导入")]
+            checked.errors = refused_rows[number]
         key_value = str(checked.values.get(key) or "")
         if not applying and key_value and table not in (T.PERMIT_STAFF, T.CENSOR_STAFF):
             first = seen.setdefault(key_value, number)
@@ -859,8 +859,8 @@ def handle_projects(
     )
     parties = {(p.pk, p.owner_org_id, R.OWNER) for p in created if p.owner_org_id}
     updates = []
-    for _row, current, changed in to_update:
-        project = Project(pk=current["id"], updated_at=now, **changed)
+    for row_, current, changed in to_update:
+        project = Project(pk=current["id"], updated_at=now, **targets[row_.row])
         updates.append(project)
         if changed.get("owner_org_id"):
             parties.add((current["id"], changed["owner_org_id"], R.OWNER))
@@ -945,10 +945,13 @@ def handle_censors(
     created = DrawingReview.objects.bulk_create(records)
     updates = []
     regrant = []
-    for _row, current, changed in to_update:
+    for row_, current, changed in to_update:
         updates.append(
             DrawingReview(
-                pk=current["id"], lock_version=current["lock_version"] + 1, updated_at=now, **changed
+                pk=current["id"],
+                lock_version=current["lock_version"] + 1,
+                updated_at=now,
+                **targets[row_.row],
             )
         )
         if "owner_org_id" in changed:
@@ -1090,10 +1093,13 @@ def handle_permits(
         ]
     )
     updates, regrant = [], []
-    for _row, current, changed in to_update:
+    for row_, current, changed in to_update:
         updates.append(
             ConstructionPermit(
-                pk=current["id"], lock_version=current["lock_version"] + 1, updated_at=now, **changed
+                pk=current["id"],
+                lock_version=current["lock_version"] + 1,
+                updated_at=now,
+                **targets[row_.row],
             )
         )
         if "owner_org_id" in changed:

@@ -39,11 +39,25 @@ def report_workbook(job: LoadJob) -> bytes:
         if key in seen:
             continue
         seen.add(key)
-        base = [issue.file.name, issue.row, issue.table, issue.number, STATUS_LABELS.get(issue.status, issue.status)]
+        base = [
+            issue.file.name,
+            issue.row,
+            issue.table,
+            issue.number,
+            STATUS_LABELS.get(issue.status, issue.status),
+        ]
         for error in issue.errors:
             issues.append([*base, error["column"], error["message"], "", ""])
         for difference in issue.differences:
-            issues.append([*base, difference["column"], "与系统中的值不同，未覆盖", difference["ours"], difference["theirs"]])
+            issues.append(
+                [
+                    *base,
+                    difference["column"],
+                    "与系统中的值不同，未覆盖",
+                    difference["ours"],
+                    difference["theirs"],
+                ]
+            )
     orgs = workbook.create_sheet("新建单位（未核实）")
     orgs.append(["统一社会信用代码", "单位名称", "单位类型"])
     for org in job.new_orgs:

@@ -73,9 +73,9 @@ def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
     files = list(job.files.order_by("position"))
     phase = LoadIssue.Phase.APPLY if job.status == LoadJob.Status.DONE else LoadIssue.Phase.CHECK
     issues = list(
-        LoadIssue.objects.filter(job=job, phase=phase).select_related("file").order_by("file__position", "row")[
-            :ISSUES_SHOWN
-        ]
+        LoadIssue.objects.filter(job=job, phase=phase)
+        .select_related("file")
+        .order_by("file__position", "row")[:ISSUES_SHOWN]
     )
     counts = job.apply_counts if job.status == LoadJob.Status.DONE else job.check_counts
     return render(
@@ -88,7 +88,9 @@ def job_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "issues_shown": ISSUES_SHOWN,
             "stats": [(s, engine.STATUS_LABELS[s], (counts or {}).get(s, 0)) for s in engine.STATUSES],
             "samples": [
-                (engine.STATUS_LABELS[s], job.samples.get(s, [])) for s in engine.STATUSES if job.samples.get(s)
+                (engine.STATUS_LABELS[s], job.samples.get(s, []))
+                for s in engine.STATUSES
+                if job.samples.get(s)
             ],
         },
     )

@@ -13,7 +13,18 @@ def pms_files(tmp_path, world):
     projects = x.write(
         tmp_path / "projects.csv",
         x.PROJECT_HEADER,
-        [[prj, "麒麟区综合楼", "01", world["owner"].name, world["owner"].credit_code, "530302", "1200.5", "2020-03-01"]],
+        [
+            [
+                prj,
+                "麒麟区综合楼",
+                "01",
+                world["owner"].name,
+                world["owner"].credit_code,
+                "530302",
+                "1200.5",
+                "2020-03-01",
+            ]
+        ],
     )
     censors = x.write(
         tmp_path / "censors.csv",

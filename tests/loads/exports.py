@@ -12,7 +12,16 @@ import openpyxl
 from tests import factories as f
 from yunjian.core.validators import complete_credit_code
 
-PROJECT_HEADER = ["PrjNum", "PrjName", "PrjTypeNum", "BuildCorpName", "BuildCorpCode", "CountyNum", "AllInvest", "BDate"]
+PROJECT_HEADER = [
+    "PrjNum",
+    "PrjName",
+    "PrjTypeNum",
+    "BuildCorpName",
+    "BuildCorpCode",
+    "CountyNum",
+    "AllInvest",
+    "BDate",
+]
 CENSOR_HEADER = [
     "CensorNum",
     "PrjNum",
@@ -48,7 +57,8 @@ def write(path: Path, header: list[str], rows: list[list], fmt: str = "csv", enc
         path.write_bytes(buffer.getvalue().encode(encoding))
     elif fmt == "jsonl":
         path.write_text(
-            "\n".join(json.dumps(dict(zip(header, row, strict=True)), ensure_ascii=False) for row in rows) + "\n",
+            "\n".join(json.dumps(dict(zip(header, row, strict=True)), ensure_ascii=False) for row in rows)
+            + "\n",
             encoding="utf-8",
         )
     elif fmt == "xlsx":

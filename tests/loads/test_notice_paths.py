@@ -33,7 +33,9 @@ def test_loaded_review_is_a_draft_of_its_design_unit_with_the_grant(loaded, worl
     assert not ps.can_edit(other_designer, review)
 
 
-def test_design_unit_completes_and_submits_the_loaded_review(loaded, designer, institution_staff, division_staff):
+def test_design_unit_completes_and_submits_the_loaded_review(
+    loaded, designer, institution_staff, division_staff
+):
     # Completing (完善): what PMS did not hold, here the project's 工程用途, is filled in by the design unit.
     review = ps.drawing_review_update(
         actor=designer,
@@ -72,7 +74,11 @@ def test_general_contractor_opens_completes_and_submits_the_loaded_permit(
     assert client.get(edit).status_code in (403, 404)
     # The drawing review is approved first (notice 一(一)2: permits build on approved reviews).
     review = ps.drawing_review_update(
-        actor=designer, review_id=loaded["review"].pk, data={}, project_data={"prj_function": "301"}, submit=True
+        actor=designer,
+        review_id=loaded["review"].pk,
+        data={},
+        project_data={"prj_function": "301"},
+        submit=True,
     )
     f.approve(review, institution_staff)
     f.approve(review, division_staff)
@@ -88,7 +94,9 @@ def test_general_contractor_opens_completes_and_submits_the_loaded_permit(
 
 
 def test_platform_records_arrive_approved_and_cannot_be_reentered(pms_files, contractor, designer):
-    code, out, err = load(pms_files["projects"], pms_files["censors"], pms_files["permits"], "--origin", "platform")
+    code, out, err = load(
+        pms_files["projects"], pms_files["censors"], pms_files["permits"], "--origin", "platform"
+    )
     assert code == 0, (out, err)
     permit = ConstructionPermit.objects.get()
     review = DrawingReview.objects.get()

@@ -20,7 +20,9 @@ def run(*args):
 
 @pytest.mark.django_db
 def test_smoke(pms_files):
-    code, out, err = run(str(pms_files["projects"]), str(pms_files["censors"]), str(pms_files["permits"]), "--json")
+    code, out, err = run(
+        str(pms_files["projects"]), str(pms_files["censors"]), str(pms_files["permits"]), "--json"
+    )
     print(out, err)
     assert code == 0
     assert Project.objects.filter(prj_num=pms_files["prj"]).exists()
@@ -28,6 +30,8 @@ def test_smoke(pms_files):
     assert ConstructionPermit.objects.count() == 1
     lines = [json.loads(line) for line in out.splitlines()]
     assert [line["status"] for line in lines] == ["new", "new", "new"]
-    code, out, err = run(str(pms_files["projects"]), str(pms_files["censors"]), str(pms_files["permits"]), "--json")
+    code, out, err = run(
+        str(pms_files["projects"]), str(pms_files["censors"]), str(pms_files["permits"]), "--json"
+    )
     print(out, err)
     assert [json.loads(line)["status"] for line in out.splitlines()] == ["unchanged"] * 3
