@@ -18,6 +18,8 @@ class MultipleFileField(forms.FileField):
     def clean(self, data, initial=None):
         single = super().clean
         if isinstance(data, list | tuple):
+            if not data:
+                return [single(None, initial)]  # raises "required"
             return [single(item, initial) for item in data]
         return [single(data, initial)]
 
