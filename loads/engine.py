@@ -26,13 +26,16 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
+from enum import Enum
 from pathlib import Path
+from types import SimpleNamespace
 
 from django.conf import settings
 from django.contrib.auth.models import Group, Permission
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
+from psycopg2.extras import execute_values
 
 from loads import tables as T
 from loads.models import LoadedRecord, LoadFile, LoadIssue, LoadJob
@@ -200,12 +203,15 @@ class Context:
     counties: dict[str, str] = field(default_factory=dict)
     divisions: set[str] = field(default_factory=set)
     bureaus: dict[str, int] = field(default_factory=dict)  # division code → housing bureau org id
+    bureau_divisions: dict[int, str] = field(default_factory=dict)  # housing bureau org id → division
     # Check pass only: what the same load will create before this file is applied.
     pending_projects: dict[str, str] = field(default_factory=dict)  # prj_num → county code
     pending_orgs: dict[str, str] = field(default_factory=dict)  # credit code → name
     pending_censors: set[str] = field(default_factory=set)
     pending_permits: set[str] = field(default_factory=set)
     new_orgs: list[dict] = field(default_factory=list)
+    # credit code → (org id, group id, division) of every organisation met so far: one query per new code.
+    orgs: dict[str, tuple[int, int, str]] = field(default_factory=dict)
     now: dt.datetime = field(default_factory=timezone.now)
 
     @classmethod
@@ -220,6 +226,7 @@ class Context:
             .order_by("-id")
             .values_list("division_id", "id")
         )
+        context.bureau_divisions = {pk: division for division, pk in bureaus}
         context.bureaus = dict(bureaus)  # lowest id wins (ordered descending, later keys overwrite)
         return context
 
@@ -359,12 +366,14 @@ class Batch:
         """credit code → (org id, group id) for every code in the batch; unknown ones are created
         unverified when applying (noted as pending when checking). Rows lacking a needed name get an error."""
         codes = {row.values[c] for row in rows for c in ORG_COLUMNS if row.values.get(c)}
-        found = {
-            code: (pk, group)
-            for code, pk, group in Organization.objects.filter(credit_code__in=codes).values_list(
-                "credit_code", "id", "group_id"
-            )
-        }
+        cache = self.context.orgs
+        unseen = codes - cache.keys()
+        if unseen:
+            for code, pk, group, division in Organization.objects.filter(credit_code__in=unseen).values_list(
+                "credit_code", "id", "group_id", "division_id"
+            ):
+                cache[code] = (pk, group, division)
+        found = {code: cache[code][:2] for code in codes if code in cache}
         wanted: dict[str, tuple[str, str, str]] = {}  # code → (name, kind, division)
         for row in rows:
             for code_column, (name_column, kind) in ORG_COLUMNS.items():
@@ -411,6 +420,7 @@ class Batch:
         )
         for org in orgs:
             found[org.credit_code] = (org.pk, org.group_id)
+            cache[org.credit_code] = (org.pk, org.group_id, org.division_id)
             name, kind, _division = wanted[org.credit_code]
             self.context.new_orgs.append({"credit_code": org.credit_code, "name": name, "kind": kind})
         return found
@@ -781,37 +791,63 @@ def _field_label(table: str, name: str) -> str:
     return COLUMN_LABEL.get(column, column)
 
 
+def _insert(
+    model, columns: tuple[str, ...], rows: list[tuple], conflict: str = "ON CONFLICT DO NOTHING"
+) -> None:
+    """One multi-row INSERT (psycopg2's execute_values, pages of 1,000) into a plain link table."""
+    if not rows:
+        return
+    table = connection.ops.quote_name(model._meta.db_table)
+    names = ", ".join(connection.ops.quote_name(c) for c in columns)
+    sql = f"INSERT INTO {table} ({names}) VALUES %s {conflict}"  # noqa: S608 - quoted names from model meta
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            execute_values(cursor.cursor, sql, rows, page_size=1000)
+        else:  # the SQLite demo database
+            cursor.executemany(sql.replace("%s", "(" + ", ".join(["%s"] * len(columns)) + ")"), rows)
+
+
+def _create(model, rows: list[dict]) -> list[SimpleNamespace]:
+    """Insert new records in one multi-row INSERT … RETURNING id; return them as plain objects (the
+    given values and `pk`). Fields not given take their model default, evaluated once per batch."""
+    if not rows:
+        return []
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    names = [f.attname for f in fields]
+    if connection.vendor != "postgresql":  # the SQLite demo database
+        objects = model.objects.bulk_create([model(**row) for row in rows])
+        return [SimpleNamespace(**{n: getattr(o, n) for n in names}, pk=o.pk) for o in objects]
+    defaults = {f.attname: f.get_db_prep_save(f.get_default(), connection) for f in fields}
+    values = [tuple(_db(row[n]) if n in row else defaults[n] for n in names) for row in rows]
+    table = connection.ops.quote_name(model._meta.db_table)
+    columns = ", ".join(connection.ops.quote_name(n) for n in names)
+    sql = f"INSERT INTO {table} ({columns}) VALUES %s RETURNING id"  # noqa: S608 - quoted names from model meta
+    with connection.cursor() as cursor:
+        ids = execute_values(cursor.cursor, sql, values, page_size=len(values), fetch=True)
+    return [
+        SimpleNamespace(**{**dict.fromkeys(names), **row}, pk=pk) for (pk,), row in zip(ids, rows, strict=True)
+    ]
+
+
+def _db(value: object) -> object:
+    return value.value if isinstance(value, Enum) else value
+
+
 def _loaded_rows(
     state: Pass, table: str, created: list[tuple[str, int, str]], updated: list[tuple[str, int, str]]
 ) -> None:
-    if created:
-        LoadedRecord.objects.bulk_create(
-            [
-                LoadedRecord(table=table, number=n, record_id=pk, stamp=s, job=state.job)
-                for n, pk, s in created
-            ],
-            update_conflicts=True,
-            unique_fields=["table", "number"],
-            update_fields=["record_id", "stamp", "job"],
-        )
-    if updated:
-        LoadedRecord.objects.bulk_create(
-            [
-                LoadedRecord(table=table, number=n, record_id=pk, stamp=s, job=state.job)
-                for n, pk, s in updated
-            ],
-            update_conflicts=True,
-            unique_fields=["table", "number"],
-            update_fields=["record_id", "stamp", "job"],
-        )
+    rows = [(table, n, pk, s, state.job.pk) for n, pk, s in [*created, *updated]]
+    _insert(
+        LoadedRecord,
+        ("table", "number", "record_id", "stamp", "job_id"),
+        rows,
+        'ON CONFLICT ("table", "number") DO UPDATE SET record_id = EXCLUDED.record_id, '
+        "stamp = EXCLUDED.stamp, job_id = EXCLUDED.job_id",
+    )
 
 
 def _parties(items: set[tuple[int, int, str]]) -> None:
-    if items:
-        ProjectParty.objects.bulk_create(
-            [ProjectParty(project_id=p, organization_id=o, role=r) for p, o, r in items],
-            ignore_conflicts=True,
-        )
+    _insert(ProjectParty, ("project_id", "organization_id", "role"), sorted(items))
 
 
 def handle_projects(
@@ -844,9 +880,10 @@ def handle_projects(
         return outcomes
     now = timezone.now()
     platform = context.origin == Origin.PLATFORM
-    created = Project.objects.bulk_create(
+    created = _create(
+        Project,
         [
-            Project(
+            dict(
                 prj_num=row.values["PrjNum"],
                 origin=context.origin,
                 platform_synced_at=now if platform else None,
@@ -855,7 +892,7 @@ def handle_projects(
                 **dict(targets[row.row].items()),
             )
             for row in to_create
-        ]
+        ],
     )
     parties = {(p.pk, p.owner_org_id, R.OWNER) for p in created if p.owner_org_id}
     updates = []
@@ -930,7 +967,7 @@ def handle_censors(
     for row in to_create:
         values = targets[row.row]
         records.append(
-            DrawingReview(
+            dict(
                 censor_num=row.values["CensorNum"],
                 origin=context.origin,
                 path=DrawingReview.Path.PLATFORM if platform else DrawingReview.Path.PMS,
@@ -942,7 +979,7 @@ def handle_censors(
                 **values,
             )
         )
-    created = DrawingReview.objects.bulk_create(records)
+    created = _create(DrawingReview, records)
     updates = []
     regrant = []
     for row_, current, changed in to_update:
@@ -965,14 +1002,10 @@ def handle_censors(
         perm = _permission("change_drawingreview")
         grants = [(r.pk, r.owner_org_id) for r in created]
         grants += [(u.pk, u.owner_org_id) for u in updates if u.pk in regrant]
-        DrawingReviewGroupObjectPermission.objects.bulk_create(
-            [
-                DrawingReviewGroupObjectPermission(
-                    permission=perm, group_id=group_of[org], content_object_id=pk
-                )
-                for pk, org in grants
-            ],
-            ignore_conflicts=True,
+        _insert(
+            DrawingReviewGroupObjectPermission,
+            ("permission_id", "group_id", "content_object_id"),
+            [(perm.pk, group_of[org], pk) for pk, org in grants],
         )
     parties = set()
     for record in created:
@@ -1021,9 +1054,8 @@ def handle_permits(
     }
     if "IssueCertDate" not in present and "ReleaseDate" not in present:
         fields.pop("issue_date", None)
-    issuing_division = dict(
-        Organization.objects.filter(pk__in={pk for pk, _g in orgs.values()}).values_list("id", "division_id")
-    )
+    bureau_division = {pk: division for pk, _group, division in context.orgs.values()}
+    bureau_division.update(context.bureau_divisions)
     targets = {}
     for row in rows:
         target: dict[str, object] = {}
@@ -1057,7 +1089,7 @@ def handle_permits(
             target[f] = value if value is not None else ("" if _is_text(ConstructionPermit, f) else None)
         issuing = target.get("issuing_org_id")
         if issuing:
-            target["issuing_division_id"] = issuing_division.get(issuing) or _bureau_division(issuing)
+            target["issuing_division_id"] = bureau_division.get(issuing)
         targets[row.row] = target
     numbers = {str(row.values["BuilderLicenceNum"]) for row in rows if row.values.get("BuilderLicenceNum")}
     compared = [f for f in fields if f in targets.get(rows[0].row, {})] if rows else []
@@ -1077,9 +1109,10 @@ def handle_permits(
         context.pending_permits.update(o.number for o in outcomes if o.status != "error")
         return outcomes
     now = timezone.now()
-    created = ConstructionPermit.objects.bulk_create(
+    created = _create(
+        ConstructionPermit,
         [
-            ConstructionPermit(
+            dict(
                 permit_num=row.values["BuilderLicenceNum"],
                 origin=context.origin,
                 state=expected_state,
@@ -1090,7 +1123,7 @@ def handle_permits(
                 **targets[row.row],
             )
             for row in to_create
-        ]
+        ],
     )
     updates, regrant = [], []
     for row_, current, changed in to_update:
@@ -1114,36 +1147,30 @@ def handle_permits(
         grants = [(r.pk, r.owner_org_id) for r in created] + [
             (u.pk, u.owner_org_id) for u in updates if u.pk in regrant
         ]
-        ConstructionPermitGroupObjectPermission.objects.bulk_create(
-            [
-                ConstructionPermitGroupObjectPermission(
-                    permission=perm, group_id=group_of[org], content_object_id=pk
-                )
-                for pk, org in grants
-            ],
-            ignore_conflicts=True,
+        _insert(
+            ConstructionPermitGroupObjectPermission,
+            ("permission_id", "group_id", "content_object_id"),
+            [(perm.pk, group_of[org], pk) for pk, org in grants],
         )
     # Link the drawing reviews the export names (CensorNum), when they are in the system.
     if "CensorNum" in present:
-        by_row = {row.row: row for row in to_create}
         wanted = {}
         for record, row in zip(created, to_create, strict=True):
             for num in CENSOR_SPLIT_RE.split(str(row.values.get("CensorNum") or "")):
                 if num:
                     wanted.setdefault(num, []).append(record)
-        del by_row
         if wanted:
             through = ConstructionPermit.drawing_reviews.through
             reviews = DrawingReview.objects.filter(censor_num__in=wanted).values_list(
                 "censor_num", "id", "project_id"
             )
             links = [
-                through(constructionpermit_id=permit.pk, drawingreview_id=review_id)
+                (permit.pk, review_id)
                 for num, review_id, project_id in reviews
                 for permit in wanted[num]
                 if permit.project_id == project_id
             ]
-            through.objects.bulk_create(links, ignore_conflicts=True)
+            _insert(through, ("constructionpermit_id", "drawingreview_id"), links)
     parties = set()
     for record in created:
         parties.add((record.project_id, record.owner_org_id, R.GENERAL_CONTRACTOR))
@@ -1169,10 +1196,6 @@ def handle_permits(
         ],
     )
     return outcomes
-
-
-def _bureau_division(org_id: int) -> str | None:
-    return Organization.objects.filter(pk=org_id).values_list("division_id", flat=True).first()
 
 
 def handle_permit_staff(

@@ -11,6 +11,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
 from projects import codes
 from yunjian.core.validators import credit_code_problem, normalize_code, normalize_text, prj_num_problem
@@ -308,9 +309,26 @@ def parse_date(text: str) -> dt.date | None:
     return value if 1949 <= value.year <= 2100 else None
 
 
+PLAIN_RE = re.compile(r"[!-~]+(?: [!-~]+)*\Z")  # printable ASCII, single spaces: normalize_text keeps it
+
+
+@lru_cache(maxsize=65_536)
+def _normalized(raw: str) -> str:
+    return normalize_text(raw)
+
+
+@lru_cache(maxsize=200_000)
+def _credit_problem(code: str) -> str:
+    return credit_code_problem(code)
+
+
+def _code(text: str) -> str:
+    return text.upper() if " " not in text else normalize_code(text)
+
+
 def check_value(column: Column, raw: str, counties: dict[str, str]) -> tuple[object, str]:
     """(value, "") or (None, a Chinese error) for one cell; `counties` maps Yunnan county codes to names."""
-    text = normalize_text(raw)
+    text = raw if PLAIN_RE.match(raw) else _normalized(raw)
     if not text:
         return (None if column.kind in ("date", "decimal", "int", "flag") else ""), (
             f"{column.label}不能为空" if column.required else ""
@@ -321,17 +339,17 @@ def check_value(column: Column, raw: str, counties: dict[str, str]) -> tuple[obj
             return None, f"{column.label}不能超过{column.max_length}个字符（当前{len(text)}个）"
         return text, ""
     if kind == "number":
-        code = normalize_code(text)
+        code = _code(text)
         if len(code) > column.max_length:
             return None, f"{column.label}不能超过{column.max_length}个字符"
         return code, ""
     if kind == "prjnum":
-        code = normalize_code(text)
+        code = _code(text)
         problem = prj_num_problem(code)
         return (None, f"{column.label}“{text}”有误：{problem}") if problem else (code, "")
     if kind == "credit":
-        code = normalize_code(text)
-        problem = credit_code_problem(code)
+        code = _code(text)
+        problem = _credit_problem(code)
         return (None, f"{column.label}“{text}”有误：{problem}") if problem else (code, "")
     if kind == "date":
         value = parse_date(text)

@@ -200,7 +200,7 @@ ROSTER_MAX_ROWS = 20_000
 # Loads of the existing systems' exports (python manage.py load_records, /loads/; issue 13).
 LOAD_MAX_BYTES = env_int("LOAD_MAX_BYTES", 500 * 1024 * 1024)  # CSV and JSON lines are streamed
 LOAD_MAX_ROWS = env_int("LOAD_MAX_ROWS", 2_000_000)
-LOAD_BATCH_SIZE = env_int("LOAD_BATCH_SIZE", 2000)
+LOAD_BATCH_SIZE = env_int("LOAD_BATCH_SIZE", 5000)
 LOAD_LEASE_SECONDS = env_int("LOAD_LEASE_SECONDS", 120)  # a load whose process died is resumed after this
 LOAD_POLL_SECONDS = env_int("LOAD_POLL_SECONDS", 2)
 
