@@ -202,7 +202,7 @@ for d in Division.objects.filter(level='prefecture'):
     return env
 
 
-def timed_load(env: dict[str, str], paths: list[Path]) -> tuple[float, int, str]:
+def timed_load(env: dict[str, str], paths: list[Path]) -> tuple[float, int, float, str]:
     start = time.monotonic()
     result = subprocess.run(
         ["/usr/bin/time", "-v", sys.executable, "manage.py", "load_records", *map(str, paths)],
@@ -214,11 +214,14 @@ def timed_load(env: dict[str, str], paths: list[Path]) -> tuple[float, int, str]
     elapsed = time.monotonic() - start
     match = re.search(r"Maximum resident set size \(kbytes\): (\d+)", result.stderr)
     rss = int(match.group(1)) // 1024 if match else -1
+    user = re.search(r"User time \(seconds\): ([\d.]+)", result.stderr)
+    system = re.search(r"System time \(seconds\): ([\d.]+)", result.stderr)
+    cpu = float(user.group(1)) + float(system.group(1)) if user and system else -1.0
     if result.returncode != 0:
         print(result.stdout[-2000:], result.stderr[-2000:], file=sys.stderr)
         raise SystemExit(f"load_records exited {result.returncode}")
     summary = result.stdout.strip().splitlines()[0] if result.stdout.strip() else ""
-    return elapsed, rss, summary
+    return elapsed, rss, cpu, summary
 
 
 def main() -> None:
@@ -240,8 +243,12 @@ def main() -> None:
     env = prepare_database(url)
     rows = 3 * args.projects
     for label in ("first load (all new)", "same files again (all unchanged)"):
-        elapsed, rss, summary = timed_load(env, paths)
-        print(f"{label}: {elapsed:.1f} s, {rows / elapsed:,.0f} rows/s, peak memory {rss} MB — {summary}")
+        load = os.getloadavg()[0]
+        elapsed, rss, cpu, summary = timed_load(env, paths)
+        print(
+            f"{label}: {elapsed:.1f} s wall ({rows / elapsed:,.0f} rows/s), loader process CPU {cpu:.1f} s, "
+            f"peak memory {rss} MB, load average before {load:.1f} — {summary}"
+        )
         if label.startswith("first"):
             reviews_and_permits = 2 * args.projects
             projected = elapsed / rows * (TARGET_ROWS + TARGET_ROWS // 2)

@@ -478,19 +478,22 @@ class Pass:
     samples: dict[str, list] = field(default_factory=lambda: {s: [] for s in STATUSES})
     # Check pass: the status each row was counted with, so that a duplicate found later can move it.
     row_status: dict[tuple[int, int], str] = field(default_factory=dict)
+    # False: the check only reads and validates the rows (no lookups), for a load applied right after
+    # it (the command line): the apply pass classifies each row against the database anyway.
+    classify: bool = True
 
 
 def ordered_files(job: LoadJob) -> list[LoadFile]:
     return list(job.files.order_by("position"))
 
 
-def check_job(job: LoadJob, on_row: RowCallback | None = None) -> Pass:
+def check_job(job: LoadJob, on_row: RowCallback | None = None, classify: bool = True) -> Pass:
     """Pass 1: read and check every file, classify every row; write only the job and its issues.
 
     Raises LoadRefused when a file cannot be used (the job is marked refused by the caller).
     """
     context = Context.build(job.origin, applying=False)
-    state = Pass(job=job, context=context, on_row=on_row)
+    state = Pass(job=job, context=context, on_row=on_row, classify=classify)
     LoadIssue.objects.filter(job=job).delete()
     opened = []
     for load_file in ordered_files(job):
@@ -645,7 +648,13 @@ def _flush(
 ) -> None:
     handler = HANDLERS[table]
     if not applying:
-        outcomes = handler(state, table, present, rows, write=False)
+        if state.classify:
+            outcomes = handler(state, table, present, rows, write=False)
+        else:
+            key = T.KEY[table]
+            outcomes = [
+                Outcome(r.row, str(r.values.get(key) or ""), "error", r.errors) for r in rows if r.errors
+            ]
         _record(state, load_file, table, outcomes, LoadIssue.Phase.CHECK)
         state.job.done_rows += len(rows)
         LoadJob.objects.filter(pk=state.job.pk).update(
@@ -825,7 +834,8 @@ def _create(model, rows: list[dict]) -> list[SimpleNamespace]:
     with connection.cursor() as cursor:
         ids = execute_values(cursor.cursor, sql, values, page_size=len(values), fetch=True)
     return [
-        SimpleNamespace(**{**dict.fromkeys(names), **row}, pk=pk) for (pk,), row in zip(ids, rows, strict=True)
+        SimpleNamespace(**{**dict.fromkeys(names), **row}, pk=pk)
+        for (pk,), row in zip(ids, rows, strict=True)
     ]
 
 

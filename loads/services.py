@@ -119,20 +119,22 @@ def claim(worker: str, job_id: int | None = None) -> LoadJob | None:
         return job
 
 
-def run(job: LoadJob, on_row: engine.RowCallback | None = None) -> LoadJob:
-    """Do the phase a claimed job is in: check it, or apply it; leaves it checked/refused or done."""
+def run(job: LoadJob, on_row: engine.RowCallback | None = None, classify: bool = True) -> LoadJob:
+    """Do the phase a claimed job is in: check it, or apply it; leaves it checked/refused or done.
+
+    `classify=False`: a check that only validates (see engine.Pass.classify)."""
     if job.status == S.CHECKING:
-        return _check(job, on_row)
+        return _check(job, on_row, classify)
     if job.status == S.APPLYING:
         return _apply(job, on_row)
     return job
 
 
-def _check(job: LoadJob, on_row) -> LoadJob:
+def _check(job: LoadJob, on_row, classify: bool) -> LoadJob:
     job.done_rows = 0
     LoadJob.objects.filter(pk=job.pk).update(done_rows=0, file_errors=[])
     try:
-        engine.check_job(job, on_row)
+        engine.check_job(job, on_row, classify)
     except engine.LoadRefused as exc:
         job.status = S.REFUSED
         job.file_errors = [exc.message]

@@ -71,7 +71,7 @@ class Command(BaseCommand):
                     files=files, origin=origin, source=LoadJob.Source.COMMAND, table=options["table"]
                 )
                 job = services.claim(engine.worker_name(), job.pk)
-                job = services.run(job, None)
+                job = services.run(job, None, classify=False)  # validation and duplicates; apply classifies
                 if job.status == S.REFUSED:
                     transaction.set_rollback(True)  # a refused file changes nothing
                     self._fail("；".join(job.file_errors), 2)
