@@ -202,26 +202,60 @@ for d in Division.objects.filter(level='prefecture'):
     return env
 
 
-def timed_load(env: dict[str, str], paths: list[Path]) -> tuple[float, int, float, str]:
+def _backend_cpu(url: str, app: str, seen: dict[int, float]) -> None:
+    """CPU seconds so far of the PostgreSQL backends serving `app` (same machine: /proc)."""
+    import dj_database_url
+    import psycopg2
+
+    config = dj_database_url.parse(url)
+    tick = os.sysconf("SC_CLK_TCK")
+    with (
+        psycopg2.connect(
+            dbname=config["NAME"],
+            user=config["USER"],
+            password=config["PASSWORD"],
+            host=config["HOST"],
+            port=config["PORT"] or 5432,
+        ) as db,
+        db.cursor() as cursor,
+    ):
+        cursor.execute("SELECT pid FROM pg_stat_activity WHERE application_name = %s", [app])
+        for (pid,) in cursor.fetchall():
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            seen[pid] = (int(fields[11]) + int(fields[12])) / tick
+    db.close()
+
+
+def timed_load(env: dict[str, str], paths: list[Path], url: str) -> tuple[float, int, float, float, str]:
+    app = f"yunjian_load_bench_{os.getpid()}_{time.monotonic_ns()}"
     start = time.monotonic()
-    result = subprocess.run(
+    process = subprocess.Popen(
         ["/usr/bin/time", "-v", sys.executable, "manage.py", "load_records", *map(str, paths)],
         cwd=ROOT,
-        env=env,
-        capture_output=True,
+        env={**env, "PGAPPNAME": app},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
     )
+    backends: dict[int, float] = {}
+    while process.poll() is None:
+        _backend_cpu(url, app, backends)
+        time.sleep(0.5)
+    stdout, stderr = process.communicate()
     elapsed = time.monotonic() - start
-    match = re.search(r"Maximum resident set size \(kbytes\): (\d+)", result.stderr)
+    match = re.search(r"Maximum resident set size \(kbytes\): (\d+)", stderr)
     rss = int(match.group(1)) // 1024 if match else -1
-    user = re.search(r"User time \(seconds\): ([\d.]+)", result.stderr)
-    system = re.search(r"System time \(seconds\): ([\d.]+)", result.stderr)
+    user = re.search(r"User time \(seconds\): ([\d.]+)", stderr)
+    system = re.search(r"System time \(seconds\): ([\d.]+)", stderr)
     cpu = float(user.group(1)) + float(system.group(1)) if user and system else -1.0
-    if result.returncode != 0:
-        print(result.stdout[-2000:], result.stderr[-2000:], file=sys.stderr)
-        raise SystemExit(f"load_records exited {result.returncode}")
-    summary = result.stdout.strip().splitlines()[0] if result.stdout.strip() else ""
-    return elapsed, rss, cpu, summary
+    if process.returncode != 0:
+        print(stdout[-2000:], stderr[-2000:], file=sys.stderr)
+        raise SystemExit(f"load_records exited {process.returncode}")
+    summary = stdout.strip().splitlines()[0] if stdout.strip() else ""
+    return elapsed, rss, cpu, sum(backends.values()), summary
 
 
 def main() -> None:
@@ -244,17 +278,19 @@ def main() -> None:
     rows = 3 * args.projects
     for label in ("first load (all new)", "same files again (all unchanged)"):
         load = os.getloadavg()[0]
-        elapsed, rss, cpu, summary = timed_load(env, paths)
+        elapsed, rss, cpu, db_cpu, summary = timed_load(env, paths, url)
         print(
-            f"{label}: {elapsed:.1f} s wall ({rows / elapsed:,.0f} rows/s), loader process CPU {cpu:.1f} s, "
-            f"peak memory {rss} MB, load average before {load:.1f} — {summary}"
+            f"{label}: {elapsed:.1f} s wall ({rows / elapsed:,.0f} rows/s), CPU: loader {cpu:.1f} s + "
+            f"PostgreSQL backend {db_cpu:.1f} s (sampled every 0.5 s), peak memory {rss} MB, "
+            f"load average before {load:.1f} — {summary}"
         )
         if label.startswith("first"):
             reviews_and_permits = 2 * args.projects
-            projected = elapsed / rows * (TARGET_ROWS + TARGET_ROWS // 2)
+            scale = (TARGET_ROWS + TARGET_ROWS // 2) / rows
             print(
                 f"  drawing reviews + permits: {reviews_and_permits}; projected for 400,000 + 400,000 "
-                f"(+ their 400,000 projects): {projected:.0f} s (target {TARGET_SECONDS} s)"
+                f"(+ their 400,000 projects): {elapsed * scale:.0f} s wall at this machine load, "
+                f"{(cpu + db_cpu) * scale:.0f} s of CPU in all (target {TARGET_SECONDS} s on 2 cores)"
             )
     if not args.keep:
         for path in paths:
