@@ -359,6 +359,7 @@ class Batch:
         self.table = table
         self.present = present
         self.job = job
+        self._project_counties: dict[str, str] = {}  # the batch's projects in the system → county
 
     # -- organisations -----------------------------------------------------------------------
 
@@ -434,8 +435,6 @@ class Batch:
 
     def _county_of(self, prj_num: str) -> str:
         return self.context.pending_projects.get(prj_num, "") or self._project_counties.get(prj_num, "")
-
-    _project_counties: dict[str, str] = {}
 
     # -- projects ------------------------------------------------------------------------------
 

@@ -20,7 +20,8 @@ class ZoneAdmin(admin.ModelAdmin):
 
 @admin.register(Organization)
 class OrganizationAdmin(admin.ModelAdmin):
-    list_display = ("name", "credit_code", "get_kinds_display", "division")
+    list_display = ("name", "credit_code", "get_kinds_display", "division", "verified")
+    list_filter = ("verified",)
     search_fields = ("name", "credit_code")
     autocomplete_fields = ("division",)
     show_full_result_count = False
