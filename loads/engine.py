@@ -507,8 +507,6 @@ def check_job(job: LoadJob, on_row: RowCallback | None = None, classify: bool = 
         load_file.table = item.table
         opened.append((load_file, item))
     opened.sort(key=lambda pair: (T.TABLE_ORDER.index(pair[1].table), pair[0].position))
-    for position, (load_file, _item) in enumerate(opened):
-        load_file.position = 1000 + position
     for position, (load_file, _item) in enumerate(opened):  # two steps: position is unique per job
         LoadFile.objects.filter(pk=load_file.pk).update(position=1000 + position)
     for position, (load_file, _item) in enumerate(opened):

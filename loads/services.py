@@ -140,6 +140,7 @@ def _check(job: LoadJob, on_row, classify: bool) -> LoadJob:
         job.file_errors = [exc.message]
         job.finished_at = timezone.now()
         job.save(update_fields=["status", "file_errors", "finished_at", "done_rows"])
+        _discard_uploads(job)
         return job
     job.status = S.CHECKED
     job.save(
@@ -170,4 +171,16 @@ def _apply(job: LoadJob, on_row) -> LoadJob:
         job.lease_until = None
         job.save(update_fields=["status", "apply_counts", "finished_at", "lease_until"])
         engine.audit_load(job, actor=job.created_by)
+    _discard_uploads(job)
     return job
+
+
+def _discard_uploads(job: LoadJob) -> None:
+    """Files uploaded in the browser are kept until the load is done or refused (a resume reads them)."""
+    if job.source != LoadJob.Source.WEB:
+        return
+    directory = engine.store_dir().resolve()
+    for load_file in job.files.all():
+        path = Path(load_file.path).resolve()
+        if path.parent == directory:
+            path.unlink(missing_ok=True)

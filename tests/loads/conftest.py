@@ -5,6 +5,11 @@ import pytest
 from tests.loads import exports as x
 
 
+@pytest.fixture(autouse=True)
+def _media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
 @pytest.fixture
 def pms_files(tmp_path, world):
     """A PMS export of one project: its basic info, one drawing review (the world's design unit and

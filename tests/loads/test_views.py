@@ -10,6 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.urls import reverse
 
+from loads import engine
 from loads.models import LoadJob
 from projects.models import ConstructionPermit, DrawingReview, Project
 from tests.loads import exports as x
@@ -79,6 +80,7 @@ def test_upload_preview_apply_report_journey(client, province_admin, pms_files, 
     audit = AuditEntry.objects.get(object_type="load_job", object_id=str(job.pk))
     assert audit.actor == province_admin
     assert len(audit.data["files"]) == 4
+    assert not any(engine.store_dir().iterdir())  # the uploaded files are discarded once applied
 
 
 def test_confirming_twice_is_refused(client, province_admin, pms_files):

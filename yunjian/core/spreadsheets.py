@@ -51,6 +51,7 @@ NOT_TEXT_ENCODING = (
     "无法识别文件的文字编码：CSV文件应为UTF-8或GB18030（GBK）编码，请用Excel或WPS另存为“CSV UTF-8”后重新上传"
 )
 NOT_TABULAR_TEXT = "无法识别的文件格式：请上传Excel或WPS表格（.xlsx、.xls、.ods）、CSV文件或JSON lines文件"
+WORKBOOK_TOO_LARGE = "Excel/WPS文件超过{limit}（当前{size}）：大文件请另存为CSV（UTF-8）或JSON lines后导入，这两种格式逐行读取，不受此限制"
 BAD_JSON_LINE = "第{row}行不是有效的JSON对象：JSON lines文件的每一行应为一个JSON对象"
 
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -389,6 +390,7 @@ def iter_table(
     *,
     max_rows: int = MAX_ROWS,
     max_bytes: int = MAX_BYTES,
+    workbook_max_bytes: int = 50 * 1024 * 1024,
 ) -> Iterator[tuple[int, list[str] | dict[str, str]]]:
     """The non-blank rows of a table file as (row number, cell texts), or (line number, object) for
     JSON lines. Workbooks are checked and read like uploads of the roster (a workbook is read whole,
@@ -402,10 +404,11 @@ def iter_table(
     kind = sniff(head, filename)
     if kind == "workbook":
         size = path.stat().st_size
-        if size > max_bytes:
-            raise SpreadsheetError(TOO_LARGE.format(limit=_size(max_bytes), size=_size(size)))
+        if size > min(max_bytes, workbook_max_bytes):  # a workbook is read whole, so it has its own limit
+            limit = min(max_bytes, workbook_max_bytes)
+            raise SpreadsheetError(WORKBOOK_TOO_LARGE.format(limit=_size(limit), size=_size(size)))
         content = path.read_bytes()
-        for number, values in read_values(content, filename, max_rows=max_rows, max_bytes=max_bytes):
+        for number, values in read_values(content, filename, max_rows=max_rows, max_bytes=size):
             yield number, [cell_text(value) for value in values]
         return
     encoding = text_encoding(head)
