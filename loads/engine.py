@@ -103,7 +103,6 @@ def open_file(path: str | Path, name: str, table: str = "", origin: str = Origin
     if first is None:
         raise LoadRefused(NO_ROWS)
     header: list[str] | None = None
-    rows_before: list[tuple[int, list[str]]] = []
     if isinstance(first[1], dict):
         header = list(first[1].keys())
         mapping = _map_header(header)
@@ -122,8 +121,7 @@ def open_file(path: str | Path, name: str, table: str = "", origin: str = Origin
             if T.looks_like_header(cells):  # type: ignore[arg-type]
                 header = cells  # type: ignore[assignment]
                 break
-            rows_before.append(candidate)  # type: ignore[arg-type]
-            candidate = next(source, None)
+            candidate = next(source, None)  # a title or a note above the header
             if candidate is None or candidate[0] > HEADER_SEARCH_ROWS:
                 raise LoadRefused(NO_HEADER.format(limit=HEADER_SEARCH_ROWS))
         mapping = _map_header(header)
@@ -137,14 +135,13 @@ def open_file(path: str | Path, name: str, table: str = "", origin: str = Origin
     assert header is not None
     unknown = [cell for cell in header if cell and cell not in mapping]
     present = frozenset(mapping.values())
-    if len(mapping) != len(set(mapping.values())):
-        seen: set[str] = set()
-        for cell in header:
-            std = mapping.get(cell)
-            if std in seen:
-                raise LoadRefused(DUPLICATE_COLUMN.format(label=cell))
-            if std:
-                seen.add(std)
+    seen: set[str] = set()
+    for cell in header:  # the same column twice, by the same or another of its names
+        std = mapping.get(cell)
+        if std in seen:
+            raise LoadRefused(DUPLICATE_COLUMN.format(label=cell))
+        if std:
+            seen.add(std)
     if table:
         if table not in T.TABLES:
             raise LoadRefused(f"未知的数据表“{table}”，可选：{'、'.join(T.TABLE_ORDER)}")

@@ -293,3 +293,21 @@ def test_pms_load_refuses_platform_only_tables(tmp_path):
     code, _out, err = load(path)
     assert code == 2
     assert "--origin platform" in err
+
+
+def test_the_same_column_twice_refuses_the_file(tmp_path):
+    path = tmp_path / "p.csv"
+    path.write_bytes("PrjNum,PrjName,项目所在区县,CountyNum\n5303022001160001,x,530302,530302\n".encode())
+    code, _out, err = load(path)
+    assert code == 2
+    assert "出现了两次" in err
+
+
+def test_a_title_row_above_the_header_is_skipped(tmp_path, world):
+    path = tmp_path / "p.csv"
+    path.write_bytes(
+        "工程项目基本信息导出（2019年）\nPrjNum,PrjName,CountyNum\n5303022001160001,曲靖某项目,530302\n".encode()
+    )
+    code, out, err = load(path, "--json")
+    assert code == 0, err
+    assert json.loads(out)["row"] == 3
