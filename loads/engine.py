@@ -209,6 +209,7 @@ class Context:
     new_orgs: list[dict] = field(default_factory=list)
     # credit code → (org id, group id, division) of every organisation met so far: one query per new code.
     orgs: dict[str, tuple[int, int, str]] = field(default_factory=dict)
+    permissions: dict[str, Permission] = field(default_factory=dict)
     now: dt.datetime = field(default_factory=timezone.now)
 
     @classmethod
@@ -1008,7 +1009,7 @@ def handle_censors(
     if not platform:
         if regrant:
             DrawingReviewGroupObjectPermission.objects.filter(content_object_id__in=regrant).delete()
-        perm = _permission("change_drawingreview")
+        perm = _permission(context, "change_drawingreview")
         grants = [(r.pk, r.owner_org_id) for r in created]
         grants += [(u.pk, u.owner_org_id) for u in updates if u.pk in regrant]
         _insert(
@@ -1039,13 +1040,14 @@ def handle_censors(
     return outcomes
 
 
-_PERMISSIONS: dict[str, Permission] = {}
-
-
-def _permission(codename: str) -> Permission:
-    if codename not in _PERMISSIONS:
-        _PERMISSIONS[codename] = Permission.objects.get(content_type__app_label="projects", codename=codename)
-    return _PERMISSIONS[codename]
+def _permission(context: Context, codename: str) -> Permission:
+    """The guardian permission granted to owners; looked up once per pass (never cached across
+    passes: permission rows may be recreated, e.g. by a test database flush)."""
+    if codename not in context.permissions:
+        context.permissions[codename] = Permission.objects.get(
+            content_type__app_label="projects", codename=codename
+        )
+    return context.permissions[codename]
 
 
 def handle_permits(
@@ -1152,7 +1154,7 @@ def handle_permits(
     if not platform:
         if regrant:
             ConstructionPermitGroupObjectPermission.objects.filter(content_object_id__in=regrant).delete()
-        perm = _permission("change_constructionpermit")
+        perm = _permission(context, "change_constructionpermit")
         grants = [(r.pk, r.owner_org_id) for r in created] + [
             (u.pk, u.owner_org_id) for u in updates if u.pk in regrant
         ]
