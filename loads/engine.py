@@ -32,7 +32,7 @@ from types import SimpleNamespace
 
 from django.conf import settings
 from django.contrib.auth.models import Group, Permission
-from django.db import connection, transaction
+from django.db import connection, reset_queries, transaction
 from django.db.models import Q
 from django.utils import timezone
 from psycopg2.extras import execute_values
@@ -642,6 +642,9 @@ def _flush(
     heartbeat: Callable[[], None] | None,
 ) -> None:
     handler = HANDLERS[table]
+    # Under DEBUG Django keeps the last 9,000 statements, each with a batch's worth of values:
+    # forget them per batch, so that memory does not grow with the file.
+    reset_queries()
     if not applying:
         if state.classify:
             outcomes = handler(state, table, present, rows, write=False)
