@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
 
 from loads import tables as T
 from projects.models import Origin
@@ -46,8 +47,19 @@ class UploadForm(forms.Form):
         initial=Origin.PMS,
         widget=forms.RadioSelect,
     )
+
     table = forms.ChoiceField(
         label="数据表",
         required=False,
         choices=[("", "从表头自动识别"), *[(t, f"{t}（{T.TABLE_LABELS[t]}）") for t in T.TABLE_ORDER]],
     )
+
+    def clean_files(self):
+        files = self.cleaned_data["files"]
+        limit = settings.LOAD_MAX_BYTES
+        for upload in files:
+            if upload.size > limit:
+                raise forms.ValidationError(
+                    f"文件“{upload.name}”超过{limit // 1024 // 1024}MB，请分成多个文件上传"
+                )
+        return files

@@ -180,3 +180,12 @@ def test_job_page_query_count_is_flat(
     other = LoadJob.objects.order_by("-id").first()
     with django_assert_max_num_queries(small):
         client.get(reverse("loads:job", args=[other.pk]))
+
+
+def test_a_file_over_the_limit_is_a_400_in_chinese(client, province_admin, settings, pms_files):
+    settings.LOAD_MAX_BYTES = 10
+    client.force_login(province_admin)
+    response = upload(client, pms_files["projects"])
+    assert response.status_code == 400
+    assert "超过" in response.content.decode()
+    assert LoadJob.objects.count() == 0
