@@ -88,6 +88,7 @@ INSTALLED_APPS = [
     "projects",
     "review",
     "sync",
+    "loads",
 ]
 
 MIDDLEWARE = [
@@ -247,6 +248,13 @@ ATTACHMENT_MAX_FILES = env_int("ATTACHMENT_MAX_FILES", 20)
 ATTACHMENT_MAX_TOTAL_BYTES = env_int("ATTACHMENT_MAX_TOTAL_MB", 100) * 1024 * 1024
 ROSTER_MAX_BYTES = 10 * 1024 * 1024
 ROSTER_MAX_ROWS = 20_000
+
+# Loads of the existing systems' exports (python manage.py load_records, /loads/; issue 13).
+LOAD_MAX_BYTES = env_int("LOAD_MAX_BYTES", 500 * 1024 * 1024)  # CSV and JSON lines are streamed
+LOAD_MAX_ROWS = env_int("LOAD_MAX_ROWS", 2_000_000)
+LOAD_BATCH_SIZE = env_int("LOAD_BATCH_SIZE", 5000)
+LOAD_LEASE_SECONDS = env_int("LOAD_LEASE_SECONDS", 120)  # a load whose process died is resumed after this
+LOAD_POLL_SECONDS = env_int("LOAD_POLL_SECONDS", 2)
 
 # Personal data (身份证号码) is encrypted at rest with these keys (Fernet: urlsafe base64 of 32 bytes),
 # comma-separated, newest first: the first encrypts, every one decrypts (rotation: prepend a new key,

@@ -17,6 +17,7 @@ urlpatterns = [
     path("review/", include("review.urls")),
     path("roster/", include("review.roster.urls")),
     path("sync/", include("sync.urls")),
+    path("loads/", include("loads.urls")),
     path("admin/", admin.site.urls),
 ]
 

@@ -8,20 +8,38 @@ hand in Excel or WPS (.xlsx, legacy .xls, .ods); python-calamine reads all three
 from __future__ import annotations
 
 import csv
-import datetime as dt
-import io
 import re
-import struct
-import zipfile
-import zlib
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from pathlib import Path
 
-import python_calamine
-
 from projects.stages import Stage
+from yunjian.core.spreadsheets import (  # noqa: F401  (the roster's names for the shared reader)
+    CORRUPT,
+    EMPTY_FILE,
+    EMPTY_SHEET,
+    MAX_BYTES,
+    MAX_COLUMNS,
+    MAX_ROWS,
+    NOT_SPREADSHEET,
+    NOT_SPREADSHEET_HTML,
+    NOT_SPREADSHEET_OFFICE,
+    NOT_SPREADSHEET_TEXT,
+    OLE_MAGIC,
+    PASSWORD_PROTECTED,
+    TOO_LARGE,
+    TOO_MANY_ROWS,
+    TOO_WIDE,
+    XLSB_UNSUPPORTED,
+    ZIP_BOMB,
+    ZIP_MAGIC,
+    SpreadsheetError,
+    cell_text,
+    check_container,
+    read_rows,
+    read_values,
+)
 from yunjian.core.validators import (
     id_number_problem,
     normalize_code,
@@ -31,37 +49,15 @@ from yunjian.core.validators import (
     text_problem,
 )
 
-MAX_ROWS = 20_000
-MAX_BYTES = 10 * 1024 * 1024
-MAX_UNZIPPED_BYTES = 100 * 1024 * 1024
-MAX_COMPRESSION_RATIO = 100
-MAX_ZIP_MEMBERS = 2_000
-MAX_COLUMNS = 64
 HEADER_SEARCH_ROWS = 20
 
 DIVISIONS_CSV = Path(__file__).resolve().parents[2] / "yunjian" / "core" / "data" / "yunnan-divisions.csv"
 DEFAULT_ZONES: tuple[tuple[str, str], ...] = (("dianzhong", "滇中新区"),)
 
-EMPTY_FILE = "文件是空的（0字节），请重新选择文件"
-TOO_LARGE = "文件大小超过{limit}（当前{size}），请删除无关的工作表和图片后再上传"
-NOT_SPREADSHEET = "无法识别的文件格式：请上传Excel或WPS表格文件（.xlsx、.xls或.ods）"
-NOT_SPREADSHEET_TEXT = "该文件是文本（CSV）文件，不是Excel表格：请用Excel或WPS打开后另存为.xlsx再上传"
-NOT_SPREADSHEET_HTML = "该文件是网页或XML格式，只是扩展名像Excel：请用Excel或WPS打开后另存为.xlsx再上传"
-NOT_SPREADSHEET_OFFICE = (
-    "该文件不是表格，可能是Word等其他Office文档：请上传Excel或WPS表格文件（.xlsx、.xls或.ods）"
-)
-XLSB_UNSUPPORTED = "不支持Excel二进制工作簿（.xlsb）：请用Excel另存为.xlsx后再上传"
-PASSWORD_PROTECTED = "文件设置了打开密码，无法读取：请在Excel或WPS中取消文件密码后重新上传"
-CORRUPT = "文件已损坏或不是有效的Excel/WPS表格文件：请用Excel或WPS打开确认无误后另存为.xlsx再上传"
-ZIP_BOMB = "文件解压后的内容异常庞大（超过{limit}或压缩比异常），可能不是正常的表格文件，已拒绝处理"
-TOO_MANY_ROWS = "表格超过{limit}行，请分成多个文件上传"
-TOO_WIDE = "表格超过{limit}列，请删除表格右侧无关的内容后再上传"
-EMPTY_SHEET = "表格中没有任何内容：工作表是空的"
 NO_HEADER = "未找到表头：前{limit}行中没有同时包含“姓名”和“审核环节”的一行，请按模板（附件2）的格式填写"
 NO_DATA_ROWS = "表头下面没有人员数据"
 MISSING_COLUMN = "缺少“{label}”列，请按模板（附件2）的列填写"
 
-# Column keys of 附件2; the sheet calls both the bureau and the person's department 单位.
 BUREAU = "bureau"
 NAME = "name"
 DEPARTMENT = "department"
@@ -82,17 +78,7 @@ COLUMN_LABELS: dict[str, str] = {
 }
 REQUIRED_COLUMNS = (BUREAU, NAME, HAS_CA, ID_NUMBER, STAGE, PHONE)
 
-OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-ZIP_MAGIC = b"PK\x03\x04"
-
-
-class RosterFileError(Exception):
-    """The upload cannot be read as a roster at all; the message is for the user, in Chinese."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
-
+RosterFileError = SpreadsheetError  # the roster's name for the shared reader's error
 
 # --------------------------------------------------------------------------- bureaus
 
@@ -356,300 +342,6 @@ def _phone(text: str) -> str:
     return digits if len(digits) == 11 and digits.startswith("1") else phone
 
 
-def _cell_text(value: object) -> str:
-    if value.__class__ is str:
-        return value  # type: ignore[return-value]
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, float):
-        # calamine returns every number as a float: 13800138000.0 is a phone number.
-        return str(int(value)) if value.is_integer() else repr(value)
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, dt.datetime):
-        return value.date().isoformat() if value.time() == dt.time() else value.isoformat(sep=" ")
-    if isinstance(value, dt.date | dt.time):
-        return value.isoformat()
-    if value is None:
-        return ""
-    return str(value)
-
-
-# --------------------------------------------------------------------------- reading the file
-
-
-def read_rows(
-    content: bytes, filename: str, *, max_rows: int = MAX_ROWS, max_bytes: int = MAX_BYTES
-) -> list[tuple[int, list[str]]]:
-    """The non-blank rows of the first non-empty sheet as (sheet row number, cell texts).
-
-    Merged cells carry their value into every cell they cover. Raises RosterFileError.
-    """
-    return [
-        (number, [_cell_text(v) for v in values])
-        for number, values in read_values(content, filename, max_rows=max_rows, max_bytes=max_bytes)
-    ]
-
-
-def read_values(
-    content: bytes,
-    filename: str,
-    *,
-    max_rows: int = MAX_ROWS,
-    max_bytes: int = MAX_BYTES,
-    wanted: Callable[[list[tuple[int, list[object]]]], bool] | None = None,
-) -> list[tuple[int, list[object]]]:
-    """Like read_rows, with calamine's cell types kept (floats, dates), which the checks need.
-
-    With `wanted`, the first non-empty sheet for which it answers True (附件2 may sit behind a
-    cover sheet or notes); when none does, the first non-empty sheet, so its problem is reported.
-    """
-    check_container(content, filename, max_rows=max_rows, max_bytes=max_bytes)
-    try:
-        workbook = python_calamine.CalamineWorkbook.from_filelike(io.BytesIO(content))
-        with workbook:
-            return _first_sheet_values(workbook, max_rows, wanted)
-    except RosterFileError:
-        raise
-    except python_calamine.PasswordError as exc:
-        raise RosterFileError(PASSWORD_PROTECTED) from exc
-    except (KeyboardInterrupt, SystemExit):
-        raise
-    except BaseException as exc:  # a Rust panic inside calamine surfaces as a BaseException
-        raise RosterFileError(CORRUPT) from exc
-
-
-def _first_sheet_values(
-    workbook: python_calamine.CalamineWorkbook,
-    max_rows: int,
-    wanted: Callable[[list[tuple[int, list[object]]]], bool] | None = None,
-) -> list[tuple[int, list[object]]]:
-    first: list[tuple[int, list[object]]] | None = None
-    for index, meta in enumerate(workbook.sheets_metadata):
-        if meta.typ != python_calamine.SheetTypeEnum.WorkSheet:
-            continue
-        if meta.visible != python_calamine.SheetVisibleEnum.Visible:
-            continue
-        sheet = workbook.get_sheet_by_index(index)
-        end = sheet.end
-        if end is None:
-            continue
-        if end[0] + 1 > max_rows:
-            raise RosterFileError(TOO_MANY_ROWS.format(limit=max_rows))
-        if end[1] + 1 > MAX_COLUMNS:
-            raise RosterFileError(TOO_WIDE.format(limit=MAX_COLUMNS))
-        values = sheet.to_python(skip_empty_area=False)
-        _fill_merged(values, sheet.merged_cell_ranges or [])
-        rows = [(number, row) for number, row in enumerate(values, 1) if row.count("") != len(row)]
-        if rows and (wanted is None or wanted(rows)):
-            return rows
-        if rows and first is None:
-            first = rows
-    if first is not None:
-        return first
-    raise RosterFileError(EMPTY_SHEET)
-
-
-def _fill_merged(
-    values: list[list[object]], ranges: Sequence[tuple[tuple[int, int], tuple[int, int]]]
-) -> None:
-    """Give every cell of a merged range the value of its top-left cell, as the reader sees it."""
-    if not values:
-        return
-    height, width = len(values), len(values[0])
-    budget = 2 * height * width  # overlapping ranges are invalid; don't let them cost more than the sheet
-    for (top, left), (bottom, right) in ranges:
-        if top >= height or left >= width:
-            continue
-        value = values[top][left]
-        if value == "":
-            continue
-        for row in values[top : min(bottom, height - 1) + 1]:
-            for column in range(left, min(right, width - 1) + 1):
-                if row[column] == "":
-                    row[column] = value
-                budget -= 1
-        if budget < 0:
-            return
-
-
-def check_container(
-    content: bytes, filename: str, *, max_rows: int = MAX_ROWS, max_bytes: int = MAX_BYTES
-) -> None:
-    """Refuse, before calamine sees it, anything that is not a readable spreadsheet of sane size."""
-    if not content:
-        raise RosterFileError(EMPTY_FILE)
-    if len(content) > max_bytes:
-        raise RosterFileError(TOO_LARGE.format(limit=_size(max_bytes), size=_size(len(content))))
-    if content.startswith(ZIP_MAGIC):
-        _check_zip(content, max_rows)
-    elif content.startswith(OLE_MAGIC):
-        _check_ole(content)
-    else:
-        raise RosterFileError(_not_spreadsheet_message(content, filename))
-
-
-def _size(count: int) -> str:
-    return f"{count / 1024 / 1024:.1f}MB" if count >= 1024 * 1024 else f"{max(count // 1024, 1)}KB"
-
-
-def _not_spreadsheet_message(content: bytes, filename: str) -> str:
-    head = content[:512].lstrip(b"\xef\xbb\xbf\xff\xfe \t\r\n\x00")
-    if head.startswith(b"<"):
-        return NOT_SPREADSHEET_HTML
-    if filename.lower().endswith((".csv", ".txt", ".tsv")):
-        return NOT_SPREADSHEET_TEXT
-    return NOT_SPREADSHEET
-
-
-def _utf16(name: str) -> bytes:
-    return name.encode("utf-16-le")
-
-
-def _check_ole(content: bytes) -> None:
-    # Excel and WPS save a password-protected .xlsx as an OLE container holding an EncryptedPackage.
-    if _utf16("EncryptedPackage") in content or _utf16("EncryptionInfo") in content:
-        raise RosterFileError(PASSWORD_PROTECTED)
-    if _utf16("Workbook") not in content and _utf16("Book") not in content:
-        raise RosterFileError(NOT_SPREADSHEET_OFFICE)
-
-
-def _check_zip(content: bytes, max_rows: int) -> None:
-    try:
-        infos = zipfile.ZipFile(io.BytesIO(content)).infolist()
-    except (
-        zipfile.BadZipFile,
-        zipfile.LargeZipFile,
-        ValueError,
-        OSError,
-        EOFError,
-        struct.error,
-        NotImplementedError,  # a damaged "version needed to extract" field
-    ) as exc:
-        raise RosterFileError(CORRUPT) from exc
-    if len(infos) > MAX_ZIP_MEMBERS:
-        raise RosterFileError(CORRUPT)
-    if any(info.flag_bits & 0x1 for info in infos):
-        raise RosterFileError(PASSWORD_PROTECTED)
-    bomb = ZIP_BOMB.format(limit=_size(MAX_UNZIPPED_BYTES))
-    if sum(info.file_size for info in infos) > MAX_UNZIPPED_BYTES:
-        raise RosterFileError(bomb)
-    for info in infos:
-        if info.file_size > 1024 * 1024 and info.file_size > MAX_COMPRESSION_RATIO * max(
-            info.compress_size, 1
-        ):
-            raise RosterFileError(bomb)
-    names = {info.filename for info in infos}
-    if "xl/workbook.bin" in names:
-        raise RosterFileError(XLSB_UNSUPPORTED)
-    if "xl/workbook.xml" in names:
-        kind = "xlsx"
-    elif "content.xml" in names:
-        kind = "ods"
-    else:
-        raise RosterFileError(NOT_SPREADSHEET_OFFICE)
-    # The directory's sizes are only claims: inflate each member with a cap to learn the real ones,
-    # and look at the cell addresses, since a tiny sheet naming cell XFD1048576 makes the reader
-    # allocate the whole grid.
-    budget = MAX_UNZIPPED_BYTES
-    for info in infos:
-        data = _inflate(content, info, min(budget, info.file_size), bomb)
-        budget -= len(data)
-        if kind == "xlsx" and info.filename.startswith("xl/worksheets/") and info.filename.endswith(".xml"):
-            _check_xlsx_extent(data, max_rows)
-        elif kind == "ods" and info.filename == "content.xml":
-            _check_ods_extent(data, max_rows)
-        elif kind == "ods" and info.filename == "META-INF/manifest.xml" and b"encryption-data" in data:
-            raise RosterFileError(PASSWORD_PROTECTED)
-        elif kind == "ods" and info.filename == "mimetype" and b"spreadsheet" not in data:
-            raise RosterFileError(NOT_SPREADSHEET_OFFICE)  # a text document (.odt) also has a content.xml
-
-
-def _inflate(content: bytes, info: zipfile.ZipInfo, limit: int, bomb: str) -> bytes:
-    offset = info.header_offset
-    header = content[offset : offset + 30]
-    if len(header) < 30 or not header.startswith(ZIP_MAGIC):
-        raise RosterFileError(CORRUPT)
-    name_length, extra_length = struct.unpack("<HH", header[26:30])
-    start = offset + 30 + name_length + extra_length
-    raw = content[start : start + info.compress_size]
-    if info.compress_type == zipfile.ZIP_STORED:
-        if len(raw) > limit:
-            raise RosterFileError(bomb)
-        return raw
-    if info.compress_type != zipfile.ZIP_DEFLATED:
-        raise RosterFileError(CORRUPT)
-    inflater = zlib.decompressobj(-zlib.MAX_WBITS)
-    try:
-        data = inflater.decompress(raw, limit + 1)
-    except zlib.error as exc:
-        raise RosterFileError(CORRUPT) from exc
-    if len(data) > limit or inflater.unconsumed_tail:
-        raise RosterFileError(bomb)
-    return data
-
-
-def _check_xlsx_extent(xml: bytes, max_rows: int) -> None:
-    # Only two-letter columns and addresses with as many digits as the limit can exceed it, so the
-    # search looks for those alone; writers separate attributes with a space, which keeps it fast.
-    separator = rb"\s" if any(odd + b'r="' in xml for odd in (b"\t", b"\n", b"\r")) else b" "
-    suspect = re.compile(
-        rb'%sr="(?=[A-Z]{2}|[A-Z]{0,3}\d{%d})([A-Z]{0,3})(\d+)"' % (separator, len(str(max_rows)))
-    )
-    for match in suspect.finditer(xml):
-        if _column_number(match.group(1)) > MAX_COLUMNS:
-            raise RosterFileError(TOO_WIDE.format(limit=MAX_COLUMNS))
-        if int(match.group(2)) > max_rows:
-            raise RosterFileError(TOO_MANY_ROWS.format(limit=max_rows))
-
-
-def _column_number(letters: bytes) -> int:
-    number = 0
-    for letter in letters:
-        number = number * 26 + letter - 64
-    return number
-
-
-ODS_TAG_RE = re.compile(rb"<(/?)(?:[\w.-]+:)?(table|table-row|table-cell|covered-table-cell)(\s[^>]*)?>")
-ODS_REPEAT_RE = re.compile(rb'number-(?:rows|columns)-repeated="(\d+)"')
-
-
-def _check_ods_extent(xml: bytes, max_rows: int) -> None:
-    """Walk the rows and cells, expanding repeats of non-empty cells as the reader will."""
-    row = column = last_row = last_column = 0
-    row_repeat = 1
-    row_has_value = False
-    for match in ODS_TAG_RE.finditer(xml):
-        closing, tag, attrs = match.group(1), match.group(2), match.group(3) or b""
-        empty_element = attrs.rstrip().endswith(b"/")
-        if tag == b"table":
-            row = last_row = 0
-        elif tag == b"table-row":
-            if closing:
-                if row_has_value:
-                    last_row = row + row_repeat
-                row += row_repeat
-            elif empty_element:
-                row += _ods_repeat(attrs)
-            else:
-                row_repeat, column, row_has_value = _ods_repeat(attrs), 0, False
-        elif not closing:
-            repeat = _ods_repeat(attrs)
-            if not empty_element:  # a cell with content; empty ones are self-closing
-                row_has_value = True
-                last_column = max(last_column, column + repeat)
-            column += repeat
-        if last_row > max_rows:
-            raise RosterFileError(TOO_MANY_ROWS.format(limit=max_rows))
-        if last_column > MAX_COLUMNS:
-            raise RosterFileError(TOO_WIDE.format(limit=MAX_COLUMNS))
-
-
-def _ods_repeat(attrs: bytes) -> int:
-    match = ODS_REPEAT_RE.search(attrs)
-    return int(match.group(1)) if match else 1
-
-
 # --------------------------------------------------------------------------- the roster
 
 
@@ -734,7 +426,7 @@ def parse_rows(rows: Sequence[tuple[int, Sequence[object]]], resolver: BureauRes
     result = RosterParse(
         rows=[],
         header_row=header_row,
-        header=[_cell_text(cell) for cell in header_cells],
+        header=[cell_text(cell) for cell in header_cells],
         columns=columns,
     )
     result.file_errors += [
@@ -754,7 +446,7 @@ def parse_rows(rows: Sequence[tuple[int, Sequence[object]]], resolver: BureauRes
 
 
 def _squash_header(value: object) -> str:
-    return re.sub(r"\s+", "", normalize_text(_cell_text(value)))
+    return re.sub(r"\s+", "", normalize_text(cell_text(value)))
 
 
 def _find_header(rows: Sequence[tuple[int, Sequence[object]]]) -> tuple[int, dict[str, int]] | None:
@@ -828,7 +520,7 @@ class _LineReader:
         return texts[self.index[key]]
 
     def feed(self, number: int, values: Sequence[object]) -> RosterRow | object:
-        raw = [value if value.__class__ is str else _cell_text(value) for value in values]
+        raw = [value if value.__class__ is str else cell_text(value) for value in values]
         cached = self._clean_cache.get
         texts = [cell and (cached(cell) or self._clean(cell)) for cell in raw]
         present = [text for text in texts if text]

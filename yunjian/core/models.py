@@ -132,8 +132,10 @@ class Organization(CleanInputMixin, models.Model):
     )
     group = models.OneToOneField(Group, on_delete=models.PROTECT, related_name="organization", editable=False)
     created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
-    # False for a unit an enterer named that was not registered yet (historical projects' 建设单位):
-    # usable at once, shown as 待核实 until the system administrator confirms it in the admin.
+    # False for a unit known only by the code and name someone else gave: one an enterer named that was
+    # not registered yet (historical projects' 建设单位), or one created from a loaded export. Usable at
+    # once, shown as 待核实 until the system administrator confirms it in the admin; never merged with a
+    # similar name.
     is_verified = models.BooleanField(_("已核实"), default=True)
 
     class Meta:

@@ -1,4 +1,5 @@
-"""Serve the demo on one machine: the web app, the reference platform receiver and the sync worker."""
+"""Serve the demo on one machine: the web app, the reference platform receiver, the sync worker and
+the load worker."""
 
 import os
 import signal
@@ -64,6 +65,8 @@ class Command(BaseCommand):
             if not _wait_for_port(receiver_port):
                 raise CommandError(f"参考接收端未能在端口 {receiver_port} 启动。")
             children.append(subprocess.Popen([sys.executable, "manage.py", "sync_worker"], env=env))
+            # Loads uploaded in the browser are checked and applied here, beside the app (issue 13).
+            children.append(subprocess.Popen([sys.executable, "manage.py", "load_worker"], env=env))
             self.stdout.write(
                 self.style.SUCCESS(f"打开浏览器访问 http://127.0.0.1:{options['port']}/ （Ctrl+C 退出）")
             )
