@@ -40,7 +40,7 @@ def test_design_unit_completes_and_submits_the_loaded_review(
     review = ps.drawing_review_update(
         actor=designer,
         review_id=loaded["review"].pk,
-        data={"violations_count": 0},
+        data={"violations_count": 0, **f.review_completion()},
         project_data={"prj_function": "301"},
         submit=True,
     )
@@ -76,17 +76,25 @@ def test_general_contractor_opens_completes_and_submits_the_loaded_permit(
     review = ps.drawing_review_update(
         actor=designer,
         review_id=loaded["review"].pk,
-        data={},
+        data=f.review_completion(),
         project_data={"prj_function": "301"},
         submit=True,
     )
     f.approve(review, institution_staff)
     f.approve(review, division_staff)
+    # What PMS did not hold and the platform needs (docs/data-standard.md §2.10) is completed here.
+    completion = f.permit_data(review.censor_org)
     permit = ps.permit_save(
         actor=contractor,
         permit_id=permit.pk,
         drawing_review_ids=[review.pk],
-        data={"issue_date": date(2020, 4, 2), "project_manager": "王经理"},
+        data={
+            "issue_date": date(2020, 4, 2),
+            "project_manager": "王经理",
+            **{k: completion[k] for k in ("contract_num", "project_manager_id", "supervision_org")},
+            **{k: completion[k] for k in ("chief_supervisor", "chief_supervisor_id")},
+        },
+        project_data=f.exchange_basics(),
         submit=True,
     )
     assert permit.state == State.IN_REVIEW

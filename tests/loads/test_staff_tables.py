@@ -46,7 +46,11 @@ def test_builder_staff_completes_the_project_manager_of_an_untouched_permit(
     # Once the contractor has edited the permit, a staff export no longer overwrites it.
     review = permit.drawing_reviews.get()
     review = ps.drawing_review_update(
-        actor=designer, review_id=review.pk, data={}, project_data={"prj_function": "301"}, submit=True
+        actor=designer,
+        review_id=review.pk,
+        data=f.review_completion(),
+        project_data={"prj_function": "301"},
+        submit=True,
     )
     f.approve(review, institution_staff)
     f.approve(review, division_staff)
