@@ -1055,24 +1055,6 @@ class TenderContractForm(EntryPageMixin, forms.ModelForm):
         method = method or getattr(self.instance, "tender_method", "")
         return required if method == TenderMethod.DIRECT else (*required, "agency_name")
 
-    def clean_contract_num(self) -> str:
-        """One contract is entered once: the same number again in the project is refused (a form posted
-        twice, or the same contract typed again)."""
-        number = normalize_text(self.cleaned_data.get("contract_num") or "")
-        project_id = self.instance.project_id
-        if number and project_id:
-            same = (
-                TenderContract.objects.filter(project_id=project_id, contract_num=number)
-                .exclude(pk=self.instance.pk)
-                .first()
-            )
-            if same is not None:
-                raise ValidationError(
-                    f"本项目已有合同编号为 {number} 的招投标及合同信息（{same.get_state_display()}），"
-                    "同一合同只录入一次。请核对编号；要修改已录入的，请在项目页打开它。"
-                )
-        return number
-
     # --- the entry page ---
 
     TITLES = ("录入招投标信息及合同登记信息", "完善招投标信息及合同登记信息")

@@ -210,6 +210,11 @@ ADMIN = ("province_admin",)
 RULES: dict[str, Rule] = {
     # Public: the health check, the login page, one-time activation links, the signed platform endpoint.
     "healthz": Rule(PERSONAS),
+    "favicon": Rule(PERSONAS, ok=(301,)),
+    # The timeout warning's 继续: a signed-in session is kept; a lapsed one answers 401 for the page to say so.
+    "keepalive": Rule(PERSONAS, method="post", ok=(200, 401)),
+    # Units by name or code for the entry forms' suggestions: enterprise users.
+    "org-lookup": Rule(ENTERPRISE),
     "core:login": Rule(PERSONAS, ok=(200, 302)),
     "core:logout": Rule(PERSONAS, method="post", ok=(302,)),
     "roster:activate": Rule(

@@ -10,6 +10,7 @@ from playwright.sync_api import expect
 
 from projects.models import Attachment, ConstructionPermit, Project, State, TenderContract
 from tests.conftest import login
+from yunjian.core.validators import complete_credit_code, complete_id_number
 
 pytestmark = pytest.mark.browser
 
@@ -31,9 +32,10 @@ def pdf(name: str, content: bytes = PDF_BYTES) -> dict:
 def _permit_form(page, base: str) -> None:
     login(page, base, "builder1")
     page.goto(f"{base}/projects/permits/new/")
-    page.fill("#q", "5303021903040004")
+    # Not yet a party of the project: the picker offers a review by its exact certificate number.
+    page.fill("#q", "5303021903040004-TX-001")
     boxes = page.locator("#picker-table input[name=review]")
-    expect(boxes).to_have_count(2)
+    expect(boxes).to_have_count(1)
     boxes.nth(0).check()
     page.get_by_role("button", name="下一步：录入施工许可信息").click()
     expect(page.locator("h1")).to_have_text("录入施工许可信息")
@@ -44,7 +46,12 @@ def _fill_permit(page) -> None:
     page.select_option("#id_issuing_org", label="曲靖市麒麟区住房和城乡建设局")
     page.fill("#id_issue_date", "2019-05-08")
     page.fill("#id_contract_amount", "8800")
+    page.fill("#id_contract_num", "QJ-SG-2019-040")
     page.fill("#id_project_manager", "张建国")
+    page.fill("#id_project_manager_id", complete_id_number("53030219750608003"))
+    page.fill("#id_supervision_org", complete_credit_code("9153010021658307"))  # the demo's 监理单位
+    page.fill("#id_chief_supervisor", "李监理")
+    page.fill("#id_chief_supervisor_id", complete_id_number("53010219700915002"))
 
 
 def test_a_permit_is_entered_with_its_scans_in_one_pass(page, demo_site):
@@ -128,7 +135,11 @@ def _fill_tender(page) -> None:
     page.fill("#id_tender_num", "5303021903080008-BD-009")
     page.fill("#id_tender_date", "2019-02-12")
     page.fill("#id_tender_amount", "320")
+    page.fill("#id_area", "36800")
     page.fill("#id_agency_name", "云南招标代理有限公司")
+    page.fill("#id_agency_code", complete_credit_code("9153010021669310"))
+    page.fill("#id_project_leader", "吴总监")
+    page.fill("#id_leader_id", complete_id_number("53010219700915002"))
     page.fill("#id_contract_num", "QJ-JL-2019-009")
     page.fill("#id_contract_amount", "320")
     page.fill("#id_contract_date", "2019-02-26")
@@ -153,7 +164,7 @@ def test_back_then_submit_again_does_not_create_a_second_contract(page, demo_sit
     _fill_tender(page)
     page.fill("#id_tender_num", "5303021903080008-BD-010")
     page.get_by_role("button", name="保存草稿", exact=True).last.click()
-    expect(page.locator("#error-summary")).to_contain_text("已有合同编号为 QJ-JL-2019-009")
+    expect(page.locator("#error-summary")).to_contain_text("合同编号 QJ-JL-2019-009 已由")
     expect(page.locator("#id_contract_num")).to_be_focused()
     assert TenderContract.objects.filter(contract_num="QJ-JL-2019-009").count() == 1
 
@@ -213,7 +224,7 @@ def test_the_timeout_warning_keeps_the_session_and_a_lapsed_one_keeps_a_draft(pa
     _permit_form_again = page.url
     assert "/projects/permits/new/" in _permit_form_again
     # The picker starts again; with the same review the page is the same form: the draft is offered.
-    page.fill("#q", "5303021903040004")
+    page.fill("#q", "5303021903040004-TX-001")
     page.locator("#picker-table input[name=review]").nth(0).check()
     page.get_by_role("button", name="下一步：录入施工许可信息").click()
     expect(page.locator("#draft-banner")).to_contain_text("未保存的填写内容")

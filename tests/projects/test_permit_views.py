@@ -59,7 +59,7 @@ def test_picker_offers_another_organisations_review_only_by_its_exact_number(
         assert approved_review.censor_num not in html
         assert review.censor_num not in html or term == review.censor_num
         assert f'name="review" value="{review.pk}"' not in html
-    assert "没有找到以“无此项目”开头的图审信息" in client.get(NEW, {"q": "无此项目"}).content.decode()
+    assert "没有找到与“无此项目”相符的图审信息" in client.get(NEW, {"q": "无此项目"}).content.decode()
 
 
 def test_picker_finds_by_prefix_or_name_in_the_organizations_own_projects(

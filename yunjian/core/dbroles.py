@@ -30,6 +30,10 @@ class RoleSpec:
     password: str | None
 
 
+# PostgreSQL extensions the migrations need (pg_trgm: substring search of names on a trigram index).
+EXTENSIONS = ("pg_trgm",)
+
+
 def role_from_url(url: str) -> RoleSpec:
     config = dj_database_url.parse(url)
     if config["ENGINE"] != "django.db.backends.postgresql":
@@ -71,6 +75,11 @@ def create_roles(cursor, *, database: str, owner: RoleSpec, app: RoleSpec) -> No
             database_id, sql.Identifier(owner.name), sql.Identifier(app.name)
         )
     )
+    # The extensions the migrations use, created here by the superuser: the owner role may not create
+    # extensions (no CREATE on the database), and the migrations' CREATE EXTENSION IF NOT EXISTS is then
+    # a no-op.
+    for extension in EXTENSIONS:
+        cursor.execute(sql.SQL("CREATE EXTENSION IF NOT EXISTS {}").format(sql.Identifier(extension)))
     schema = sql.Identifier(SCHEMA)
     # Before PostgreSQL 15 every role may create objects in public; only the owner may now.
     cursor.execute(sql.SQL("REVOKE CREATE ON SCHEMA {} FROM PUBLIC").format(schema))
