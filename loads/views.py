@@ -20,7 +20,7 @@ from loads.forms import UploadForm
 from loads.models import LoadIssue, LoadJob
 from loads.report import report_workbook
 from yunjian.core.models import Role
-from yunjian.core.views import require_roles
+from yunjian.core.permissions import require_roles
 
 ADMIN = {Role.PROVINCE_ADMIN}
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

@@ -315,6 +315,11 @@ RULES: dict[str, Rule] = {
     "sync:project": Rule(ADMIN, kwargs=_pk("project")),
     "sync:conflicts": Rule(ADMIN, lists=True),
     "sync:conflict": Rule(ADMIN, kwargs=_pk("conflict")),
+    # Loads of the existing systems' exports: the system administrator (a job that is not there: 404).
+    "loads:index": Rule(ADMIN),
+    "loads:job": Rule(ADMIN, ok=(404,), kwargs=lambda w: {"pk": 987654}),
+    "loads:apply": Rule(ADMIN, method="post", ok=(404,), kwargs=lambda w: {"pk": 987654}),
+    "loads:report": Rule(ADMIN, ok=(404,), kwargs=lambda w: {"pk": 987654}),
 }
 
 # The admin site (Django's, one rule for all its patterns): only staff get in; everyone else is sent

@@ -16,6 +16,7 @@ from tests import factories as f
 from tests.conftest import login
 from tests.loads import exports as x
 from yunjian.core.models import Organization, User
+from yunjian.core.validators import complete_credit_code, complete_id_number
 
 pytestmark = pytest.mark.browser
 
@@ -109,7 +110,9 @@ def test_admin_loads_an_export_and_the_contractor_completes_the_loaded_permit(pa
     design1, institution1, division1 = (
         User.objects.get(username=u) for u in ("design1", "institution1", "division1")
     )
-    review = ps.drawing_review_update(actor=design1, review_id=review.pk, data={}, submit=True)
+    review = ps.drawing_review_update(
+        actor=design1, review_id=review.pk, data=f.review_completion(), submit=True
+    )
     f.approve(review, institution1)
     f.approve(review, division1)
 
@@ -121,6 +124,15 @@ def test_admin_loads_an_export_and_the_contractor_completes_the_loaded_permit(pa
     expect(page.locator("#id_permit_num")).to_have_value(f"{PRJ}-SX-001")
     expect(page.locator("input[name=review_ids]:checked")).to_have_count(1)
     page.fill("#id_project_manager", "李建国")
+    # What PMS did not hold and the platform needs (docs/data-standard.md §2.10).
+    page.fill("#id_contract_num", f"{PRJ}-HT-001")
+    page.fill("#id_project_manager_id", complete_id_number("53030219750608003"))
+    page.fill("#id_supervision_org", complete_credit_code("9153010021658307"))  # the demo's 监理单位
+    page.fill("#id_chief_supervisor", "李监理")
+    page.fill("#id_chief_supervisor_id", complete_id_number("53010219700915002"))
+    page.select_option("#id_project-prj_property", "001")
+    page.fill("#id_project-actual_start", "2020-05-10")
+    page.fill("#id_project-actual_end", "2021-06-30")
     page.get_by_role("button", name="完成录入并提交发证机关审核").click()
     expect(page.locator("#record-state")).to_have_text("待审核")
     permit.refresh_from_db()
