@@ -75,7 +75,6 @@ def open_first_task(sender, *, record: ReviewableRecord, **kwargs) -> None:
     open_task(record)
 
 
-@transaction.atomic
 def record_decide(
     *,
     actor,
@@ -93,58 +92,61 @@ def record_decide(
     A return needs a reason. Raises PermissionDenied, ValidationError or Conflict; changes
     nothing when it raises.
     """
-    record = lock_record(kind, record_id)
-    if record.state != State.IN_REVIEW or (lock_version is not None and record.lock_version != lock_version):
-        raise Conflict()
-    if not jurisdiction.can_decide(actor, record):
-        raise PermissionDenied("您不是该记录当前审核环节的审核人员。")
-    reason = (reason or "").strip()
-    if not approve and not reason:
-        raise ValidationError({"reason": "退回时必须填写退回原因。"})
-    if approve:
-        problems = record.approval_problems()
-        if problems:
-            raise ValidationError(problems)
-    known = set(snapshots.field_labels(record))
-    fields = [f for f in fields if f in known]
-    task = (
-        Task.objects.select_for_update()
-        .filter(kind=kind, record_id=record.pk, status=Task.Status.OPEN)
-        .first()
-    )
-    old_state, old_step = record.state, record.step
-    try:
+    with transaction.atomic():
+        record = lock_record(kind, record_id)
+        if record.state != State.IN_REVIEW or (
+            lock_version is not None and record.lock_version != lock_version
+        ):
+            raise Conflict()
+        if not jurisdiction.can_decide(actor, record):
+            raise PermissionDenied("您不是该记录当前审核环节的审核人员。")
+        reason = (reason or "").strip()
+        if not approve and not reason:
+            raise ValidationError({"reason": "退回时必须填写退回原因。"})
         if approve:
-            record.approve(next_step=workflow.next_step_key(record))
-        else:
-            record.send_back(reason=reason, fields=fields)
-        record.save()
-    except ConcurrentTransition as exc:  # backstop behind the row lock
-        raise Conflict() from exc
-    now = timezone.now()
-    if task is not None:
-        task.status = Task.Status.DONE
-        task.decided_by = actor
-        task.decided_at = now
-        task.outcome = Task.Outcome.APPROVED if approve else Task.Outcome.RETURNED
-        task.reason = reason
-        task.save(update_fields=["status", "decided_by", "decided_at", "outcome", "reason"])
-    if record.state == State.IN_REVIEW:
-        open_task(record)
-    elif record.state == State.APPROVED:
-        _on_approved(record, actor)
-    audit.record(
-        action=AuditEntry.Action.APPROVE if approve else AuditEntry.Action.RETURN,
-        actor=actor,
-        obj=record,
-        from_state=old_state,
-        to_state=record.state,
-        step=old_step,
-        reason=reason,
-        data={"revision": record.revision, "fields": fields} if fields else {"revision": record.revision},
-        ip=ip,
-    )
-    return record
+            problems = record.approval_problems()
+            if problems:
+                raise ValidationError(problems)
+        known = set(snapshots.field_labels(record))
+        fields = [f for f in fields if f in known]
+        task = (
+            Task.objects.select_for_update()
+            .filter(kind=kind, record_id=record.pk, status=Task.Status.OPEN)
+            .first()
+        )
+        old_state, old_step = record.state, record.step
+        try:
+            if approve:
+                record.approve(next_step=workflow.next_step_key(record))
+            else:
+                record.send_back(reason=reason, fields=fields)
+            record.save()
+        except ConcurrentTransition as exc:  # backstop behind the row lock
+            raise Conflict() from exc
+        now = timezone.now()
+        if task is not None:
+            task.status = Task.Status.DONE
+            task.decided_by = actor
+            task.decided_at = now
+            task.outcome = Task.Outcome.APPROVED if approve else Task.Outcome.RETURNED
+            task.reason = reason
+            task.save(update_fields=["status", "decided_by", "decided_at", "outcome", "reason"])
+        if record.state == State.IN_REVIEW:
+            open_task(record)
+        elif record.state == State.APPROVED:
+            _on_approved(record, actor)
+        audit.record(
+            action=AuditEntry.Action.APPROVE if approve else AuditEntry.Action.RETURN,
+            actor=actor,
+            obj=record,
+            from_state=old_state,
+            to_state=record.state,
+            step=old_step,
+            reason=reason,
+            data={"revision": record.revision, "fields": fields} if fields else {"revision": record.revision},
+            ip=ip,
+        )
+        return record
 
 
 def _on_approved(record: ReviewableRecord, actor) -> None:
