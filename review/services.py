@@ -6,7 +6,6 @@ audit entry → side effects (hooks whose receivers write in the same transactio
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -20,23 +19,13 @@ from projects.services import Conflict, lock_record
 from review import jurisdiction
 from review.hooks import record_approved
 from review.models import StageDeadline, Task
+from review.workdays import add_working_days, deadline
 from yunjian.core import audit
 from yunjian.core.models import AuditEntry
 
 __all__ = ["Conflict", "add_working_days", "bulk_approve", "open_task", "record_decide"]
 
 DEFAULT_WORKING_DAYS = 5
-
-
-def add_working_days(start: datetime, days: int) -> datetime:
-    """Return the end of the `days`-th working day (Mon-Fri) after `start`, in local time."""
-    local = timezone.localtime(start).date()
-    remaining = days
-    while remaining > 0:
-        local += timedelta(days=1)
-        if local.weekday() < 5:
-            remaining -= 1
-    return timezone.make_aware(datetime.combine(local, time(23, 59, 59)))
 
 
 def _deadline_days(key: str) -> int:
@@ -49,6 +38,7 @@ def open_task(record: ReviewableRecord) -> Task:
     step = workflow.current_step(record)
     post = jurisdiction.post_of(record, step)
     now = timezone.now()
+    due = deadline(now, _deadline_days(step.stage or step.performer))
     project = record.project if record.project_id else None
     return Task.objects.create(
         kind=record.KIND,
@@ -66,7 +56,8 @@ def open_task(record: ReviewableRecord) -> Task:
         prj_num=project.prj_num if project else getattr(record, "prj_num", ""),
         number=record.number or "",
         submitted_at=now,
-        due_at=add_working_days(now, _deadline_days(step.stage or step.performer)),
+        due_at=due.due_at,
+        due_note=due.note,
     )
 
 

@@ -221,18 +221,6 @@ def test_overdue_rows_are_marked_and_filterable(client, reviewer, permit_in_revi
     assert '<span class="badge overdue">超期 3 天</span>' in page
 
 
-def test_due_date_follows_the_stage_deadline(client, reviewer, approved_review, contractor, world):
-    from review.models import StageDeadline
-    from review.services import add_working_days
-    from tests.review.conftest import submit_permit
-
-    StageDeadline.objects.create(key="permit", working_days=10)
-    permit = submit_permit(contractor, approved_review, world["bureau_qlq"])
-
-    task = Task.objects.get(kind="permit", record_id=permit.pk, status="open")
-    assert task.due_at == add_working_days(task.submitted_at, 10)
-
-
 def test_rows_carry_lock_version_for_bulk_selection(client, reviewer, permit_in_review):
     client.force_login(reviewer)
 
