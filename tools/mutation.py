@@ -81,6 +81,29 @@ def module_path(module: str) -> Path:
     return Path(*module.split(".")).with_suffix(".py")
 
 
+def refresh_copy() -> None:
+    """Bring the unmutated files of mutants/ up to date: mutmut re-copies the files it mutates and
+    the tests when they change, but not the rest of the apps (models, migrations, templates…)."""
+    import filecmp
+    import shutil
+
+    from mutmut.configuration import config
+
+    cfg = config()
+    if not (ROOT / "mutants").exists():
+        return
+    for source in cfg.source_paths:
+        for path in Path(source).rglob("*"):
+            if not path.is_file() or "__pycache__" in path.parts:
+                continue
+            if path.suffix == ".py" and cfg.should_mutate(path):
+                continue
+            target = ROOT / "mutants" / path
+            if not target.exists() or not filecmp.cmp(path, target, shallow=False):
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(path, target)
+
+
 def _narrow_to_focus(modules: list[str]) -> None:
     """After mutmut maps tests to functions, keep for each function of `modules` only its focused tests."""
     import mutmut.__main__ as mm
@@ -173,6 +196,7 @@ def main() -> int:
         run(args.one, args.max_children)
         return 0
     if not args.report:
+        refresh_copy()
         for module in modules:  # one process per module: mutmut keeps its state in the process
             subprocess.run(  # noqa: S603  (this script, with module names checked against FOCUS)
                 [sys.executable, __file__, "--one", module, "--max-children", str(args.max_children)],
