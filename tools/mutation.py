@@ -27,19 +27,26 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 
+# The workflow tests that run in one transaction each (test_concurrency_and_audit commits).
+WORKFLOW = (
+    "tests/workflow/test_notice_rules.py",
+    "tests/workflow/test_transition_matrix.py",
+    "tests/workflow/test_rule_gaps.py",
+)
 # module → the tests that hold its rules (node id prefixes).
 FOCUS: dict[str, tuple[str, ...]] = {
-    "projects.workflow": ("tests/workflow/", "tests/projects/test_access_matrix.py"),
+    "projects.workflow": (*WORKFLOW, "tests/projects/test_access_matrix.py"),
     "projects.rules": (
-        "tests/workflow/",
+        *WORKFLOW,
         "tests/projects/test_permit_views.py",
         "tests/projects/test_tender_completion_views.py",
         "tests/projects/test_specialty_views.py",
     ),
-    "projects.services": ("tests/workflow/", "tests/projects/"),
+    "projects.services": (*WORKFLOW, "tests/workflow/test_concurrency_and_audit.py", "tests/projects/"),
     "projects.access": ("tests/projects/test_access_matrix.py", "tests/projects/test_record_views.py"),
     "review.services": (
-        "tests/workflow/",
+        *WORKFLOW,
+        "tests/workflow/test_concurrency_and_audit.py",
         "tests/review/test_decide_views.py",
         "tests/review/test_decide_concurrency.py",
         "tests/review/test_bulk_approve.py",
@@ -47,12 +54,12 @@ FOCUS: dict[str, tuple[str, ...]] = {
     ),
     "review.workdays": ("tests/review/test_workdays.py",),
     "review.jurisdiction": (
-        "tests/workflow/",
+        *WORKFLOW,
         "tests/review/test_inbox_views.py",
         "tests/review/test_decide_views.py",
     ),
     "review.access": (
-        "tests/workflow/",
+        *WORKFLOW,
         "tests/review/test_decide_views.py",
         "tests/projects/test_access_matrix.py",
         "tests/projects/test_record_views.py",
@@ -69,7 +76,7 @@ FOCUS: dict[str, tuple[str, ...]] = {
         "tests/sync/test_outbox.py",
         "tests/sync/test_worker.py",
         "tests/sync/test_operations_views.py",
-        "tests/workflow/",
+        *WORKFLOW,
     ),
     "yunjian.core.validators": ("tests/core/test_validators.py", "tests/review/test_roster_parse.py"),
 }
