@@ -162,3 +162,46 @@ def test_a_row_without_a_holiday_shows_no_note(client, reviewer, permit_in_revie
     client.force_login(reviewer)
     inbox = client.get(reverse("review:inbox")).content.decode()
     assert "假期" not in inbox
+
+
+# --- the administrators' table ----------------------------------------------------------------
+
+
+def test_the_system_administrator_enters_a_day_in_the_admin_and_deadlines_follow(client, province_admin):
+    client.force_login(province_admin)
+    response = client.post(
+        reverse("admin:review_workdayoverride_add"),
+        {"date": "2027-01-01", "name": "元旦", "note": "国务院办公厅放假通知"},
+    )
+    assert response.status_code == 302
+    override = WorkdayOverride.objects.get()
+    assert (override.date, override.is_workday, override.name) == (date(2027, 1, 1), False, "元旦")
+    assert deadline(at("2026-12-30"), 5).due_at == end_of("2027-01-07")
+    listing = client.get(reverse("admin:review_workdayoverride_changelist")).content.decode()
+    assert "元旦" in listing
+
+
+def test_a_second_entry_for_the_same_day_is_refused_in_chinese(client, province_admin):
+    WorkdayOverride.objects.create(date=date(2027, 1, 1), name="元旦")
+    client.force_login(province_admin)
+    response = client.post(
+        reverse("admin:review_workdayoverride_add"), {"date": "2027-01-01", "name": "元旦"}
+    )
+    assert response.status_code == 200
+    assert "具有 日期 的 工作日调整 已存在。" in response.content.decode()
+    assert WorkdayOverride.objects.count() == 1
+
+
+@pytest.mark.parametrize("persona", ["reviewer", "contractor", "outsider"])
+def test_other_roles_cannot_reach_the_table(client, request, persona):
+    client.force_login(request.getfixturevalue(persona))
+    for url in (
+        reverse("admin:review_workdayoverride_changelist"),
+        reverse("admin:review_workdayoverride_add"),
+    ):
+        response = client.get(url)
+        assert response.status_code == 302
+        assert "/admin/login/" in response.url
+    response = client.post(reverse("admin:review_workdayoverride_add"), {"date": "2027-01-01"})
+    assert response.status_code == 302
+    assert not WorkdayOverride.objects.exists()
