@@ -11,7 +11,7 @@ Friday, and the deadline says so.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 import chinese_calendar
@@ -32,50 +32,35 @@ HOLIDAY_NAMES = {
     chinese_calendar.Holiday.mid_autumn_festival.value: "中秋",
     chinese_calendar.Holiday.anti_fascist_70th_day.value: "抗战胜利纪念日",
 }
-WINDOW_DAYS = 60  # overrides are read this many days at a time
 
 
 @dataclass(frozen=True)
 class Day:
     workday: bool
-    holiday: str = ""  # the public holiday it belongs to ("" for a weekend or a working day)
+    holiday: str = ""  # the public holiday a day off belongs to ("" for a weekend or a working day)
     known: bool = True  # False: neither the package nor an override knows the year
 
 
-@dataclass
 class Calendar:
-    """The days from `start` on, reading the overrides one window at a time (one query each)."""
+    """The days as the schedule and the overrides say. The overrides are read once (one query):
+    the table holds a few dozen days a year."""
 
-    start: date
-    _overrides: dict[date, WorkdayOverride] = field(default_factory=dict)
-    _loaded_until: date | None = None
-    _years_with_overrides: dict[int, bool] = field(default_factory=dict)
-
-    def _load(self, until: date) -> None:
-        while self._loaded_until is None or self._loaded_until < until:
-            low = self.start if self._loaded_until is None else self._loaded_until + timedelta(days=1)
-            high = low + timedelta(days=WINDOW_DAYS)
-            for row in WorkdayOverride.objects.filter(date__gte=low, date__lte=high):
-                self._overrides[row.date] = row
-            self._loaded_until = high
-
-    def _has_overrides(self, year: int) -> bool:
-        """A year the package does not know is known once the administrators entered any day of it."""
-        if year not in self._years_with_overrides:
-            self._years_with_overrides[year] = WorkdayOverride.objects.filter(date__year=year).exists()
-        return self._years_with_overrides[year]
+    def __init__(self) -> None:
+        self.overrides = {row.date: row for row in WorkdayOverride.objects.all()}
+        self.years_with_overrides = {d.year for d in self.overrides}
 
     def day(self, d: date) -> Day:
-        self._load(d)
-        override = self._overrides.get(d)
+        override = self.overrides.get(d)
         if override is not None:
             return Day(override.is_workday, "" if override.is_workday else override.name)
         try:
             workday = chinese_calendar.is_workday(d)
             _, name = chinese_calendar.get_holiday_detail(d)
         except NotImplementedError:
-            return Day(d.weekday() < 5, known=self._has_overrides(d.year))
-        return Day(workday, "" if workday else HOLIDAY_NAMES.get(name or "", ""))
+            # A year the package does not know is known once the administrators entered any day of it.
+            return Day(d.weekday() < 5, known=d.year in self.years_with_overrides)
+        # A holiday a later version of the package adds is named as a holiday all the same.
+        return Day(workday, "" if workday or name is None else HOLIDAY_NAMES.get(name, "其他节日"))
 
 
 @dataclass(frozen=True)
@@ -87,7 +72,7 @@ class Deadline:
 def deadline(start: datetime, days: int) -> Deadline:
     """The end of the `days`-th working day after `start` (local time), and its note."""
     current = timezone.localtime(start).date()
-    calendar = Calendar(start=current)
+    calendar = Calendar()
     holidays: list[str] = []
     unknown_years: list[int] = []
     remaining = days

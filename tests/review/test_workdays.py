@@ -82,7 +82,8 @@ def test_overrides_fill_in_a_year_the_package_does_not_know():
     assert result.note == "含元旦假期"
     # A make-up Saturday entered for that year counts.
     WorkdayOverride.objects.create(date=date(2027, 1, 2), is_workday=True, name="调休上班")
-    assert deadline(at("2026-12-30"), 5).due_at == end_of("2027-01-06")
+    result = deadline(at("2026-12-30"), 5)
+    assert (result.due_at, result.note) == (end_of("2027-01-06"), "含元旦假期")
 
 
 def test_an_override_wins_over_the_package():
@@ -102,14 +103,33 @@ def test_a_day_off_without_a_name_is_skipped_but_not_named():
     assert (result.due_at, result.note) == (end_of("2025-03-05"), "")
 
 
-def test_overrides_far_ahead_are_read_too():
-    """The table is read in windows; a deadline that runs past the first one still sees them."""
+def test_a_holiday_the_package_names_but_this_code_does_not_know_is_still_a_holiday(monkeypatch):
+    import chinese_calendar
+
+    real = chinese_calendar.get_holiday_detail
+
+    def detail(day):
+        return (True, "Some New Day") if day == date(2025, 3, 4) else real(day)
+
+    monkeypatch.setattr(chinese_calendar, "get_holiday_detail", detail)
+    monkeypatch.setattr(
+        chinese_calendar, "is_workday", lambda day: day.weekday() < 5 and day != date(2025, 3, 4)
+    )
+    result = deadline(at("2025-03-03"), 1)
+    assert (result.due_at, result.note) == (end_of("2025-03-05"), "含其他节日假期")
+
+
+def test_overrides_far_ahead_are_read_too(django_assert_num_queries):
+    """A deadline that runs months ahead sees the overrides all the way, from one query."""
     for day in range(1, 32):  # the administrators closed the whole of March 2025
         WorkdayOverride.objects.create(date=date(2025, 3, day), is_workday=False, name="停办")
     for month, last in ((4, 30), (5, 31)):
         for day in range(1, last + 1):
             WorkdayOverride.objects.create(date=date(2025, month, day), is_workday=False, name="停办")
-    assert deadline(at("2025-02-27"), 2).due_at == end_of("2025-06-03")  # 02-28, then 06-03 (06-02 端午)
+    with django_assert_num_queries(1):
+        result = deadline(at("2025-02-27"), 2)
+    assert result.due_at == end_of("2025-06-03")  # 02-28, then 06-03 (06-02 端午)
+    assert result.note == "含停办、端午假期"
 
 
 # --- the inbox row and the pages --------------------------------------------------------------
