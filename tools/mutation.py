@@ -142,6 +142,7 @@ def _narrow_to_focus(modules: list[str]) -> None:
 def run(module: str, max_children: int) -> None:
     import mutmut.__main__ as mm
 
+    refresh_copy()
     _narrow_to_focus([module])
     children = 1 if serial(module) else max_children
     print(f"\n=== {module}: {children} worker(s), tests: {', '.join(FOCUS[module])}", flush=True)
@@ -213,7 +214,6 @@ def main() -> int:
         run(args.one, args.max_children)
         return 0
     if not args.report:
-        refresh_copy()
         for module in modules:  # one process per module: mutmut keeps its state in the process
             subprocess.run(  # noqa: S603  (this script, with module names checked against FOCUS)
                 [sys.executable, __file__, "--one", module, "--max-children", str(args.max_children)],
