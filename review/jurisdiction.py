@@ -110,8 +110,11 @@ def covered_codes_q(assignment: ReviewerAssignment, field: str = "division_code"
     return Q(**{f"{field}__in": [c.code for c in assignment.zone.counties.all()]})
 
 
-def performed_by_q(user, assignments: list[ReviewerAssignment] | None = None) -> Q:
-    """Over Task rows: the posts `user` performs (the caller excludes their own organization's rows)."""
+def performed_by_q(user, assignments: list[ReviewerAssignment]) -> Q:
+    """Over Task rows: the posts `user` performs (the caller excludes their own organization's rows).
+
+    `assignments` are the user's roster lines (`assignments_of`), read once per request by the caller.
+    A roster step is the only kind with a stage, so the stage alone tells it apart."""
     q = Q(pk__in=[])
     if not _acts(user):
         return q
@@ -120,6 +123,6 @@ def performed_by_q(user, assignments: list[ReviewerAssignment] | None = None) ->
     if user.has_role(Role.DESIGN_DIVISION):
         q |= Q(performer=Performer.DESIGN_DIVISION)
     if user.has_role(Role.REVIEWER):
-        for a in assignments if assignments is not None else assignments_of(user):
-            q |= Q(performer=Performer.ROSTER, stage=a.stage) & covered_codes_q(a)
+        for a in assignments:
+            q |= Q(stage=a.stage) & covered_codes_q(a)
     return q
