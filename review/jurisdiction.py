@@ -39,9 +39,9 @@ def steps_of(record: ReviewableRecord) -> tuple[Step, ...]:
 
 
 def _record_county(record: ReviewableRecord) -> str:
-    if record.project_id:
-        return record.project.county_id
-    return getattr(record, "county_id", None) or ""
+    """The project's county; an addition request before its project exists has a county of its own
+    (the only kind of record without a project)."""
+    return record.project.county_id if record.project_id else record.county_id
 
 
 def post_of(record: ReviewableRecord, step: Step) -> Post:

@@ -149,6 +149,33 @@ def test_entry_refusal_names_the_kind_the_project_needs_or_every_enterer(contrac
     assert rules.entry_refusal(specialist, "permit", K.DESIGN) == ""
 
 
+# --- who performs a step: an active user who holds the role --------------------------------------
+
+
+@pytest.mark.parametrize("change", ["made_inactive", "role_revoked"])
+def test_a_reviewer_made_inactive_or_stripped_of_the_role_decides_nothing(
+    builder, county_permit_reviewer, change
+):
+    from review import jurisdiction, selectors
+
+    record, _ = builder.build("permit", State.IN_REVIEW)
+    user = county_permit_reviewer
+    assert jurisdiction.can_decide(user, record)
+    if change == "made_inactive":
+        user.is_active = False
+    else:  # the roster line stays until the next import; the role is what counts
+        user.roles = user.encode_roles([])
+    user.save()
+
+    assert not jurisdiction.can_decide(user, record)
+    assert not selectors.inbox_for(user, jurisdiction.assignments_of(user)).exists()
+    with pytest.raises(PermissionDenied, match="不是该记录当前审核环节的审核人员"):
+        rs.record_decide(
+            actor=user, kind="permit", record_id=record.pk, approve=True, lock_version=record.lock_version
+        )
+    assert ConstructionPermit.objects.get(pk=record.pk).state == State.IN_REVIEW
+
+
 # --- a decision on a record no longer in review ---------------------------------------------------
 
 
