@@ -149,6 +149,20 @@ def test_entry_refusal_names_the_kind_the_project_needs_or_every_enterer(contrac
     assert rules.entry_refusal(specialist, "permit", K.DESIGN) == ""
 
 
+# --- where a record stands in its chain (the record page's "step 2 of 2") -------------------------
+
+
+def test_the_position_in_the_chain_from_draft_to_approved(builder, institution_staff, division_staff):
+    record, _ = builder.build("drawing_review", State.DRAFT)
+    assert (record.step, workflow.step_position(record)) == ("", 0)
+    record, _ = builder.build("drawing_review", State.IN_REVIEW)
+    assert (record.step, workflow.step_position(record)) == ("institution_confirm", 0)
+    record = f.approve(record, institution_staff)
+    assert (record.step, workflow.step_position(record)) == ("division_verify", 1)
+    record = f.approve(record, division_staff)
+    assert (record.state, workflow.step_position(record)) == (State.APPROVED, 2)
+
+
 # --- who performs a step: an active user who holds the role --------------------------------------
 
 
