@@ -75,6 +75,16 @@ def test_a_year_the_package_does_not_know_counts_monday_to_friday_and_says_so():
     assert result.note == "2027年放假安排未录入，按周一至周五计"
 
 
+def test_a_long_deadline_names_the_holiday_and_every_unknown_year_and_warns(caplog):
+    with caplog.at_level("WARNING", logger="review.workdays"):
+        result = deadline(at("2026-09-30"), 330)
+    assert result.due_at.year == 2028
+    assert result.note == "含国庆假期；2027年、2028年放假安排未录入，按周一至周五计"
+    assert caplog.messages == [
+        "2027年、2028年的节假日安排未知，办理期限按周一至周五计算；请在管理后台录入工作日调整"
+    ]
+
+
 def test_overrides_fill_in_a_year_the_package_does_not_know():
     WorkdayOverride.objects.create(date=date(2027, 1, 1), is_workday=False, name="元旦")
     result = deadline(at("2026-12-30"), 5)
