@@ -284,3 +284,42 @@ def test_the_submit_rule_alone_refuses_a_permit_without_reviews(draft_permit):
     with pytest.raises(ValidationError) as caught:
         rules.check_ready_to_submit(draft_permit)
     assert caught.value.message_dict == {"drawing_reviews": ["请至少选择一条已审核认定的施工图审查信息。"]}
+
+
+# --- the registry's lookups -----------------------------------------------------------------------
+
+
+def test_the_registry_answers_for_a_record_or_its_key():
+    assert workflow.kind_of("permit") is workflow.KINDS["permit"]
+    assert workflow.kind_of(ConstructionPermit()) is workflow.KINDS["permit"]
+    assert workflow.model_for("permit") is ConstructionPermit
+    assert workflow.model_for("no_such_kind") is None
+    assert workflow.reasons_for("permit") == workflow.KINDS["permit"].reasons
+    assert "施工许可证编号与原件不一致" in workflow.reasons_for("permit")
+    assert workflow.reasons_for("no_such_kind") == workflow.GENERAL_REASONS
+
+
+def test_steps_are_found_by_key_and_a_lost_step_is_named(builder):
+    record, _ = builder.build("drawing_review", State.IN_REVIEW)
+    assert workflow.step_of(record).key == "institution_confirm"
+    assert workflow.step_of(record, "division_verify").label == "省厅勘察设计处复核"
+    assert workflow.step_of(record, "no_such_step") is None
+    record.step = "no_such_step"
+    with pytest.raises(LookupError, match="drawing_review:pms: no step 'no_such_step'"):
+        workflow.current_step(record)
+
+
+def test_the_next_step_in_a_longer_chain(monkeypatch, builder):
+    """A step inserted into a chain (workflow's docstring): each step hands on to the one after it."""
+    record, _ = builder.build("drawing_review", State.IN_REVIEW)
+    steps = (
+        workflow.Step("institution_confirm", workflow.Performer.INSTITUTION, "审图机构确认"),
+        workflow.Step("extra_check", workflow.Performer.DESIGN_DIVISION, "插入的环节"),
+        workflow.Step("division_verify", workflow.Performer.DESIGN_DIVISION, "省厅勘察设计处复核"),
+    )
+    monkeypatch.setitem(workflow.CHAINS, "drawing_review:pms", steps)
+    assert workflow.next_step_key(record) == "extra_check"
+    record.step = "extra_check"
+    assert workflow.next_step_key(record) == "division_verify"
+    record.step = "division_verify"
+    assert workflow.next_step_key(record) == ""
