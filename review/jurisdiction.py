@@ -47,7 +47,7 @@ def _record_county(record: ReviewableRecord) -> str:
 def post_of(record: ReviewableRecord, step: Step) -> Post:
     """Where `step` of `record` is filed: a permit's under its issuing authority's division, the
     rest under the project's county (so every inbox can filter by division)."""
-    code = (record.issuing_division_id or "") if step.where == "issuing" else _record_county(record)
+    code = record.issuing_division_id if step.where == "issuing" else _record_county(record)
     org = record.censor_org_id if step.performer == Performer.INSTITUTION else None
     return Post(step.performer, step.stage, code, org)
 

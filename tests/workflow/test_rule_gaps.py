@@ -323,3 +323,43 @@ def test_the_next_step_in_a_longer_chain(monkeypatch, builder):
     assert workflow.next_step_key(record) == "division_verify"
     record.step = "division_verify"
     assert workflow.next_step_key(record) == ""
+
+
+# --- who may see a record: its parties and its reviewers, past and present -------------------------
+
+
+def test_a_reviewer_who_decided_a_record_keeps_seeing_it_and_only_it(builder, county_permit_reviewer, world):
+    from django.contrib.auth.models import AnonymousUser
+    from django.http import Http404
+
+    from review import access
+    from review.models import ReviewerAssignment, Task
+
+    decided, _ = builder.build("permit", State.APPROVED)  # approved by the county permit reviewer
+    other, _ = builder.build("permit", State.IN_REVIEW)
+    ReviewerAssignment.objects.filter(user=county_permit_reviewer).delete()  # moved off the roster
+    user = county_permit_reviewer
+
+    assert access.get_record_for_user(user, "permit", decided.pk) == decided
+    with pytest.raises(Http404):
+        access.get_record_for_user(user, "permit", other.pk)
+    # A decided step of another kind of record with the same number shows nothing of this one.
+    lookalike, _ = builder.build("drawing_review", State.IN_REVIEW)
+    Task.objects.filter(kind="permit", record_id=decided.pk).update(record_id=lookalike.pk)
+    Task.objects.filter(kind="drawing_review", record_id=lookalike.pk).update(decided_by=None)
+    assert not access.can_view_record(user, lookalike)
+    Task.objects.filter(kind="permit", record_id=lookalike.pk).update(record_id=decided.pk)
+
+    user.is_active = False
+    user.save()
+    assert not access.can_view_record(user, decided)
+    assert not access.can_view_record(AnonymousUser(), decided)
+
+
+def test_a_member_of_the_owning_organization_with_another_role_does_not_see_the_record(
+    builder, builder_reviewer
+):
+    from review import access
+
+    record, _ = builder.build("permit", State.IN_REVIEW)
+    assert not access.can_view_record(builder_reviewer, record)
