@@ -43,7 +43,11 @@ FOCUS: dict[str, tuple[str, ...]] = {
         "tests/projects/test_specialty_views.py",
     ),
     "projects.services": (*WORKFLOW, "tests/workflow/test_concurrency_and_audit.py", "tests/projects/"),
-    "projects.access": ("tests/projects/test_access_matrix.py", "tests/projects/test_record_views.py"),
+    "projects.access": (
+        "tests/projects/test_access_rules.py",
+        "tests/projects/test_access_matrix.py",
+        "tests/projects/test_record_views.py",
+    ),
     "review.services": (
         *WORKFLOW,
         "tests/workflow/test_concurrency_and_audit.py",
