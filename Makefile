@@ -6,7 +6,7 @@ PIP := $(VENV)/bin/pip
 STAMP_RUN := $(VENV)/.installed-run
 STAMP_DEV := $(VENV)/.installed-dev
 
-.PHONY: run test lint check-db clean
+.PHONY: run test lint check-db clean mutation
 
 $(PY):
 	$(PYTHON) -c 'import sys; sys.exit("需要 Python 3.11 或更高版本 (Python 3.11+ required)") if sys.version_info < (3, 11) else None'
@@ -36,6 +36,12 @@ test: $(STAMP_DEV) check-db
 	$(VENV)/bin/lint-imports --no-cache
 	DEBUG=true DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/yunjian} $(PY) manage.py makemigrations --check --dry-run
 	$(PY) -m pytest -q -p no:randomly
+
+## make mutation [MODULES="review.services ..."]: mutation testing of the rule modules (mutmut; takes hours
+## for all of them, so not part of `make test`; docs/testing.md). Its own database: MUTATION_DATABASE_URL.
+mutation: $(STAMP_DEV) check-db
+	MUTATION_DATABASE_URL=$${MUTATION_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/yunjian_mutation} \
+		$(PY) tools/mutation.py $(MODULES)
 
 check-db: $(STAMP_RUN)
 	$(PY) -m yunjian.dbcheck

@@ -26,7 +26,7 @@ def can_view_as_party(user, record: ReviewableRecord) -> bool:
     if user.has_role(Role.ENTERPRISE):
         if record.owner_org_id == user.organization_id:
             return True
-        if getattr(record, "project_id", None) and is_party(user, record.project_id):
+        if record.project_id and is_party(user, record.project_id):
             return True
     return False
 
@@ -41,7 +41,7 @@ def load_record(kind: str, pk: int) -> ReviewableRecord | None:
 
 def get_project_for_user(user, pk: int) -> Project:
     """Return the project if `user`'s organization is a party of it (or the user is a province admin)."""
-    project = Project.objects.select_related("county", "county__parent", "owner_org").filter(pk=pk).first()
+    project = Project.objects.select_related("county__parent", "owner_org").filter(pk=pk).first()
     if project is None:
         raise Http404
     if user.has_role(Role.PROVINCE_ADMIN) or (user.has_role(Role.ENTERPRISE) and is_party(user, project.pk)):

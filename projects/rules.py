@@ -15,6 +15,7 @@ from projects.models import (
     Origin,
     Project,
     ProjectParty,
+    RecordKind,
     ReviewableRecord,
     SpecialtyProjectInfo,
     State,
@@ -102,11 +103,12 @@ def platform_entry_closed(project: Project) -> str:
 
 
 def tender_scope_problem(user, scope: str) -> str:
-    """Notice 一(二)1: each unit enters the tender and contract of the scope it won."""
+    """Notice 一(二)1: each unit enters the tender and contract of the scope it won (the kind the
+    scope needs, if the registry lists it among the tender's enterers)."""
     needed = SCOPE_ORG_KIND.get(scope)
     if needed is None:
         return "请选择招标类型。"
-    if not org_has_kind(user, needed):
+    if entry_refusal(user, RecordKind.TENDER_CONTRACT, needed):
         label = dict(Organization.Kind.choices)[needed]
         return f"“{Scope(scope).label}”招投标及合同信息应由{label}录入。"
     return ""

@@ -62,7 +62,6 @@ def lock_record(kind: str, record_id: int) -> ReviewableRecord:
     return model.objects.select_for_update(of=("self",)).select_related("project").get(pk=record_id)
 
 
-@transaction.atomic
 def record_submit(*, actor, kind: str, record_id: int, ip: str | None = None) -> ReviewableRecord:
     """Submit a draft or returned record for review. Enterer's organization only.
 
@@ -71,33 +70,34 @@ def record_submit(*, actor, kind: str, record_id: int, ip: str | None = None) ->
     `record_submitted`, on which the review layer opens the first step's inbox row in this same
     transaction. Raises PermissionDenied, ValidationError (incomplete) or Conflict.
     """
-    record = lock_record(kind, record_id)
-    if record.state not in (State.DRAFT, State.RETURNED):
-        raise Conflict("该记录已提交审核，不能重复提交。")
-    if not workflow.can_submit(actor, record):
-        raise PermissionDenied("只有录入单位的填报人员可以提交该记录。")
-    rules.check_ready_to_submit(record)
-    submission_check.send(sender=type(record), record=record)
-    old_state = record.state
-    record.submit(first_step=workflow.chain_for(record)[0].key)
-    record.entered_by_id = record.entered_by_id or actor.pk
-    record.save()
-    data = snapshots.snapshot(record)
-    Round.objects.create(
-        kind=kind, record_id=record.pk, revision=record.revision, data=data, submitted_by=actor
-    )
-    record_submitted.send(sender=type(record), record=record, actor=actor)
-    audit.record(
-        action=AuditEntry.Action.SUBMIT,
-        actor=actor,
-        obj=record,
-        from_state=old_state,
-        to_state=record.state,
-        step=record.step,
-        data={"revision": record.revision, "snapshot": data},
-        ip=ip,
-    )
-    return record
+    with transaction.atomic():
+        record = lock_record(kind, record_id)
+        if record.state not in (State.DRAFT, State.RETURNED):
+            raise Conflict("该记录已提交审核，不能重复提交。")
+        if not workflow.can_submit(actor, record):
+            raise PermissionDenied("只有录入单位的填报人员可以提交该记录。")
+        rules.check_ready_to_submit(record)
+        submission_check.send(sender=type(record), record=record)
+        old_state = record.state
+        record.submit(first_step=workflow.chain_for(record)[0].key)
+        record.entered_by_id = record.entered_by_id or actor.pk
+        record.save()
+        data = snapshots.snapshot(record)
+        Round.objects.create(
+            kind=kind, record_id=record.pk, revision=record.revision, data=data, submitted_by=actor
+        )
+        record_submitted.send(sender=type(record), record=record, actor=actor)
+        audit.record(
+            action=AuditEntry.Action.SUBMIT,
+            actor=actor,
+            obj=record,
+            from_state=old_state,
+            to_state=record.state,
+            step=record.step,
+            data={"revision": record.revision, "snapshot": data},
+            ip=ip,
+        )
+        return record
 
 
 PROVISIONAL_MAX = 9999
@@ -292,7 +292,6 @@ def _check_enterer(actor, kind: str, org_kind: str | None = None) -> None:
 # --- 施工图审查信息 -------------------------------------------------------------------------
 
 
-@transaction.atomic
 def drawing_review_register(
     *,
     project: Project,
@@ -307,52 +306,54 @@ def drawing_review_register(
 
     System use only (demo data, PMS import, inbound sync): enterprises cannot create one (notice 一(一)1).
     """
-    review = DrawingReview.objects.create(
-        project=project,
-        censor_num=censor_num,
-        censor_org=censor_org,
-        owner_org=design_org,
-        origin=origin,
-        path=path,
-        **fields,
-    )
-    grant_to_org(review, design_org)
-    ensure_party(project, design_org, ProjectParty.Role.DESIGN)
-    ensure_party(project, censor_org, ProjectParty.Role.REVIEW_INSTITUTION)
-    audit.record(action=AuditEntry.Action.CREATE, obj=review, to_state=review.state, data={"origin": origin})
-    return review
+    with transaction.atomic():
+        review = DrawingReview.objects.create(
+            project=project,
+            censor_num=censor_num,
+            censor_org=censor_org,
+            owner_org=design_org,
+            origin=origin,
+            path=path,
+            **fields,
+        )
+        grant_to_org(review, design_org)
+        ensure_party(project, design_org, ProjectParty.Role.DESIGN)
+        ensure_party(project, censor_org, ProjectParty.Role.REVIEW_INSTITUTION)
+        audit.record(
+            action=AuditEntry.Action.CREATE, obj=review, to_state=review.state, data={"origin": origin}
+        )
+        return review
 
 
-@transaction.atomic
 def drawing_review_create(
     *, actor, project_id: int, data: dict, submit: bool = False, ip: str | None = None
 ) -> DrawingReview:
     """Create a drawing review on the platform path: a platform-originated project (notice 三) or
     a direct specialty project (二(二)); optionally submit it. On the PMS path a design unit cannot
     create one."""
-    project = Project.objects.select_for_update().get(pk=project_id)
-    direct = project.kind == Project.Kind.DIRECT_SPECIALTY
-    if project.origin != Origin.PLATFORM and not direct:
-        raise PermissionDenied(
-            "设计单位不能自行增加图审信息；系统中没有的，请向省住房城乡建设厅勘察设计处申请新增。"
+    with transaction.atomic():
+        project = Project.objects.select_for_update().get(pk=project_id)
+        direct = project.kind == Project.Kind.DIRECT_SPECIALTY
+        if project.origin != Origin.PLATFORM and not direct:
+            raise PermissionDenied(
+                "设计单位不能自行增加图审信息；系统中没有的，请向省住房城乡建设厅勘察设计处申请新增。"
+            )
+        needed = Organization.Kind.SPECIALTY_CONTRACTOR if direct else Organization.Kind.DESIGN
+        _check_enterer(actor, DrawingReview.KIND, needed)
+        if direct and rules.direct_specialty_problem(actor, project):
+            raise PermissionDenied(rules.direct_specialty_problem(actor, project))
+        if direct and rules.specialty_info_state(project) != State.APPROVED:
+            raise PermissionDenied("该专业承包项目的基本信息尚未审核认定，暂不能录入其他信息。")
+        review = DrawingReview(
+            project=project, owner_org=actor.organization, entered_by=actor, path=DrawingReview.Path.PLATFORM
         )
-    needed = Organization.Kind.SPECIALTY_CONTRACTOR if direct else Organization.Kind.DESIGN
-    _check_enterer(actor, DrawingReview.KIND, needed)
-    if direct and rules.direct_specialty_problem(actor, project):
-        raise PermissionDenied(rules.direct_specialty_problem(actor, project))
-    if direct and rules.specialty_info_state(project) != State.APPROVED:
-        raise PermissionDenied("该专业承包项目的基本信息尚未审核认定，暂不能录入其他信息。")
-    review = DrawingReview(
-        project=project, owner_org=actor.organization, entered_by=actor, path=DrawingReview.Path.PLATFORM
-    )
-    _apply(review, data, DrawingReview.SNAPSHOT_FIELDS)
-    _clean(review)
-    review.save()  # a design unit joining a platform project becomes a party on approval
-    audit.record(action=AuditEntry.Action.CREATE, actor=actor, obj=review, to_state=review.state, ip=ip)
-    return _maybe_submit(actor, review, submit, ip)
+        _apply(review, data, DrawingReview.SNAPSHOT_FIELDS)
+        _clean(review)
+        review.save()  # a design unit joining a platform project becomes a party on approval
+        audit.record(action=AuditEntry.Action.CREATE, actor=actor, obj=review, to_state=review.state, ip=ip)
+        return _maybe_submit(actor, review, submit, ip)
 
 
-@transaction.atomic
 def drawing_review_update(
     *,
     actor,
@@ -364,50 +365,51 @@ def drawing_review_update(
     ip: str | None = None,
 ) -> DrawingReview:
     """Complete a drawing review the actor's design unit owns; optionally submit it to the institution."""
-    review = _lock_for_edit(DrawingReview, review_id, actor)
-    editable = DrawingReview.SNAPSHOT_FIELDS
-    if review.censor_num_locked():
-        if "censor_num" in data and data["censor_num"] != review.censor_num:
-            raise ValidationError(
-                {
-                    "censor_num": "施工图审查合格书编号来自省工程项目管理系统或经省厅勘察设计处批准新增，"
-                    "不能修改；编号确有错误的，请联系省厅勘察设计处。"
-                }
-            )
-        editable = tuple(f for f in editable if f != "censor_num")
-    changed = _apply(review, data, editable)
-    changed += _update_project(actor, review.project, project_data, buildings)
-    _clean(review)
-    review.save()
-    _audit_change(actor, review, AuditEntry.Action.UPDATE, changed, ip)
-    return _maybe_submit(actor, review, submit, ip)
+    with transaction.atomic():
+        review = _lock_for_edit(DrawingReview, review_id, actor)
+        editable = DrawingReview.SNAPSHOT_FIELDS
+        if review.censor_num_locked():
+            if "censor_num" in data and data["censor_num"] != review.censor_num:
+                raise ValidationError(
+                    {
+                        "censor_num": "施工图审查合格书编号来自省工程项目管理系统或经省厅勘察设计处批准新增，"
+                        "不能修改；编号确有错误的，请联系省厅勘察设计处。"
+                    }
+                )
+            editable = tuple(f for f in editable if f != "censor_num")
+        changed = _apply(review, data, editable)
+        changed += _update_project(actor, review.project, project_data, buildings)
+        _clean(review)
+        review.save()
+        _audit_change(actor, review, AuditEntry.Action.UPDATE, changed, ip)
+        return _maybe_submit(actor, review, submit, ip)
 
 
 # --- 图审信息新增申请 ---------------------------------------------------------------------
 
 
-@transaction.atomic
 def addition_request_save(
     *, actor, data: dict, request_id: int | None = None, submit: bool = False, ip: str | None = None
 ) -> DrawingReviewAdditionRequest:
     """A design unit files (or corrects) a request to create a missing drawing review (附件1)."""
-    if request_id is None:
-        _check_enterer(actor, DrawingReviewAdditionRequest.KIND)
-        request = DrawingReviewAdditionRequest(owner_org=actor.organization, entered_by=actor)
-        action = AuditEntry.Action.CREATE
-    else:
-        request = _lock_for_edit(DrawingReviewAdditionRequest, request_id, actor)
-        action = AuditEntry.Action.UPDATE
-    changed = _apply(request, data, DrawingReviewAdditionRequest.SNAPSHOT_FIELDS)
-    _clean(request)
-    if DrawingReview.objects.filter(censor_num=request.censor_num).exists():
-        raise ValidationError(
-            {"censor_num": "系统中已有该合格书编号的图审信息，无需申请新增，请在“我的图审信息”中完善。"}
-        )
-    request.project = Project.objects.filter(prj_num=request.prj_num).first() if request.prj_num else None
-    request.save()
-    _audit_change(actor, request, action, changed, ip)
-    return _maybe_submit(actor, request, submit, ip)
+    with transaction.atomic():
+        if request_id is None:
+            _check_enterer(actor, DrawingReviewAdditionRequest.KIND)
+            request = DrawingReviewAdditionRequest(owner_org=actor.organization, entered_by=actor)
+            action = AuditEntry.Action.CREATE
+        else:
+            request = _lock_for_edit(DrawingReviewAdditionRequest, request_id, actor)
+            action = AuditEntry.Action.UPDATE
+        changed = _apply(request, data, DrawingReviewAdditionRequest.SNAPSHOT_FIELDS)
+        _clean(request)
+        if DrawingReview.objects.filter(censor_num=request.censor_num).exists():
+            raise ValidationError(
+                {"censor_num": "系统中已有该合格书编号的图审信息，无需申请新增，请在“我的图审信息”中完善。"}
+            )
+        request.project = Project.objects.filter(prj_num=request.prj_num).first() if request.prj_num else None
+        request.save()
+        _audit_change(actor, request, action, changed, ip)
+        return _maybe_submit(actor, request, submit, ip)
 
 
 def create_review_from_request(*, record: DrawingReviewAdditionRequest, actor) -> DrawingReview:
@@ -445,7 +447,6 @@ def create_review_from_request(*, record: DrawingReviewAdditionRequest, actor) -
 # --- 施工许可信息 ---------------------------------------------------------------------------
 
 
-@transaction.atomic
 def permit_save(
     *,
     actor,
@@ -462,57 +463,57 @@ def permit_save(
     Notice 一(一)2: the general contractor first selects approved drawing reviews (several allowed),
     then enters the permit; finishing entry submits it to the issuing authority (`submit=True`).
     """
-    reviews = list(DrawingReview.objects.filter(pk__in=drawing_review_ids).select_related("project"))
-    if not reviews or len(reviews) != len(set(drawing_review_ids)):
-        raise ValidationError({"drawing_reviews": "请至少选择一条已审核认定的施工图审查信息。"})
-    if any(r.state != State.APPROVED for r in reviews):
-        raise ValidationError({"drawing_reviews": "只能选择已审核认定的施工图审查信息。"})
-    if len({r.project_id for r in reviews}) != 1:
-        raise ValidationError({"drawing_reviews": "所选施工图审查信息须属于同一个工程项目。"})
-    project = reviews[0].project
-    direct = project.kind == Project.Kind.DIRECT_SPECIALTY
-    needed = Organization.Kind.SPECIALTY_CONTRACTOR if direct else Organization.Kind.GENERAL_CONTRACTOR
-    if permit_id is None:
-        _check_enterer(actor, ConstructionPermit.KIND, needed)
-        if rules.direct_specialty_problem(actor, project):
-            raise PermissionDenied(rules.direct_specialty_problem(actor, project))
-        permit = ConstructionPermit(project=project, owner_org=actor.organization, entered_by=actor)
-        action = AuditEntry.Action.CREATE
-    else:
-        permit = _lock_for_edit(ConstructionPermit, permit_id, actor)
-        if permit.project_id != project.pk:
-            raise ValidationError({"drawing_reviews": "所选施工图审查信息与该施工许可不属于同一项目。"})
-        action = AuditEntry.Action.UPDATE
-    changed = _apply(permit, data, ConstructionPermit.SNAPSHOT_FIELDS)
-    if permit.issuing_org_id:
-        if not permit.issuing_org.has_kind(Organization.Kind.HOUSING_BUREAU):
-            raise ValidationError({"issuing_org": "发证机关应为住房城乡建设部门。"})
-        if not selectors.competent_bureaus(project).filter(pk=permit.issuing_org_id).exists():
-            raise ValidationError(
-                {
-                    "issuing_org": f"“{permit.issuing_org.name}”不是该项目所在地的住房城乡建设部门。发证机关应为项目所在县（市、区）、"
-                    "州（市）或省住房城乡建设部门；位于滇中新区的项目，也可以是滇中新区规划建设管理部。"
-                }
-            )
-        permit.issuing_division_id = permit.issuing_org.division_id
-    else:
-        raise ValidationError({"issuing_org": "请选择发证机关。"})
-    _clean(permit)
-    changed += _update_project(
-        actor, project, project_data, buildings, requested=project_fix_requested(permit)
-    )
-    permit.save()
-    permit.drawing_reviews.set(reviews)
-    # No party role from a draft: the contractor (and the supervision unit it names) become
-    # parties of the project when the issuing authority approves the permit (mark_permit_approved).
-    _audit_change(actor, permit, action, changed + ["drawing_reviews"], ip)
-    return _maybe_submit(actor, permit, submit, ip)
+    with transaction.atomic():
+        reviews = list(DrawingReview.objects.filter(pk__in=drawing_review_ids).select_related("project"))
+        if not reviews or len(reviews) != len(set(drawing_review_ids)):
+            raise ValidationError({"drawing_reviews": "请至少选择一条已审核认定的施工图审查信息。"})
+        if any(r.state != State.APPROVED for r in reviews):
+            raise ValidationError({"drawing_reviews": "只能选择已审核认定的施工图审查信息。"})
+        if len({r.project_id for r in reviews}) != 1:
+            raise ValidationError({"drawing_reviews": "所选施工图审查信息须属于同一个工程项目。"})
+        project = reviews[0].project
+        direct = project.kind == Project.Kind.DIRECT_SPECIALTY
+        needed = Organization.Kind.SPECIALTY_CONTRACTOR if direct else Organization.Kind.GENERAL_CONTRACTOR
+        if permit_id is None:
+            _check_enterer(actor, ConstructionPermit.KIND, needed)
+            if rules.direct_specialty_problem(actor, project):
+                raise PermissionDenied(rules.direct_specialty_problem(actor, project))
+            permit = ConstructionPermit(project=project, owner_org=actor.organization, entered_by=actor)
+            action = AuditEntry.Action.CREATE
+        else:
+            permit = _lock_for_edit(ConstructionPermit, permit_id, actor)
+            if permit.project_id != project.pk:
+                raise ValidationError({"drawing_reviews": "所选施工图审查信息与该施工许可不属于同一项目。"})
+            action = AuditEntry.Action.UPDATE
+        changed = _apply(permit, data, ConstructionPermit.SNAPSHOT_FIELDS)
+        if permit.issuing_org_id:
+            if not permit.issuing_org.has_kind(Organization.Kind.HOUSING_BUREAU):
+                raise ValidationError({"issuing_org": "发证机关应为住房城乡建设部门。"})
+            if not selectors.competent_bureaus(project).filter(pk=permit.issuing_org_id).exists():
+                raise ValidationError(
+                    {
+                        "issuing_org": f"“{permit.issuing_org.name}”不是该项目所在地的住房城乡建设部门。发证机关应为项目所在县（市、区）、"
+                        "州（市）或省住房城乡建设部门；位于滇中新区的项目，也可以是滇中新区规划建设管理部。"
+                    }
+                )
+            permit.issuing_division_id = permit.issuing_org.division_id
+        else:
+            raise ValidationError({"issuing_org": "请选择发证机关。"})
+        _clean(permit)
+        changed += _update_project(
+            actor, project, project_data, buildings, requested=project_fix_requested(permit)
+        )
+        permit.save()
+        permit.drawing_reviews.set(reviews)
+        # No party role from a draft: the contractor (and the supervision unit it names) become
+        # parties of the project when the issuing authority approves the permit (mark_permit_approved).
+        _audit_change(actor, permit, action, changed + ["drawing_reviews"], ip)
+        return _maybe_submit(actor, permit, submit, ip)
 
 
 # --- 招投标信息及合同登记信息 ----------------------------------------------------------------
 
 
-@transaction.atomic
 def tender_contract_save(
     *,
     actor,
@@ -523,32 +524,32 @@ def tender_contract_save(
     ip: str | None = None,
 ) -> TenderContract:
     """Enter the tender and contract of the scope the actor's organization won (notice 一(二)1, 二(一))."""
-    project = Project.objects.get(pk=project_id)
-    closed = rules.platform_entry_closed(project) or rules.direct_specialty_problem(actor, project)
-    if closed:
-        raise PermissionDenied(closed)
-    if contract_id is None:
-        contract = TenderContract(project=project, owner_org=actor.organization, entered_by=actor)
-        action = AuditEntry.Action.CREATE
-    else:
-        contract = _lock_for_edit(TenderContract, contract_id, actor)
-        action = AuditEntry.Action.UPDATE
-    changed = _apply(contract, data, TenderContract.SNAPSHOT_FIELDS)
-    problem = rules.tender_scope_problem(actor, contract.scope)
-    if problem:
-        raise PermissionDenied(problem)
-    _check_enterer(actor, TenderContract.KIND)
-    _clean(contract)
-    _check_numbers(contract)
-    contract.save()  # the unit becomes a party of the project on approval (tender_contract_approved)
-    _audit_change(actor, contract, action, changed, ip)
-    return _maybe_submit(actor, contract, submit, ip)
+    with transaction.atomic():
+        project = Project.objects.get(pk=project_id)
+        closed = rules.platform_entry_closed(project) or rules.direct_specialty_problem(actor, project)
+        if closed:
+            raise PermissionDenied(closed)
+        if contract_id is None:
+            contract = TenderContract(project=project, owner_org=actor.organization, entered_by=actor)
+            action = AuditEntry.Action.CREATE
+        else:
+            contract = _lock_for_edit(TenderContract, contract_id, actor)
+            action = AuditEntry.Action.UPDATE
+        changed = _apply(contract, data, TenderContract.SNAPSHOT_FIELDS)
+        problem = rules.tender_scope_problem(actor, contract.scope)
+        if problem:
+            raise PermissionDenied(problem)
+        _check_enterer(actor, TenderContract.KIND)
+        _clean(contract)
+        _check_numbers(contract)
+        contract.save()  # the unit becomes a party of the project on approval (tender_contract_approved)
+        _audit_change(actor, contract, action, changed, ip)
+        return _maybe_submit(actor, contract, submit, ip)
 
 
 # --- 竣工验收信息及竣工验收备案信息 ----------------------------------------------------------
 
 
-@transaction.atomic
 def completion_save(
     *,
     actor,
@@ -560,45 +561,45 @@ def completion_save(
 ) -> Completion:
     """Enter completion acceptance and filing: the general contractor only (notice 一(二)2), or a
     specialty contractor for its own subcontracted scope (二(一))."""
-    project = Project.objects.get(pk=project_id)
-    closed = rules.platform_entry_closed(project)
-    if closed:
-        raise PermissionDenied(closed)
-    if completion_id is None:
-        completion = Completion(project=project, owner_org=actor.organization, entered_by=actor)
-        action = AuditEntry.Action.CREATE
-    else:
-        completion = _lock_for_edit(Completion, completion_id, actor)
-        action = AuditEntry.Action.UPDATE
-    changed = _apply(completion, data, Completion.SNAPSHOT_FIELDS)
-    if completion.permit_id is None:
-        # A project with one approved permit: the completion belongs to it. With several, the
-        # enterer names its own (KINDS["completion"].required).
-        permits = list(
-            ConstructionPermit.objects.filter(project=project, state=State.APPROVED).values_list(
-                "pk", flat=True
-            )[:2]
-        )
-        if len(permits) == 1:
-            completion.permit_id = permits[0]
-            changed.append("permit")
-    problem = rules.completion_entry_problem(actor, project, completion.specialty_contract)
-    if problem:
-        raise PermissionDenied(problem)
-    _check_enterer(actor, Completion.KIND)
-    if completion.filing_org_id and not completion.filing_org.has_kind(Organization.Kind.HOUSING_BUREAU):
-        raise ValidationError({"filing_org": "备案机关应为住房城乡建设部门。"})
-    _clean(completion)
-    _check_numbers(completion)
-    completion.save()
-    _audit_change(actor, completion, action, changed, ip)
-    return _maybe_submit(actor, completion, submit, ip)
+    with transaction.atomic():
+        project = Project.objects.get(pk=project_id)
+        closed = rules.platform_entry_closed(project)
+        if closed:
+            raise PermissionDenied(closed)
+        if completion_id is None:
+            completion = Completion(project=project, owner_org=actor.organization, entered_by=actor)
+            action = AuditEntry.Action.CREATE
+        else:
+            completion = _lock_for_edit(Completion, completion_id, actor)
+            action = AuditEntry.Action.UPDATE
+        changed = _apply(completion, data, Completion.SNAPSHOT_FIELDS)
+        if completion.permit_id is None:
+            # A project with one approved permit: the completion belongs to it. With several, the
+            # enterer names its own (KINDS["completion"].required).
+            permits = list(
+                ConstructionPermit.objects.filter(project=project, state=State.APPROVED).values_list(
+                    "pk", flat=True
+                )[:2]
+            )
+            if len(permits) == 1:
+                completion.permit_id = permits[0]
+                changed.append("permit")
+        problem = rules.completion_entry_problem(actor, project, completion.specialty_contract)
+        if problem:
+            raise PermissionDenied(problem)
+        _check_enterer(actor, Completion.KIND)
+        if completion.filing_org_id and not completion.filing_org.has_kind(Organization.Kind.HOUSING_BUREAU):
+            raise ValidationError({"filing_org": "备案机关应为住房城乡建设部门。"})
+        _clean(completion)
+        _check_numbers(completion)
+        completion.save()
+        _audit_change(actor, completion, action, changed, ip)
+        return _maybe_submit(actor, completion, submit, ip)
 
 
 # --- 建设单位直接发包的专业承包项目 ---------------------------------------------------------
 
 
-@transaction.atomic
 def specialty_info_save(
     *,
     actor,
@@ -612,36 +613,37 @@ def specialty_info_save(
 ) -> SpecialtyProjectInfo:
     """A specialty contractor enters the basic info of a project the owner contracted to it directly
     (notice 二(二)); it is reviewed before anything else can be entered for the project."""
-    if info_id is None:
-        _check_enterer(actor, SpecialtyProjectInfo.KIND)
-        project = Project(prj_num=prj_num, kind=Project.Kind.DIRECT_SPECIALTY, origin=Origin.ENTERED)
-        _apply(project, project_data, Project.BASIC_INFO_FIELDS)
-        if not prj_num and project.county_id:
-            # No national number (a historical project): one by the numbering rule, provisional.
-            project.prj_num = provisional_prj_num(project.county_id)
-            project.prj_num_provisional = True
-        try:
-            project.full_clean()
-        except ValidationError as exc:
-            raise ValidationError({f"project.{k}": v for k, v in exc.error_dict.items()}) from exc
-        project.save()
-        _replace_buildings(project, buildings)
-        info = SpecialtyProjectInfo(project=project, owner_org=actor.organization, entered_by=actor)
-        changed = ["project"]
-        action = AuditEntry.Action.CREATE
-    else:
-        info = _lock_for_edit(SpecialtyProjectInfo, info_id, actor)
-        project = info.project
-        changed = _update_project(actor, project, project_data, buildings)
-        action = AuditEntry.Action.UPDATE
-    changed += _apply(info, data, SpecialtyProjectInfo.SNAPSHOT_FIELDS)
-    _clean(info)
-    info.save()
-    ensure_party(project, actor.organization, ProjectParty.Role.SPECIALTY_CONTRACTOR)
-    if project.owner_org_id:
-        ensure_party(project, project.owner_org, ProjectParty.Role.OWNER)
-    _audit_change(actor, info, action, changed, ip)
-    return _maybe_submit(actor, info, submit, ip)
+    with transaction.atomic():
+        if info_id is None:
+            _check_enterer(actor, SpecialtyProjectInfo.KIND)
+            project = Project(prj_num=prj_num, kind=Project.Kind.DIRECT_SPECIALTY, origin=Origin.ENTERED)
+            _apply(project, project_data, Project.BASIC_INFO_FIELDS)
+            if not prj_num and project.county_id:
+                # No national number (a historical project): one by the numbering rule, provisional.
+                project.prj_num = provisional_prj_num(project.county_id)
+                project.prj_num_provisional = True
+            try:
+                project.full_clean()
+            except ValidationError as exc:
+                raise ValidationError({f"project.{k}": v for k, v in exc.error_dict.items()}) from exc
+            project.save()
+            _replace_buildings(project, buildings)
+            info = SpecialtyProjectInfo(project=project, owner_org=actor.organization, entered_by=actor)
+            changed = ["project"]
+            action = AuditEntry.Action.CREATE
+        else:
+            info = _lock_for_edit(SpecialtyProjectInfo, info_id, actor)
+            project = info.project
+            changed = _update_project(actor, project, project_data, buildings)
+            action = AuditEntry.Action.UPDATE
+        changed += _apply(info, data, SpecialtyProjectInfo.SNAPSHOT_FIELDS)
+        _clean(info)
+        info.save()
+        ensure_party(project, actor.organization, ProjectParty.Role.SPECIALTY_CONTRACTOR)
+        if project.owner_org_id:
+            ensure_party(project, project.owner_org, ProjectParty.Role.OWNER)
+        _audit_change(actor, info, action, changed, ip)
+        return _maybe_submit(actor, info, submit, ip)
 
 
 def mark_permit_approved(*, record: ConstructionPermit, actor) -> None:

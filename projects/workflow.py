@@ -155,10 +155,6 @@ def next_step_key(record: ReviewableRecord) -> str:
     return keys[index + 1] if index + 1 < len(keys) else ""
 
 
-def step_label(chain_key: str, key: str) -> str:
-    return next((s.label for s in CHAINS.get(chain_key, ()) if s.key == key), key)
-
-
 # --- who enters -----------------------------------------------------------------------------
 
 

@@ -11,9 +11,8 @@ from review.models import Task
 
 
 def reviews_record(user, record: ReviewableRecord) -> bool:
-    """Whether `user` performs (or performed) any step of the record's chain."""
-    if user.organization_id is not None and user.organization_id == record.owner_org_id:
-        return False
+    """Whether `user` performs (or performed) any step of the record's chain (never one of their own
+    organization's records: review.jurisdiction refuses those, so they never decided one either)."""
     if any(jurisdiction.performs(user, record, step) for step in jurisdiction.steps_of(record)):
         return True
     return Task.objects.filter(kind=record.KIND, record_id=record.pk, decided_by=user).exists()

@@ -1,11 +1,22 @@
 from django.contrib import admin
 
-from review.models import ReviewerAssignment, StageDeadline, Task
+from review.models import ReviewerAssignment, StageDeadline, Task, WorkdayOverride
 
 
 @admin.register(StageDeadline)
 class StageDeadlineAdmin(admin.ModelAdmin):
     list_display = ("key", "working_days")
+
+
+@admin.register(WorkdayOverride)
+class WorkdayOverrideAdmin(admin.ModelAdmin):
+    """Days off and make-up working days for a year the chinese-calendar package does not know yet
+    (or a correction); they win over the package when due dates are computed."""
+
+    list_display = ("date", "is_workday", "name", "note")
+    list_filter = ("is_workday",)
+    search_fields = ("name", "note")
+    date_hierarchy = "date"
 
 
 @admin.register(ReviewerAssignment)

@@ -43,9 +43,9 @@ def steps_of(record: ReviewableRecord) -> tuple[Step, ...]:
 
 
 def _record_county(record: ReviewableRecord) -> str:
-    if record.project_id:
-        return record.project.county_id
-    return getattr(record, "county_id", None) or ""
+    """The project's county; an addition request before its project exists has a county of its own
+    (the only kind of record without a project)."""
+    return record.project.county_id if record.project_id else record.county_id
 
 
 def _record_zone(record: ReviewableRecord, step: Step) -> str:
@@ -130,8 +130,11 @@ def covered_q(assignment: ReviewerAssignment, field: str = "division_code") -> Q
     return within if assignment.division.level == Division.Level.PROVINCE else within & Q(zone="")
 
 
-def performed_by_q(user, assignments: list[ReviewerAssignment] | None = None) -> Q:
-    """Over Task rows: the posts `user` performs (the caller excludes their own organization's rows)."""
+def performed_by_q(user, assignments: list[ReviewerAssignment]) -> Q:
+    """Over Task rows: the posts `user` performs (the caller excludes their own organization's rows).
+
+    `assignments` are the user's roster lines (`assignments_of`), read once per request by the caller.
+    A roster step is the only kind with a stage, so the stage alone tells it apart."""
     q = Q(pk__in=[])
     if not _acts(user):
         return q

@@ -110,6 +110,8 @@ class Task(models.Model):
     decided_at = models.DateTimeField(_("处理时间"), null=True, blank=True)
     outcome = models.CharField(_("处理结果"), max_length=10, choices=Outcome.choices, blank=True)
     reason = models.TextField(_("意见"), blank=True)
+    # What the reader should know about the deadline, e.g. "含国庆假期" (review.workdays).
+    due_note = models.CharField(_("期限说明"), max_length=100, blank=True)
 
     class Meta:
         verbose_name = _("审核任务")
@@ -156,3 +158,31 @@ class StageDeadline(models.Model):
 
     def __str__(self) -> str:
         return f"{self.key}: {self.working_days}"
+
+
+class WorkdayOverride(models.Model):
+    """A day the administrators declare a working day or a day off, over the State Council's
+    schedule that the chinese-calendar package carries: for a year the package does not know yet,
+    or to correct a day. An override wins (review.workdays)."""
+
+    date = models.DateField(_("日期"), unique=True)
+    is_workday = models.BooleanField(
+        _("上班"), default=False, help_text=_("勾选：这一天上班（含调休上班的周末）；不勾选：这一天放假。")
+    )
+    name = models.CharField(
+        _("节假日名称"),
+        max_length=20,
+        blank=True,
+        help_text=_("放假的日子填写节日简称，如“国庆”；办理期限跨过这一天时，页面提示“含国庆假期”。"),
+    )
+    note = models.CharField(
+        _("依据"), max_length=200, blank=True, help_text=_("如国务院办公厅放假通知的文号。")
+    )
+
+    class Meta:
+        verbose_name = _("工作日调整")
+        verbose_name_plural = _("工作日调整")
+        ordering = ["-date"]
+
+    def __str__(self) -> str:
+        return f"{self.date:%Y-%m-%d} {'上班' if self.is_workday else '放假'} {self.name}".strip()

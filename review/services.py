@@ -6,7 +6,6 @@ audit entry → side effects (hooks whose receivers write in the same transactio
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -22,23 +21,13 @@ from review import jurisdiction
 from review.access import can_view_record
 from review.hooks import record_approved
 from review.models import StageDeadline, Task
+from review.workdays import add_working_days, deadline
 from yunjian.core import audit
 from yunjian.core.models import AuditEntry
 
 __all__ = ["Conflict", "add_working_days", "bulk_approve", "open_task", "record_decide"]
 
 DEFAULT_WORKING_DAYS = 5
-
-
-def add_working_days(start: datetime, days: int) -> datetime:
-    """Return the end of the `days`-th working day (Mon-Fri) after `start`, in local time."""
-    local = timezone.localtime(start).date()
-    remaining = days
-    while remaining > 0:
-        local += timedelta(days=1)
-        if local.weekday() < 5:
-            remaining -= 1
-    return timezone.make_aware(datetime.combine(local, time(23, 59, 59)))
 
 
 def _deadline_days(key: str) -> int:
@@ -51,6 +40,7 @@ def open_task(record: ReviewableRecord) -> Task:
     step = workflow.current_step(record)
     post = jurisdiction.post_of(record, step)
     now = timezone.now()
+    due = deadline(now, _deadline_days(step.stage or step.performer))
     project = record.project if record.project_id else None
     return Task.objects.create(
         kind=record.KIND,
@@ -69,7 +59,8 @@ def open_task(record: ReviewableRecord) -> Task:
         prj_num=project.prj_num if project else getattr(record, "prj_num", ""),
         number=record.number or "",
         submitted_at=now,
-        due_at=add_working_days(now, _deadline_days(step.stage or step.performer)),
+        due_at=due.due_at,
+        due_note=due.note,
     )
 
 
@@ -78,7 +69,6 @@ def open_first_task(sender, *, record: ReviewableRecord, **kwargs) -> None:
     open_task(record)
 
 
-@transaction.atomic
 def record_decide(
     *,
     actor,
@@ -96,58 +86,61 @@ def record_decide(
     A return needs a reason. Raises PermissionDenied, ValidationError or Conflict; changes
     nothing when it raises.
     """
-    record = lock_record(kind, record_id)
-    if record.state != State.IN_REVIEW or (lock_version is not None and record.lock_version != lock_version):
-        raise Conflict()
-    if not jurisdiction.can_decide(actor, record):
-        raise PermissionDenied("您不是该记录当前审核环节的审核人员。")
-    reason = (reason or "").strip()
-    if not approve and not reason:
-        raise ValidationError({"reason": "退回时必须填写退回原因。"})
-    if approve:
-        problems = record.approval_problems()
-        if problems:
-            raise ValidationError(problems)
-    known = set(snapshots.field_labels(record))
-    fields = [f for f in fields if f in known]
-    task = (
-        Task.objects.select_for_update()
-        .filter(kind=kind, record_id=record.pk, status=Task.Status.OPEN)
-        .first()
-    )
-    old_state, old_step = record.state, record.step
-    try:
+    with transaction.atomic():
+        record = lock_record(kind, record_id)
+        if record.state != State.IN_REVIEW or (
+            lock_version is not None and record.lock_version != lock_version
+        ):
+            raise Conflict()
+        if not jurisdiction.can_decide(actor, record):
+            raise PermissionDenied("您不是该记录当前审核环节的审核人员。")
+        reason = (reason or "").strip()
+        if not approve and not reason:
+            raise ValidationError({"reason": "退回时必须填写退回原因。"})
         if approve:
-            record.approve(next_step=workflow.next_step_key(record))
-        else:
-            record.send_back(reason=reason, fields=fields)
-        record.save()
-    except ConcurrentTransition as exc:  # backstop behind the row lock
-        raise Conflict() from exc
-    now = timezone.now()
-    if task is not None:
-        task.status = Task.Status.DONE
-        task.decided_by = actor
-        task.decided_at = now
-        task.outcome = Task.Outcome.APPROVED if approve else Task.Outcome.RETURNED
-        task.reason = reason
-        task.save(update_fields=["status", "decided_by", "decided_at", "outcome", "reason"])
-    if record.state == State.IN_REVIEW:
-        open_task(record)
-    elif record.state == State.APPROVED:
-        _on_approved(record, actor)
-    audit.record(
-        action=AuditEntry.Action.APPROVE if approve else AuditEntry.Action.RETURN,
-        actor=actor,
-        obj=record,
-        from_state=old_state,
-        to_state=record.state,
-        step=old_step,
-        reason=reason,
-        data={"revision": record.revision, "fields": fields} if fields else {"revision": record.revision},
-        ip=ip,
-    )
-    return record
+            problems = record.approval_problems()
+            if problems:
+                raise ValidationError(problems)
+        known = set(snapshots.field_labels(record))
+        fields = [f for f in fields if f in known]
+        task = (
+            Task.objects.select_for_update()
+            .filter(kind=kind, record_id=record.pk, status=Task.Status.OPEN)
+            .first()
+        )
+        old_state, old_step = record.state, record.step
+        try:
+            if approve:
+                record.approve(next_step=workflow.next_step_key(record))
+            else:
+                record.send_back(reason=reason, fields=fields)
+            record.save()
+        except ConcurrentTransition as exc:  # backstop behind the row lock
+            raise Conflict() from exc
+        now = timezone.now()
+        if task is not None:
+            task.status = Task.Status.DONE
+            task.decided_by = actor
+            task.decided_at = now
+            task.outcome = Task.Outcome.APPROVED if approve else Task.Outcome.RETURNED
+            task.reason = reason
+            task.save(update_fields=["status", "decided_by", "decided_at", "outcome", "reason"])
+        if record.state == State.IN_REVIEW:
+            open_task(record)
+        elif record.state == State.APPROVED:
+            _on_approved(record, actor)
+        audit.record(
+            action=AuditEntry.Action.APPROVE if approve else AuditEntry.Action.RETURN,
+            actor=actor,
+            obj=record,
+            from_state=old_state,
+            to_state=record.state,
+            step=old_step,
+            reason=reason,
+            data={"revision": record.revision, "fields": fields} if fields else {"revision": record.revision},
+            ip=ip,
+        )
+        return record
 
 
 def _on_approved(record: ReviewableRecord, actor) -> None:

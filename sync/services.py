@@ -6,7 +6,9 @@ Outbound, in three transactions per batch (docs/architecture.md, "The sync bound
 2. `outbox_claim` takes a batch of due rows with `SELECT … FOR UPDATE SKIP LOCKED` and leases them
    (status "sending", `leased_until`, a claim token) in a short transaction of its own.
 3. The worker POSTs the batch outside any transaction; `outbox_record_receipts` or
-   `outbox_record_failure` then settles the rows it still holds (same claim token).
+   `outbox_record_failure` then settles the rows it still holds (same claim token). The token is
+   the whole proof of the lease: a row carries one only while it is "sending", and every write
+   that settles, retires or re-queues a row clears it.
 A worker killed between 2 and 3 leaves a lease that expires; the rows are claimed again and
 re-sent, and the receiver's idempotency key (record_key:vN) makes the second delivery a no-op.
 
@@ -281,7 +283,7 @@ def _settle_failures(
     for row, error in failures:
         groups[(row.attempts, error)].append(row.id)
     for (attempts, error), ids in groups.items():
-        held = Outbox.objects.filter(id__in=ids, claim_token=token, status=Status.SENDING)
+        held = Outbox.objects.filter(id__in=ids, claim_token=token)
         common = {"leased_until": None, "claim_token": "", "last_error": error[:4000], "receipt_status": ""}
         if attempts >= settings.SYNC_MAX_ATTEMPTS:
             result.dead += held.update(status=Status.DEAD, **common)
@@ -335,7 +337,7 @@ def outbox_record_receipts(
             failures.append((row, rejection_text(receipt.get("errors") or [])))
     with transaction.atomic():
         for status, ids in delivered.items():
-            n = Outbox.objects.filter(id__in=ids, claim_token=claim.token, status=Status.SENDING).update(
+            n = Outbox.objects.filter(id__in=ids, claim_token=claim.token).update(
                 status=Status.DELIVERED,
                 delivered_at=now,
                 receipt_status=status,

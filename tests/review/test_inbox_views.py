@@ -221,18 +221,6 @@ def test_overdue_rows_are_marked_and_filterable(client, reviewer, permit_in_revi
     assert '<span class="badge overdue">超期 3 天</span>' in page
 
 
-def test_due_date_follows_the_stage_deadline(client, reviewer, approved_review, contractor, world):
-    from review.models import StageDeadline
-    from review.services import add_working_days
-    from tests.review.conftest import submit_permit
-
-    StageDeadline.objects.create(key="permit", working_days=10)
-    permit = submit_permit(contractor, approved_review, world["bureau_qlq"])
-
-    task = Task.objects.get(kind="permit", record_id=permit.pk, status="open")
-    assert task.due_at == add_working_days(task.submitted_at, 10)
-
-
 def test_rows_carry_lock_version_for_bulk_selection(client, reviewer, permit_in_review):
     client.force_login(reviewer)
 
@@ -326,3 +314,58 @@ def test_design_division_and_institution_filter_by_division(
         ("addition_request", addition_request.pk)
     ]
     assert inbox_records(client, division_staff, division="530100") == []
+
+
+# --- a user of several roles, a reviewer of a zone ----------------------------------------------
+
+
+def test_a_user_of_the_institution_who_also_verifies_for_the_division_sees_both_steps(
+    client, world, review_at_institution, addition_request, permit_in_review
+):
+    from yunjian.core.models import Role
+
+    both = f.make_user("ida_both", world["institution"], Role.INSTITUTION, Role.DESIGN_DIVISION)
+    assert set(inbox_records(client, both)) == {
+        ("drawing_review", review_at_institution.pk),
+        ("addition_request", addition_request.pk),
+    }
+
+
+@pytest.fixture
+def anning_permit(world, designer, institution_staff, division_staff, contractor):
+    """A permit of 安宁市 (530181), one of 滇中新区's host counties, issued by 安宁市住建局."""
+    from tests.review.conftest import approved_review_in, submit_permit
+    from yunjian.core.models import Organization
+
+    bureau = f.make_org("安宁市住房和城乡建设局", Organization.Kind.HOUSING_BUREAU, division="530181")
+    review = approved_review_in(
+        "530181", world, designer, institution_staff, division_staff, name="安宁市学校"
+    )
+    return submit_permit(contractor, review, bureau, permit_num="5301812001010001-SX-001")
+
+
+@pytest.fixture
+def zone_reviewer(world):
+    """Zoe reviews permits for 滇中新区 (a zone, no division of its own)."""
+    from projects.stages import Stage
+    from review.models import ReviewerAssignment
+    from yunjian.core.models import Organization, Role, Zone
+
+    bureau = f.make_org("滇中新区住房和城乡建设局", Organization.Kind.HOUSING_BUREAU, division="530100")
+    user = f.make_user("zoe_dianzhong", bureau, Role.REVIEWER)
+    ReviewerAssignment.objects.create(
+        user=user, stage=Stage.PERMIT, zone=Zone.objects.get(slug="dianzhong"), roster_key="530100"
+    )
+    return user
+
+
+def test_a_zone_reviewer_sees_the_zones_counties_only(
+    client, zone_reviewer, anning_permit, permit_in_review, django_assert_num_queries
+):
+    client.force_login(zone_reviewer)
+    client.get(INBOX)  # the first request writes the session's activity stamp
+    # session, user, roster lines with their zone, the zone's counties (one prefetch), divisions of
+    # the filter, per-type counts, the page: whatever the zone holds.
+    with django_assert_num_queries(7):
+        response = client.get(INBOX)
+    assert [(t.kind, t.record_id) for t in response.context["page"].rows] == [("permit", anning_permit.pk)]
