@@ -44,8 +44,6 @@ def entry_refusal(user, kind: str, org_kind: str | None = None) -> str:
         and (org_kind is None or user.organization.has_kind(org_kind))
     ):
         return ""
-    if spec.refusal and org_kind is None:
-        return spec.refusal
     who = "或".join(str(Organization.Kind(k).label) for k in ((org_kind,) if org_kind else spec.enterers))
     return f"{spec.label}由{who}录入。"
 

@@ -211,7 +211,6 @@ class Kind:
     needs_platform_entry: bool = False  # entered only once the project is open on the platform (一(二))
     on_approved: str = ""  # a records-layer effect of its final approval (projects.services)
     project_required: tuple[str, ...] = field(default=())
-    refusal: str = ""  # what someone who may not enter it is told ("" for "<label>由<enterers>录入。")
     approved_text: str = "已审核认定，无需再操作。"  # the enterer's next step once it is approved
 
     @property
@@ -257,7 +256,6 @@ KINDS: dict[str, Kind] = {
         chains=("addition_request",),
         required=(),  # every field of the request is required by the model itself
         in_project=False,
-        refusal="只有设计单位可以申请新增图审信息。",
         reasons=(
             "系统中已有该图审信息，无需申请新增",
             "未说明系统中无图审信息的历史原因",
@@ -386,7 +384,6 @@ KINDS: dict[str, Kind] = {
         enterers=(Organization.Kind.SPECIALTY_CONTRACTOR,),
         chains=("specialty_info",),
         required=("specialty_scope",),
-        refusal="只有专业承包单位可以录入建设单位直接发包的专业承包项目。",
         project_required=PROJECT_EXCHANGE_REQUIRED,
         carries_project=True,
         reasons=(

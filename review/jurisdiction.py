@@ -130,10 +130,11 @@ def covered_q(assignment: ReviewerAssignment, field: str = "division_code") -> Q
     return within if assignment.division.level == Division.Level.PROVINCE else within & Q(zone="")
 
 
-def performed_by_q(user, assignments: list[ReviewerAssignment]) -> Q:
+def performed_by_q(user, assignments: list[ReviewerAssignment] | None = None) -> Q:
     """Over Task rows: the posts `user` performs (the caller excludes their own organization's rows).
 
-    `assignments` are the user's roster lines (`assignments_of`), read once per request by the caller.
+    `assignments` are the user's roster lines (`assignments_of`), read once per request by the caller
+    (read here when not given).
     A roster step is the only kind with a stage, so the stage alone tells it apart."""
     q = Q(pk__in=[])
     if not _acts(user):

@@ -22,7 +22,7 @@ from yunjian.core.models import Division, Organization, Role
 CREDIT_CODE_RE = re.compile(r"[0-9A-HJ-NPQRTUWXY]{18}")
 
 
-def inbox_for(user, assignments: list[ReviewerAssignment]) -> QuerySet[Task]:
+def inbox_for(user, assignments: list[ReviewerAssignment] | None = None) -> QuerySet[Task]:
     """Open review steps that `user` performs, never their own organization's records."""
     return (
         Task.objects.filter(status=Task.Status.OPEN)

@@ -121,7 +121,7 @@ def test_an_existing_certificate_needs_no_request(as_user, designer, world, revi
 def test_access(as_user, contractor, other_designer, reviewer, addition_request):
     response = as_user(contractor).get(NEW)
     assert response.status_code == 403
-    assert "只有设计单位可以申请新增图审信息" in response.content.decode()
+    assert "图审信息新增申请由设计单位录入" in response.content.decode()
     assert (
         as_user(other_designer)
         .get(reverse("projects:addition-print", args=[addition_request.pk]))

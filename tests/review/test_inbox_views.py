@@ -333,14 +333,19 @@ def test_a_user_of_the_institution_who_also_verifies_for_the_division_sees_both_
 
 @pytest.fixture
 def anning_permit(world, designer, institution_staff, division_staff, contractor):
-    """A permit of 安宁市 (530181), one of 滇中新区's host counties, issued by 安宁市住建局."""
+    """A permit of a project in 滇中新区 (in 安宁市, 530181, one of its host counties), issued by the new
+    area's bureau."""
     from tests.review.conftest import approved_review_in, submit_permit
-    from yunjian.core.models import Organization
+    from yunjian.core.models import Organization, Zone
 
-    bureau = f.make_org("安宁市住房和城乡建设局", Organization.Kind.HOUSING_BUREAU, division="530181")
+    bureau = f.make_org("滇中新区规划建设管理部", Organization.Kind.HOUSING_BUREAU, division="530181")
+    bureau.zone = Zone.objects.get(slug="dianzhong")
+    bureau.save()
     review = approved_review_in(
         "530181", world, designer, institution_staff, division_staff, name="安宁市学校"
     )
+    # The project lies in the new area: its records go to the new area's roster (issue 11).
+    type(review.project).objects.filter(pk=review.project_id).update(in_new_area=True)
     return submit_permit(contractor, review, bureau, permit_num="5301812001010001-SX-001")
 
 
@@ -364,8 +369,8 @@ def test_a_zone_reviewer_sees_the_zones_counties_only(
 ):
     client.force_login(zone_reviewer)
     client.get(INBOX)  # the first request writes the session's activity stamp
-    # session, user, roster lines with their zone, the zone's counties (one prefetch), divisions of
-    # the filter, per-type counts, the page: whatever the zone holds.
-    with django_assert_num_queries(7):
+    # session, user, the session's second-factor device, roster lines with their zone, the zone's
+    # counties (one prefetch), divisions of the filter, per-type counts, the page: whatever the zone holds.
+    with django_assert_num_queries(8):
         response = client.get(INBOX)
     assert [(t.kind, t.record_id) for t in response.context["page"].rows] == [("permit", anning_permit.pk)]

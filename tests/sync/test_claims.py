@@ -81,7 +81,7 @@ def test_a_worker_skips_the_rows_another_worker_holds_and_does_not_wait(request)
 @pytest.fixture
 def stale_claim(sync_settings, approved_permit):
     claim = services.outbox_claim(batch_size=10)
-    assert len(claim.rows) == 3
+    assert len(claim.rows) == 4  # the first bundle: project, drawing review, permit, its project manager
     return claim
 
 
@@ -98,7 +98,7 @@ def test_a_late_receipt_for_rows_claimed_again_since_changes_nothing(stale_claim
     project.refresh_from_db()
     assert project.platform_synced_at is None
     # The holder of the lease settles them.
-    assert services.outbox_record_receipts(claim=fresh, receipts=receipts_for(fresh)).delivered == 3
+    assert services.outbox_record_receipts(claim=fresh, receipts=receipts_for(fresh)).delivered == 4
     assert states() == {(Status.DELIVERED, "")}
 
 
@@ -132,7 +132,7 @@ def test_a_late_receipt_for_rows_requeued_since_changes_nothing(stale_claim, pro
 @pytest.mark.django_db
 def test_a_late_receipt_for_rows_dead_lettered_since_changes_nothing(stale_claim, sync_settings):
     sync_settings.SYNC_MAX_ATTEMPTS = 1
-    assert services.outbox_record_failure(claim=stale_claim, error="平台拒收").dead == 3
+    assert services.outbox_record_failure(claim=stale_claim, error="平台拒收").dead == 4
 
     late = services.outbox_record_receipts(claim=stale_claim, receipts=receipts_for(stale_claim))
     assert late.delivered == late.dead == 0
