@@ -426,7 +426,7 @@ def reasons_for(key: str) -> tuple[str, ...]:
 
 
 def may_enter(organization: Organization | None, key: str) -> bool:
-    """Whether an organization of its kinds may enter records of kind `key` at all (ENTERERS)."""
+    """Whether an organization of its kinds may enter records of kind `key` at all (its enterers)."""
     return organization is not None and any(organization.has_kind(k) for k in KINDS[key].enterers)
 
 
