@@ -221,6 +221,8 @@ def test_the_timeout_warning_keeps_the_session_and_a_lapsed_one_keeps_a_draft(pa
 
     page.fill("input[name=password]", DEMO_PASSWORD)
     page.click("button[type=submit]")
+    # Signed in again: from here on a slow machine must not time the new session out as well.
+    settings.IDLE_TIMEOUT_SECONDS = 600
     _permit_form_again = page.url
     assert "/projects/permits/new/" in _permit_form_again
     # The picker starts again; with the same review the page is the same form: the draft is offered.
