@@ -223,11 +223,13 @@ def test_the_timeout_warning_keeps_the_session_and_a_lapsed_one_keeps_a_draft(pa
     page.click("button[type=submit]")
     # Signed in again: from here on a slow machine must not time the new session out as well.
     settings.IDLE_TIMEOUT_SECONDS = 600
-    _permit_form_again = page.url
-    assert "/projects/permits/new/" in _permit_form_again
+    # Back where the session lapsed, and the page (with its search script) fully loaded before typing.
+    page.wait_for_url(f"{demo_site.url}/projects/permits/new/", wait_until="load")
     # The picker starts again; with the same review the page is the same form: the draft is offered.
     page.fill("#q", "5303021903040004-TX-001")
-    page.locator("#picker-table input[name=review]").nth(0).check()
+    boxes = page.locator("#picker-table input[name=review]")
+    expect(boxes).to_have_count(1)
+    boxes.nth(0).check()
     page.get_by_role("button", name="下一步：录入施工许可信息").click()
     expect(page.locator("#draft-banner")).to_contain_text("未保存的填写内容")
     page.get_by_role("button", name="恢复未保存的内容").click()
