@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Q, QuerySet, Value, When
 
 from projects import workflow
 from projects.models import (
@@ -27,6 +27,7 @@ from projects.models import (
     TenderContract,
 )
 from yunjian.core.models import NEW_AREA_ZONE, Organization, covering_codes
+from yunjian.core.pagination import Column, Sorting
 from yunjian.core.validators import normalize_text
 
 # The record kinds that belong to a project (an addition request may come before its project exists).
@@ -34,6 +35,43 @@ PROJECT_RECORD_KINDS = workflow.PROJECT_KINDS
 # A search term made of letters, digits and hyphens is a number (项目编号、合格书编号、许可证编号).
 CODE_QUERY_RE = re.compile(r"^[0-9A-Za-z\-]+$")
 SEARCH_LIMIT = 30
+
+
+# --- Orders of the enterprise's lists (yunjian.core.pagination: sorted by column across pages) ---
+
+# The work first: returned records, then drafts, then those in review, then the approved ones.
+WORK_RANK = Case(
+    When(state=State.RETURNED, then=Value(0)),
+    When(state=State.DRAFT, then=Value(1)),
+    When(state=State.IN_REVIEW, then=Value(2)),
+    default=Value(3),
+    output_field=IntegerField(),
+)
+# "状态" sorts by that rank, newest first within a state; it is the default of the record lists.
+_STATE_COLUMN = Column("state", ("work_rank", "-id"))
+WORKSPACE_SORTING = Sorting(
+    columns=(Column("recent", ("id",)), Column("name", ("name",)), Column("prj_num", ("prj_num",))),
+    default="-recent",  # the newest projects first; what is owed is listed above them (待完成)
+)
+DRAWING_REVIEW_SORTING = Sorting(
+    columns=(
+        _STATE_COLUMN,
+        Column("censor_num", ("censor_num",)),
+        Column("project", ("project__name",)),
+        Column("censor_org", ("censor_org__name",)),
+        Column("censor_date", ("censor_date",), first_descending=True),
+    ),
+    default="state",
+)
+ADDITION_SORTING = Sorting(
+    columns=(
+        _STATE_COLUMN,
+        Column("project", ("project_name",)),
+        Column("censor_num", ("censor_num",)),
+        Column("censor_org", ("censor_org__name",)),
+    ),
+    default="state",
+)
 
 
 def projects_of_org(org_id: int) -> QuerySet[Project]:
@@ -133,9 +171,11 @@ def roles_of_org(org_id: int, project_ids: list[int]) -> dict[int, set[str]]:
 
 
 def drawing_reviews_of_org(org_id: int, *, q: str = "", state: str = "") -> QuerySet[DrawingReview]:
-    """The drawing reviews an organization owns (我的图审信息), for keyset pagination by id."""
-    rows = DrawingReview.objects.filter(owner_org_id=org_id).select_related(
-        "project", "project__county", "censor_org"
+    """The drawing reviews an organization owns (我的图审信息), for keyset pages (DRAWING_REVIEW_SORTING)."""
+    rows = (
+        DrawingReview.objects.filter(owner_org_id=org_id)
+        .select_related("project", "project__county", "censor_org")
+        .annotate(work_rank=WORK_RANK)
     )
     if state in State.values:
         rows = rows.filter(state=state)
@@ -151,8 +191,11 @@ def drawing_reviews_of_org(org_id: int, *, q: str = "", state: str = "") -> Quer
 
 
 def addition_requests_of_org(org_id: int, *, state: str = "") -> QuerySet[DrawingReviewAdditionRequest]:
-    rows = DrawingReviewAdditionRequest.objects.filter(owner_org_id=org_id).select_related(
-        "county", "censor_org", "created_review"
+    """The organization's addition requests, for keyset pages (ADDITION_SORTING)."""
+    rows = (
+        DrawingReviewAdditionRequest.objects.filter(owner_org_id=org_id)
+        .select_related("county", "censor_org", "created_review")
+        .annotate(work_rank=WORK_RANK)
     )
     if state in State.values:
         rows = rows.filter(state=state)

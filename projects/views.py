@@ -38,7 +38,7 @@ from sync import selectors as sync_selectors
 from yunjian.core import audit
 from yunjian.core.context_processors import SAVED_FORM_KEY
 from yunjian.core.models import Organization
-from yunjian.core.pagination import keyset_page
+from yunjian.core.pagination import sorted_page
 from yunjian.core.validators import normalize_code, prj_num_problem
 
 WORKSPACE_PAGE_SIZE = 20
@@ -78,11 +78,10 @@ def workspace_view(request: HttpRequest) -> HttpResponse:
     state = state if state in State.values else ""
     kind = request.GET.get("kind", "")
     kind = kind if kind in selectors.PROJECT_RECORD_KINDS else ""
-    page = keyset_page(
+    page, order = sorted_page(
         selectors.workspace_projects(org.pk, q=q, state=state, kind=kind),
         request,
-        key="id",
-        descending=True,
+        selectors.WORKSPACE_SORTING,
         size=WORKSPACE_PAGE_SIZE,
     )
     records = selectors.records_of_projects(page.rows)
@@ -91,6 +90,7 @@ def workspace_view(request: HttpRequest) -> HttpResponse:
     unfinished = selectors.open_records_of_org(org.pk) if page.is_first else []
     context = {
         "page": page,
+        "order": order,
         "rows": rows,
         "unfinished": [
             {
@@ -489,8 +489,8 @@ def my_reviews(request: HttpRequest) -> HttpResponse:
     q = selectors.clean_query(request.GET.get("q", ""))
     state = request.GET.get("state", "")
     state = state if state in State.values else ""
-    page = keyset_page(
-        selectors.drawing_reviews_of_org(org.pk, q=q, state=state), request, key="id", descending=True
+    page, order = sorted_page(
+        selectors.drawing_reviews_of_org(org.pk, q=q, state=state), request, selectors.DRAWING_REVIEW_SORTING
     )
     rows = [(r, workspace.status_text(r)) for r in page.rows]
     return render(
@@ -498,6 +498,7 @@ def my_reviews(request: HttpRequest) -> HttpResponse:
         "projects/my_reviews.html",
         {
             "page": page,
+            "order": order,
             "rows": rows,
             "q": q,
             "state": state,
@@ -516,8 +517,8 @@ def additions(request: HttpRequest) -> HttpResponse:
     org = _org(request)
     state = request.GET.get("state", "")
     state = state if state in State.values else ""
-    page = keyset_page(
-        selectors.addition_requests_of_org(org.pk, state=state), request, key="id", descending=True
+    page, order = sorted_page(
+        selectors.addition_requests_of_org(org.pk, state=state), request, selectors.ADDITION_SORTING
     )
     rows = [(r, workspace.status_text(r)) for r in page.rows]
     return render(
@@ -525,6 +526,7 @@ def additions(request: HttpRequest) -> HttpResponse:
         "projects/additions.html",
         {
             "page": page,
+            "order": order,
             "rows": rows,
             "state": state,
             "states": State.choices,

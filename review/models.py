@@ -128,6 +128,17 @@ class Task(models.Model):
                 condition=Q(status="open"),
                 name="task_open_performer_idx",
             ),
+            # The inbox sorted by 办理期限 (review.selectors.INBOX_SORTING), in either direction.
+            models.Index(
+                fields=["stage", "division_code", "due_at", "id"],
+                condition=Q(status="open"),
+                name="task_open_roster_due_idx",
+            ),
+            models.Index(
+                fields=["performer", "assignee_org", "due_at", "id"],
+                condition=Q(status="open"),
+                name="task_open_performer_due_idx",
+            ),
             models.Index(fields=["decided_by", "-decided_at", "-id"], name="task_done_idx"),
             models.Index(fields=["kind", "record_id", "status"], name="task_record_idx"),
         ]

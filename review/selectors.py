@@ -18,6 +18,7 @@ from projects.models import RecordKind, State
 from review.jurisdiction import assignments_of, performed_by_q
 from review.models import ReviewerAssignment, Task
 from yunjian.core.models import Division, Organization, Role
+from yunjian.core.pagination import Column, Sorting
 
 CREDIT_CODE_RE = re.compile(r"[0-9A-HJ-NPQRTUWXY]{18}")
 
@@ -169,6 +170,32 @@ def inbox_rows(user, filters: InboxFilters, assignments: list[ReviewerAssignment
         owner_credit_code=Subquery(owner.values("credit_code")[:1]),
     )
     return with_lock_version(qs)
+
+
+# The columns a reviewer may sort the inbox and the done list by, across pages (keyset on the column
+# and id). Each open-inbox order has partial indexes leading with the inbox's scope (roster stage and
+# county; performer and institution) on the two date columns; the others sort the jurisdiction's
+# rows by a top-N sort, which stays small because the scope is one jurisdiction's open rows.
+_TASK_COLUMNS = (
+    Column("prj_num", ("prj_num",)),
+    Column("title", ("title",)),
+    Column("number", ("number",)),
+    Column("step", ("step_label",)),
+    Column("revision", ("revision",), first_descending=True),
+)
+INBOX_SORTING = Sorting(
+    columns=(*_TASK_COLUMNS, Column("submitted_at", ("submitted_at",)), Column("due_at", ("due_at",))),
+    default="submitted_at",  # oldest first: the work that has waited longest
+)
+DONE_SORTING = Sorting(
+    columns=(
+        *_TASK_COLUMNS,
+        # Decided steps always carry decided_at: its order is the one task_done_idx holds.
+        Column("decided_at", ("decided_at",), first_descending=True, not_null=("decided_at",)),
+        Column("outcome", ("outcome",)),
+    ),
+    default="-decided_at",  # newest first
+)
 
 
 def kind_counts(qs: QuerySet[Task], cap: int | None = None) -> tuple[dict[str, int], int, bool]:

@@ -32,13 +32,12 @@ from review.forms import BULK_MAX, BulkApproveForm, DecisionForm, DoneFilterForm
 from review.models import Task
 from yunjian.core import audit
 from yunjian.core.models import AuditEntry, Role
-from yunjian.core.pagination import keyset_page
+from yunjian.core.pagination import sort_for, sorted_page
 from yunjian.core.permissions import require_roles
 
 REVIEW_ROLES = {Role.INSTITUTION, Role.REVIEWER, Role.DESIGN_DIVISION}
-INBOX_KEY = ("submitted_at", "id")
+INBOX_KEY = ("submitted_at", "id")  # the default order: what "通过并审核下一条" opens next
 PAGE_SIZE = 50
-DONE_KEY = ("decided_at", "id")
 
 
 # --- helpers -------------------------------------------------------------------------------------
@@ -145,7 +144,8 @@ def _audit_export(request, object_type: str, reason: str, filters, result) -> No
 @require_GET
 @login_required
 def inbox(request: HttpRequest) -> HttpResponse:
-    """The records waiting for this user's step, stage and jurisdiction, oldest first.
+    """The records waiting for this user's step, stage and jurisdiction: oldest first, or in the order
+    of the column the reviewer chose (selectors.INBOX_SORTING), across pages.
 
     Queries, whatever the number of rows: session, user, roster lines, divisions of the filter,
     per-type counts (bounded), the page itself (keyset; owner names and lock versions inline).
@@ -155,12 +155,13 @@ def inbox(request: HttpRequest) -> HttpResponse:
     pending = selectors.filter_tasks(selectors.inbox_for(user, assignments), filters, with_kind=False)
     counts, total, capped = selectors.kind_counts(pending)
     rows = selectors.inbox_rows(user, filters, assignments)
-    page = keyset_page(rows, request, key=INBOX_KEY, size=PAGE_SIZE)
+    page, order = sorted_page(rows, request, selectors.INBOX_SORTING, size=PAGE_SIZE)
     _mark_overdue(page.rows)
     context = {
         "form": form,
         "filters": filters,
         "page": page,
+        "order": order,
         "tabs": _kind_tabs(request.GET, filters.kind, counts, total, capped),
         "total": f"{total}+" if capped else total,
         "has_assignments": bool(assignments) or not user.has_role(Role.REVIEWER),
@@ -178,7 +179,8 @@ def inbox_export(request: HttpRequest) -> HttpResponse:
     user = request.user
     assignments, _form, filters = _filtered(request, TaskFilterForm)
     queryset = selectors.filter_tasks(selectors.inbox_for(user, assignments), filters)
-    result = exports.export_tasks(queryset, done=False, ordering=INBOX_KEY)
+    ordering = sort_for(request, selectors.INBOX_SORTING).ordering  # the order the list was shown in
+    result = exports.export_tasks(queryset, done=False, ordering=ordering)
     _audit_export(request, "review_inbox", "导出待办审核列表", filters, result)
     return _xlsx_response(result.content, f"待办审核_{timezone.localdate():%Y%m%d}.xlsx")
 
@@ -189,13 +191,13 @@ def inbox_export(request: HttpRequest) -> HttpResponse:
 @require_GET
 @login_required
 def done(request: HttpRequest) -> HttpResponse:
-    """What this user decided, newest first, with the outcome and reason."""
+    """What this user decided, with the outcome and reason: newest first, or by the chosen column."""
     user = request.user
     _assignments, form, filters = _filtered(request, DoneFilterForm)
-    page = keyset_page(
-        selectors.done_rows(user, filters), request, key=DONE_KEY, descending=True, size=PAGE_SIZE
+    page, order = sorted_page(
+        selectors.done_rows(user, filters), request, selectors.DONE_SORTING, size=PAGE_SIZE
     )
-    context = {"form": form, "page": page, "export_query": _query(request.GET)}
+    context = {"form": form, "page": page, "order": order, "export_query": _query(request.GET)}
     return render(request, "review/done.html", context)
 
 
@@ -207,7 +209,7 @@ def done_export(request: HttpRequest) -> HttpResponse:
     result = exports.export_tasks(
         selectors.filter_tasks(selectors.done_by(user), filters),
         done=True,
-        ordering=("-decided_at", "-id"),
+        ordering=sort_for(request, selectors.DONE_SORTING).ordering,
     )
     _audit_export(request, "review_done", "导出已办审核列表", filters, result)
     return _xlsx_response(result.content, f"已办审核_{timezone.localdate():%Y%m%d}.xlsx")

@@ -73,6 +73,8 @@ class Outbox(models.Model):
             models.Index(fields=["-id"], condition=~Q(status="delivered"), name="outbox_open_idx"),
             models.Index(fields=["record_key", "id"], name="outbox_record_idx"),
             models.Index(fields=["status", "-id"], name="outbox_status_idx"),
+            # The operators' list of one status sorted by attempts (sync.selectors.OUTBOX_SORTING).
+            models.Index(fields=["status", "attempts", "id"], name="outbox_status_attempts_idx"),
             models.Index(fields=["project", "table", "id"], name="outbox_project_idx"),
             # Rows in flight, failed or dead: few, and all the claim needs to keep the order.
             models.Index(

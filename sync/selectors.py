@@ -9,7 +9,7 @@ from django.db.models import Count, QuerySet
 
 from projects.models import Origin, Project
 from sync.models import InboundRecord, Outbox, SyncConflict
-from yunjian.core.pagination import Page, keyset_page
+from yunjian.core.pagination import Column, Page, Sorted, Sorting, keyset_page, sorted_page
 
 Status = Outbox.Status
 # Counts on the operators' page stop here ("1000+"): counting a backlog of millions is not worth a scan.
@@ -33,8 +33,20 @@ def outbox_rows(status: str) -> QuerySet[Outbox]:
     return rows.filter(status__in=statuses)
 
 
-def outbox_page(request, status: str) -> Page:
-    return keyset_page(outbox_rows(status), request, key="id", descending=True)
+# The operators' list: newest first, or by table, or by attempts (the most retried first) across pages;
+# outbox_status_attempts_idx serves the attempts order of one status.
+OUTBOX_SORTING = Sorting(
+    columns=(
+        Column("id", ("id",), first_descending=True),
+        Column("table", ("table",)),
+        Column("attempts", ("attempts",), first_descending=True),
+    ),
+    default="-id",
+)
+
+
+def outbox_page(request, status: str) -> tuple[Page, Sorted]:
+    return sorted_page(outbox_rows(status), request, OUTBOX_SORTING)
 
 
 def capped_count(queryset: QuerySet) -> str:

@@ -37,9 +37,10 @@ def operations(request: HttpRequest) -> HttpResponse:
     status = request.GET.get("status", "open")
     if status not in selectors.OUTBOX_FILTERS:
         status = "open"
-    page = selectors.outbox_page(request, status)
+    page, order = selectors.outbox_page(request, status)
     context = {
         "page": page,
+        "order": order,
         "status": status,
         "filters": [(key, label) for key, (label, _) in selectors.OUTBOX_FILTERS.items()],
         "counts": selectors.status_counts(),

@@ -348,42 +348,7 @@
     }, 250);
   });
 
-  // --- 8. sortable columns (the rows shown; lists are paged newest first on the server) -------
-
-  function sortable(table) {
-    var heads = table.querySelectorAll("thead th");
-    heads.forEach(function (th, index) {
-      var label = th.textContent.trim();
-      if (!label || th.querySelector("input")) { return; }
-      var button = document.createElement("button");
-      button.type = "button";
-      button.className = "sort-button";
-      button.textContent = label;
-      button.title = "按“" + label + "”排序";
-      th.textContent = "";
-      th.appendChild(button);
-      button.addEventListener("click", function () {
-        var ascending = th.getAttribute("aria-sort") !== "ascending";
-        heads.forEach(function (other) { other.removeAttribute("aria-sort"); });
-        th.setAttribute("aria-sort", ascending ? "ascending" : "descending");
-        var body = table.tBodies[0];
-        var rows = Array.prototype.filter.call(body.rows, function (row) { return row.cells.length > index; });
-        var key = function (row) {
-          var cell = row.cells[index];
-          return (cell.getAttribute("data-sort") || cell.textContent).trim();
-        };
-        rows.sort(function (a, b) {
-          var x = key(a), y = key(b);
-          var nx = parseFloat(x.replace(/,/g, "")), ny = parseFloat(y.replace(/,/g, ""));
-          var result = (!isNaN(nx) && !isNaN(ny) && /^[\d.,-]+$/.test(x) && /^[\d.,-]+$/.test(y)) ? nx - ny : x.localeCompare(y, "zh-Hans-CN");
-          return ascending ? result : -result;
-        });
-        rows.forEach(function (row) { body.appendChild(row); });
-      });
-    });
-  }
-
-  // --- 9. a required mark that depends on another field (招标代理单位名称 unless 直接发包) --------
+  // --- 8. a required mark that depends on another field (招标代理单位名称 unless 直接发包) --------
 
   function conditionalRequired() {
     document.querySelectorAll("[data-required-unless]").forEach(function (input) {
@@ -398,7 +363,7 @@
     if (event.target.form && event.target.form.querySelector("[data-required-unless]")) { conditionalRequired(); }
   });
 
-  // --- 10. a building table pasted from Excel into the 单体 rows --------------------------------
+  // --- 9. a building table pasted from Excel into the 单体 rows --------------------------------
 
   var ROW_NAME = /^([a-z]+)-(\d+)-(.+)$/;
 
@@ -489,7 +454,6 @@
 
   document.addEventListener("DOMContentLoaded", function () {
     conditionalRequired();
-    document.querySelectorAll("table.sortable").forEach(sortable);
     var store = storage();
     if (store) { purgeDrafts(store); }
     document.querySelectorAll("form[data-dirty-guard]").forEach(guard);
