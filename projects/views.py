@@ -42,6 +42,7 @@ from yunjian.core.pagination import sorted_page
 from yunjian.core.validators import normalize_code, prj_num_problem
 
 WORKSPACE_PAGE_SIZE = 20
+RECORD_LIST_PAGE_SIZE = 50  # 我的图审信息, 图审信息新增申请
 
 
 def enterprise_required(view):
@@ -490,7 +491,10 @@ def my_reviews(request: HttpRequest) -> HttpResponse:
     state = request.GET.get("state", "")
     state = state if state in State.values else ""
     page, order = sorted_page(
-        selectors.drawing_reviews_of_org(org.pk, q=q, state=state), request, selectors.DRAWING_REVIEW_SORTING
+        selectors.drawing_reviews_of_org(org.pk, q=q, state=state),
+        request,
+        selectors.DRAWING_REVIEW_SORTING,
+        size=RECORD_LIST_PAGE_SIZE,
     )
     rows = [(r, workspace.status_text(r)) for r in page.rows]
     return render(
@@ -518,7 +522,10 @@ def additions(request: HttpRequest) -> HttpResponse:
     state = request.GET.get("state", "")
     state = state if state in State.values else ""
     page, order = sorted_page(
-        selectors.addition_requests_of_org(org.pk, state=state), request, selectors.ADDITION_SORTING
+        selectors.addition_requests_of_org(org.pk, state=state),
+        request,
+        selectors.ADDITION_SORTING,
+        size=RECORD_LIST_PAGE_SIZE,
     )
     rows = [(r, workspace.status_text(r)) for r in page.rows]
     return render(

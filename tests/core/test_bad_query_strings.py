@@ -36,6 +36,7 @@ PARAMS = [
     "outcome",
     "prj_num",
     "page",
+    "sort",
 ]
 
 

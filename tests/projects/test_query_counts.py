@@ -77,6 +77,15 @@ def test_workspace_queries_do_not_grow(as_user, contractor, build, django_assert
         django_assert_num_queries,
         WORKSPACE_QUERIES,
     )
+    # Sorted by name or number, the same.
+    for sort in ("name", "-prj_num"):
+        response = count(
+            client,
+            reverse("projects:workspace") + f"?sort={sort}",
+            django_assert_num_queries,
+            WORKSPACE_QUERIES,
+        )
+        assert response.content.decode().count("<tr data-project=") == min(total, 20)
 
 
 # session, user, the page of drawing reviews with project, county and institution joined
@@ -90,6 +99,15 @@ def test_my_reviews_queries_do_not_grow(as_user, designer, build, django_assert_
         as_user(designer), reverse("projects:my-reviews"), django_assert_num_queries, MY_REVIEWS_QUERIES
     )
     assert response.content.decode().count("data-censor-num=") == total
+    # Sorted by any column (project and institution are joined already), the same.
+    for sort in ("-project", "censor_org", "-censor_date", "censor_num", "-state"):
+        response = count(
+            as_user(designer),
+            reverse("projects:my-reviews") + f"?sort={sort}",
+            django_assert_num_queries,
+            MY_REVIEWS_QUERIES,
+        )
+        assert response.content.decode().count("data-censor-num=") == total
 
 
 # session, user, the record (project, county, its organizations joined), the project's owner (basic
@@ -148,6 +166,14 @@ def test_addition_requests_list_queries_do_not_grow(
         as_user(designer), reverse("projects:additions"), django_assert_num_queries, ADDITIONS_QUERIES
     )
     assert "历史项目" in response.content.decode()
+    # Sorted by a column (the institution's name is joined already), the same.
+    for sort in ("-censor_org", "project", "-state"):
+        count(
+            as_user(designer),
+            reverse("projects:additions") + f"?sort={sort}",
+            django_assert_num_queries,
+            ADDITIONS_QUERIES,
+        )
 
 
 ADDITIONS_QUERIES = 3

@@ -103,3 +103,48 @@ def test_done_requires_a_reviewer_role(client, contractor):
     client.force_login(contractor)
 
     assert client.get(reverse("review:done")).status_code == 403
+
+
+def test_done_pages_continue_in_the_chosen_order(client, reviewer, many_permits, monkeypatch):
+    monkeypatch.setattr(views, "PAGE_SIZE", 2)
+    permits = many_permits(5)
+    for i, permit in enumerate(permits):
+        if i % 2:
+            f.send_back(permit, reviewer, reason="有误")
+        else:
+            f.approve(permit, reviewer)
+    client.force_login(reviewer)
+
+    def walk(**params) -> list[int]:
+        seen, query = [], params
+        while True:
+            page = client.get(reverse("review:done"), query).context["page"]
+            seen += [t.record_id for t in page.rows]
+            if not page.next_cursor:
+                return seen
+            query = {**page.params, "after": page.next_cursor}
+
+    ids = [p.pk for p in permits]
+    assert walk() == ids[::-1]  # newest decision first
+    assert walk(sort="number") == ids
+    assert walk(sort="decided_at") == ids
+    # 处理结果: approved before returned (the codes' order), ties by id.
+    assert walk(sort="outcome") == [ids[0], ids[2], ids[4], ids[1], ids[3]]
+    assert walk(sort="-outcome") == [ids[3], ids[1], ids[4], ids[2], ids[0]]
+    assert walk(sort="outcome", outcome="returned") == [ids[1], ids[3]]
+
+
+def test_done_query_count_is_constant_when_sorted(client, reviewer, many_permits, django_assert_num_queries):
+    for permit in many_permits(2):
+        f.approve(permit, reviewer)
+    client.force_login(reviewer)
+    client.get(reverse("review:done"))
+    with django_assert_num_queries(6):
+        response = client.get(reverse("review:done"), {"sort": "-title"})
+    assert len(response.context["page"].rows) == 2
+    for permit in many_permits(30):
+        f.approve(permit, reviewer)
+    with django_assert_num_queries(6):
+        response = client.get(reverse("review:done"), {"sort": "-title"})
+    assert len(response.context["page"].rows) == 32
+    assert 'aria-sort="descending"' in response.content.decode()

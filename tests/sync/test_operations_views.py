@@ -225,3 +225,35 @@ def test_the_conflict_list_costs_the_same_queries_at_2_and_50_rows(client, provi
     small = queries_for(client, url)
     _conflicts(bulk_project, 48, start=2)
     assert queries_for(client, url) == small
+
+
+def test_the_list_sorts_by_attempts_across_pages(client, province_admin, bulk_project):
+    rows = dead_rows(bulk_project, 60)
+    # Attempts 1..5 over the rows: many ties, broken by 序号 (id) in the column's direction.
+    for row in rows:
+        Outbox.objects.filter(pk=row.pk).update(attempts=row.pk % 5 + 1)
+    client.force_login(province_admin)
+    url = reverse("sync:operations")
+    seen, query, pages = [], {"status": "dead", "sort": "-attempts"}, 0
+    while True:
+        response = client.get(url, query)
+        page = response.context["page"]
+        seen += [(r.attempts, r.pk) for r in page.rows]
+        pages += 1
+        if not page.next_cursor:
+            break
+        query = {**page.params, "after": page.next_cursor}
+    assert pages == 2
+    assert seen == sorted(((r.pk % 5 + 1, r.pk) for r in rows), reverse=True)
+    html = client.get(url, {"status": "dead", "sort": "-attempts"}).content.decode()
+    assert (
+        '<th class="num" aria-sort="descending"><a class="sort-link" href="?status=dead&amp;sort=attempts"'
+        in html
+    )
+    # The same number of queries as the default order.
+    assert queries_for(client, f"{url}?status=dead&sort=-attempts") == queries_for(
+        client, f"{url}?status=dead"
+    )
+    # A tampered sort: the default order (newest first), not an error.
+    response = client.get(url, {"status": "dead", "sort": "payload"})
+    assert [r.pk for r in response.context["page"].rows][:2] == sorted((r.pk for r in rows), reverse=True)[:2]
