@@ -8,11 +8,13 @@ MEDIA_ROOT through the model's FileField and served only by the access-checked d
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.conf import settings
 from django.core import signing
@@ -22,6 +24,7 @@ from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import Count, Sum
+from django.utils import timezone
 
 from projects import services, workflow
 from projects.models import Attachment, EntrySubmission, ReviewableRecord
@@ -326,3 +329,82 @@ def staged_uploads(*, user_id: int, references: list[str]) -> tuple[list[tuple[F
 def discard_staged(paths: list[str]) -> None:
     for path in paths:
         default_storage.delete(path)
+
+
+def stale_pending_scans(older_than) -> list[str]:
+    """The kept scans (pending/<user>/<token>/…) last written before `older_than`: never saved with a
+    record, and past PENDING_MAX_AGE no signed reference brings them back."""
+    found = []
+    users, _ = _listdir("pending")
+    for user in users:
+        tokens, _ = _listdir(f"pending/{user}")
+        for token in tokens:
+            _, files = _listdir(f"pending/{user}/{token}")
+            for name in files:
+                path = f"pending/{user}/{token}/{name}"
+                if default_storage.get_modified_time(path) < older_than:
+                    found.append(path)
+    return found
+
+
+def remove_pending_scans(paths: list[str]) -> int:
+    """Delete the given kept scans, then the folders they leave empty (on a local storage)."""
+    for path in paths:
+        default_storage.delete(path)
+    for folder in sorted(
+        {p.rsplit("/", 1)[0] for p in paths} | {p.rsplit("/", 2)[0] for p in paths}, reverse=True
+    ):
+        # Not empty (a newer scan of the same form), or not a local storage: leave it.
+        with contextlib.suppress(OSError, NotImplementedError):
+            os.rmdir(default_storage.path(folder))
+    return len(paths)
+
+
+def _listdir(path: str) -> tuple[list[str], list[str]]:
+    try:
+        return default_storage.listdir(path)
+    except FileNotFoundError:
+        return [], []
+
+
+# --- housekeeping (manage.py purge_stale) ----------------------------------------------------------
+
+TOKEN_MIN_AGE = timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class Purge:
+    tokens: int
+    scans: int
+
+
+def purge_stale(*, token_age: timedelta, scan_age: timedelta, dry_run: bool = False, now=None) -> Purge:
+    """Delete the one-time form tokens (EntrySubmission) older than `token_age` and the kept scans of
+    forms never saved (pending/…) older than `scan_age`; one audit entry with the counts.
+
+    A token only matters while its form page may be posted again, a kept scan only while its signed
+    reference is valid (PENDING_MAX_AGE): younger ages are refused, so that nothing still usable goes.
+    The files are deleted after the transaction commits.
+    """
+    if token_age < TOKEN_MIN_AGE or scan_age < timedelta(seconds=PENDING_MAX_AGE):
+        raise ValueError("表单令牌至少保留 1 天，未保存的扫描件至少保留 24 小时。")
+    now = now or timezone.now()
+    scans = stale_pending_scans(now - scan_age)
+    with transaction.atomic():
+        tokens = EntrySubmission.objects.filter(created_at__lt=now - token_age)
+        if dry_run:
+            return Purge(tokens=tokens.count(), scans=len(scans))
+        deleted, _ = tokens.delete()
+        audit.record(
+            action=AuditEntry.Action.DELETE,
+            object_type="entry_housekeeping",
+            reason="清理过期的表单令牌和未保存的附件扫描件",
+            data={
+                "tokens": deleted,
+                "scans": len(scans),
+                "token_age_days": token_age.total_seconds() / 86400,
+                "scan_age_days": scan_age.total_seconds() / 86400,
+            },
+        )
+        transaction.on_commit(lambda: remove_pending_scans(scans))
+    return Purge(tokens=deleted, scans=len(scans))
