@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET
 
 from projects import performance
 from projects.views import enterprise_required
-from sync.performance import performance_rows, performance_summary
+from sync.performance import performance_rows, performance_states, performance_summary
 from yunjian.core.pagination import keyset_page
 
 PAGE_SIZE = 50
@@ -37,16 +37,17 @@ def performance_list(request: HttpRequest) -> HttpResponse:
     each step and the next thing to do; filtered by verified / one step away / blocked at a step."""
     org = request.user.organization
     show, blocked = _filters(request)
-    page = keyset_page(
-        performance_rows(org.pk, show=show, blocked=blocked, ids=True),
-        request,
-        key=("project_id", "id"),
-        descending=True,
-        size=PAGE_SIZE,
-    )
+    with performance.without_jit():
+        page = keyset_page(
+            performance_rows(org.pk, show=show, blocked=blocked),
+            request,
+            key=("project_id", "id"),
+            descending=True,
+            size=PAGE_SIZE,
+        )
     context = {
         "page": page,
-        "rows": performance.build_rows(page.rows),
+        "rows": performance.build_rows(performance_states(page.rows, org.pk)),
         "summary": performance_summary(org.pk),
         "show": show,
         "blocked": blocked,
@@ -60,7 +61,8 @@ def performance_list(request: HttpRequest) -> HttpResponse:
 
 def _verified_lines(request: HttpRequest) -> list[performance.ListLine]:
     org = request.user.organization
-    return performance.list_lines(performance_rows(org.pk, show="verified"), org.pk)
+    with performance.without_jit():
+        return performance.list_lines(performance_rows(org.pk, show="verified"), org.pk)
 
 
 @require_GET

@@ -49,8 +49,12 @@ def acknowledged(kind: str) -> Q:
     return condition
 
 
-def performance_rows(org_id: int, *, show: str = "", blocked: str = "", ids: bool = False):
-    return performance.rows(org_id, acknowledged, show=show, blocked=blocked, ids=ids)
+def performance_rows(org_id: int, *, show: str = "", blocked: str = ""):
+    return performance.rows(org_id, acknowledged, show=show, blocked=blocked)
+
+
+def performance_states(page: list, org_id: int) -> list:
+    return performance.with_states(page, org_id, acknowledged)
 
 
 def performance_summary(org_id: int) -> performance.Summary:

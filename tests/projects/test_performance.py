@@ -14,7 +14,7 @@ from projects import performance
 from projects import services as ps
 from projects.codes import Scope
 from projects.models import Project, ProjectParty, RecordKind, State
-from sync.performance import performance_rows, performance_summary
+from sync.performance import performance_rows, performance_states, performance_summary
 from tests import factories as f
 from tests.synchelpers import acknowledge_project_offline
 from yunjian.core import spreadsheets
@@ -33,7 +33,8 @@ ACK, APPROVED, IN_REVIEW, RETURNED, DRAFT, MISSING = (
 
 
 def row(org, project, role):
-    return performance_rows(org.pk, ids=True).get(project=project, role=role)
+    party = performance_rows(org.pk).get(project=project, role=role)
+    return performance_states([party], org.pk)[0]
 
 
 def steps(org, project, role) -> dict[str, int]:
