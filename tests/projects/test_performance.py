@@ -353,3 +353,18 @@ def test_rows_are_the_organizations_own(three_states, world, outsider):
     assert performance_summary(outsider.organization_id).total == 0
     assert {p.role for p in performance_rows(world["builder"].pk)} == {Role.GENERAL_CONTRACTOR}
     assert State.APPROVED  # the module's own states are State's
+
+
+def test_another_organisation_sees_none_of_it_and_a_reviewer_is_refused(
+    client, three_states, outsider, reviewer
+):
+    client.force_login(outsider)
+    response = client.get(reverse("projects:performance"))
+    assert response.context["rows"] == []
+    assert three_states.prj_num not in response.content.decode()
+    rows = spreadsheets.read_rows(client.get(reverse("projects:performance-export")).content, "x.xlsx")
+    assert len(rows) == 2  # the title and the header only
+    assert three_states.prj_num not in client.get(reverse("projects:performance-print")).content.decode()
+    client.force_login(reviewer)
+    for name in ("projects:performance", "projects:performance-export", "projects:performance-print"):
+        assert client.get(reverse(name)).status_code == 403
