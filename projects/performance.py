@@ -217,7 +217,23 @@ def annotate_steps(
         )
         if ids:
             annotations[f"r_{kind}"] = Case(When(required, then=record_id), default=Value(None))
+    if ids:
+        # For the steps other units enter (shown in the chain for context): the project's record
+        # furthest along, any unit's. Only "approved" and "acknowledged" are shown of them.
+        for kind in CONTEXT_KINDS:
+            extra = {"specialty_contract__isnull": True} if kind == RecordKind.COMPLETION else {}
+            best = (
+                workflow.KINDS[kind]
+                .model.objects.filter(project_id=OuterRef("project_id"), **extra)
+                .annotate(code=_record_code(acknowledged, kind))
+                .order_by("-code", "id")
+            )
+            annotations[f"c_{kind}"] = Coalesce(_step(best, "code"), Value(MISSING))
     return queryset.annotate(**annotations)
+
+
+# The steps whose state a role that does not enter them still sees in its chain.
+CONTEXT_KINDS = (RecordKind.DRAWING_REVIEW, RecordKind.PERMIT, RecordKind.COMPLETION)
 
 
 def verdict_sql(queryset: QuerySet, org_id: int, acknowledged: Acknowledged, *, ids: bool = False):
@@ -227,7 +243,9 @@ def verdict_sql(queryset: QuerySet, org_id: int, acknowledged: Acknowledged, *, 
 
     The steps are computed once per row in a MATERIALIZED common table expression; the verdict
     reads its columns, so no subquery runs twice."""
-    columns = [f"s_{k}" for k in STEPS] + ([f"r_{k}" for k in STEPS] if ids else [])
+    columns = [f"s_{k}" for k in STEPS]
+    if ids:
+        columns += [f"r_{k}" for k in STEPS] + [f"c_{k}" for k in CONTEXT_KINDS]
     inner = annotate_steps(queryset, org_id, acknowledged, ids=ids).values("id", *columns)
     sql, params = inner.query.sql_with_params()
     missing = " + ".join(f"(t.s_{k} < {ACKNOWLEDGED})::int" for k in STEPS)
@@ -336,10 +354,15 @@ class StepCell:
     owed: bool
     code: int
     record_id: int | None
+    context: int = MISSING  # a step other units enter: the project's record furthest along
 
     @property
     def status(self) -> str:
-        return STATUS_LABELS[self.code] if self.owed else "非本单位录入"
+        if self.owed:
+            return STATUS_LABELS[self.code]
+        if self.context >= APPROVED:
+            return f"非本单位录入 · {STATUS_LABELS[self.context]}"
+        return "非本单位录入 · 尚未审核认定"
 
     @property
     def css(self) -> str:
@@ -424,7 +447,14 @@ def build_rows(parties_page: list[ProjectParty]) -> list[Row]:
         direct = party.project.kind == Project.Kind.DIRECT_SPECIALTY
         owed = required_kinds(party.role, direct=direct)
         cells = [
-            StepCell(k, step_label(k), k in owed, getattr(party, f"s_{k}"), getattr(party, f"r_{k}", None))
+            StepCell(
+                k,
+                step_label(k),
+                k in owed,
+                getattr(party, f"s_{k}"),
+                getattr(party, f"r_{k}", None),
+                getattr(party, f"c_{k}", None) or MISSING,
+            )
             for k in STEPS
             if k in owed or (k != RecordKind.SPECIALTY_INFO or direct)
         ]

@@ -176,6 +176,17 @@ def test_design_unit_before_the_platform_acknowledges_the_review(permitted, worl
 def test_supervision_unit_owes_its_supervision_tender_only(synced, world, supervisor, reviewer):
     supervision = world["supervision"]
     assert steps(supervision, synced, Role.SUPERVISION) == {RecordKind.TENDER_CONTRACT: MISSING}
+    # The chain shows the steps other units enter, for context: here the acknowledged permit.
+    cells = {c.kind: c for c in performance.build_rows([row(supervision, synced, Role.SUPERVISION)])[0].steps}
+    assert list(cells) == [
+        RecordKind.DRAWING_REVIEW,
+        RecordKind.PERMIT,
+        RecordKind.TENDER_CONTRACT,
+        RecordKind.COMPLETION,
+    ]
+    assert cells[RecordKind.PERMIT].status == "非本单位录入 · 平台已接收"
+    assert cells[RecordKind.COMPLETION].status == "非本单位录入 · 尚未审核认定"
+    assert cells[RecordKind.TENDER_CONTRACT].status == "未录入"
     contract = tender(supervisor, synced, Scope.SUPERVISION, contract_type="400")
     assert row(supervision, synced, Role.SUPERVISION).s_tender_contract == IN_REVIEW
     f.approve(contract, reviewer)
