@@ -48,6 +48,7 @@ from projects.models import (
     Completion,
     ConstructionPermit,
     DrawingReview,
+    Origin,
     Project,
     ProjectParty,
     RecordKind,
@@ -326,6 +327,10 @@ class Summary:
     near: int
     blocked: list[tuple[str, str, int]]  # (step kind, label, projects blocked there)
 
+    @property
+    def open(self) -> int:
+        return self.total - self.verified
+
 
 def summary(org_id: int, acknowledged: Acknowledged) -> Summary:
     """The home page's figures, in one aggregate query over the organization's rows: verified, one
@@ -424,6 +429,9 @@ def next_action(party: ProjectParty, kind: str, code: int, record_id: int | None
     if kind == RecordKind.PERMIT:
         return Action(f"待录入{label}", workspace.permit_url(project), "录入")
     if kind == RecordKind.DRAWING_REVIEW:
+        if project.origin != Origin.PLATFORM and project.kind != Project.Kind.DIRECT_SPECIALTY:
+            # Notice 一(一)1: a design unit does not add a drawing review itself; it applies (附件1).
+            return Action(f"系统中没有本单位的{label}，请申请新增", _addition_url(), "申请新增")
         return Action(f"待录入{label}", workspace.review_new_url(project), "录入")
     return Action(f"待录入{label}", _project_url(project), "打开项目")
 
@@ -432,6 +440,12 @@ def _record_url(kind: str, pk: int, *, edit: bool = False) -> str:
     from django.urls import reverse
 
     return reverse("projects:record-edit" if edit else "projects:record", args=[kind, pk])
+
+
+def _addition_url() -> str:
+    from django.urls import reverse
+
+    return reverse("projects:addition-new")
 
 
 def _project_url(project: Project) -> str:

@@ -379,3 +379,19 @@ def test_another_organisation_sees_none_of_it_and_a_reviewer_is_refused(
     client.force_login(reviewer)
     for name in ("projects:performance", "projects:performance-export", "projects:performance-print"):
         assert client.get(reverse(name)).status_code == 403
+
+
+def test_a_design_unit_without_its_drawing_review_is_sent_to_the_addition_request(
+    synced, world, other_designer, reviewer
+):
+    tender(other_designer, synced, Scope.DESIGN, reviewer, contract_type="200")
+    acknowledge_project_offline(synced)
+    party = row(world["design_other"], synced, Role.DESIGN)
+    assert (party.s_drawing_review, party.s_tender_contract, party.blocking) == (
+        MISSING,
+        ACK,
+        RecordKind.DRAWING_REVIEW,
+    )
+    action = performance.build_rows([party])[0].action
+    # Notice 一(一)1: it does not add the review itself on the PMS path; it applies for it.
+    assert action.url == reverse("projects:addition-new")
