@@ -313,11 +313,12 @@ def with_states(page: list[ProjectParty], org_id: int, acknowledged: Acknowledge
         cursor.execute(sql, params)
         names = [c.name for c in cursor.description]
         found = {values[0]: dict(zip(names, values, strict=True)) for values in cursor.fetchall()}
-    for party in page:
+    kept = [party for party in page if party.pk in found]  # a row deleted meanwhile is left out
+    for party in kept:
         for name, value in found[party.pk].items():
             if name != "id":
                 setattr(party, name, value)
-    return page
+    return kept
 
 
 @dataclass(frozen=True)
@@ -408,6 +409,10 @@ class Row:
 
 def next_action(party: ProjectParty, kind: str, code: int, record_id: int | None) -> Action:
     """The next thing to do on the blocking step, with the page where it is done."""
+    from urllib.parse import urlencode
+
+    from django.urls import reverse
+
     from projects import workspace  # its URL helpers; workspace imports nothing of this module
 
     project = party.project
@@ -425,6 +430,10 @@ def next_action(party: ProjectParty, kind: str, code: int, record_id: int | None
         scope = ROLE_SCOPE.get(party.role, codes.Scope.CONSTRUCTION)
         return Action(f"待录入{label}", workspace.tender_url(project, scope), "录入")
     if kind == RecordKind.COMPLETION:
+        if party.role == Role.SPECIALTY_CONTRACTOR and project.kind == Project.Kind.GENERAL:
+            # One completion per specialty contract (notice 二(一)): the workspace links each.
+            url = f"{reverse('projects:workspace')}?{urlencode({'q': project.prj_num})}"
+            return Action(f"待录入本单位专业承包范围的{label}", url, "去录入")
         return Action(f"待录入{label}", workspace.completion_url(project), "录入")
     if kind == RecordKind.PERMIT:
         return Action(f"待录入{label}", workspace.permit_url(project), "录入")

@@ -211,7 +211,7 @@ def test_specialty_subcontractor_owes_its_scope_tender_and_its_completion(
     party = row(specialty, synced, Role.SPECIALTY_CONTRACTOR)
     assert (party.s_tender_contract, party.missing, party.blocking) == (ACK, 1, RecordKind.COMPLETION)
     action = performance.build_rows([party])[0].action
-    assert action.label == "录入"
+    assert action.url == reverse("projects:workspace") + f"?q={synced.prj_num}"
 
     completion = ps.completion_save(
         actor=specialist,
