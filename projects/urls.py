@@ -1,11 +1,15 @@
 from django.urls import path
 
-from projects import views
+from projects import performance_views, views
 
 app_name = "projects"
 
 urlpatterns = [
     path("", views.workspace_view, name="workspace"),
+    # 业绩 (issue 14 §2): the organization's own projects only, no ids in the URLs.
+    path("performance/", performance_views.performance_list, name="performance"),
+    path("performance/export.xlsx", performance_views.performance_export, name="performance-export"),
+    path("performance/print/", performance_views.performance_print, name="performance-print"),
     path("find/", views.project_find, name="project-find"),
     path("<int:pk>/", views.project_detail, name="project"),
     # One entry view for every record kind (projects.views.record_new / record_edit); the kind's

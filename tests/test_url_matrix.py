@@ -244,6 +244,10 @@ RULES: dict[str, Rule] = {
     # Enterprise pages: every enterprise user; project pages only the project's parties.
     "projects:workspace": Rule(ENTERPRISE, lists=True),
     "projects:project-find": Rule(ENTERPRISE),
+    # 业绩: each enterprise user sees its own organization's rows only (no ids in these URLs).
+    "projects:performance": Rule(ENTERPRISE, lists=True),
+    "projects:performance-export": Rule(ENTERPRISE),
+    "projects:performance-print": Rule(ENTERPRISE),
     "projects:my-reviews": Rule(ENTERPRISE, lists=True),
     "projects:additions": Rule(ENTERPRISE, lists=True),
     "projects:review-picker": Rule(ENTERPRISE),

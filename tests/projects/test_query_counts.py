@@ -177,3 +177,46 @@ def test_addition_requests_list_queries_do_not_grow(
 
 
 ADDITIONS_QUERIES = 3
+
+
+def test_performance_list_export_and_print_ask_as_many_queries_for_2_projects_as_for_6(
+    client, build, contractor, reviewer, django_assert_num_queries
+):
+    """The 业绩 pages: the page's rows, one query for their states, one for the figures; the export
+    and the print page one query for the rows and one per record kind."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from projects.models import Completion, ProjectParty, State, TenderContract
+
+    def verify_open_projects():
+        # The open projects' tender and completion drafts: submitted, approved, acknowledged.
+        for model in (TenderContract, Completion):
+            for record in model.objects.filter(owner_org=contractor.organization, state=State.DRAFT):
+                f.approve(ps.record_submit(actor=contractor, kind=record.KIND, record_id=record.pk), reviewer)
+                acknowledge_project_offline(record.project)
+
+    client.force_login(contractor)
+    urls = [
+        reverse("projects:performance"),
+        reverse("projects:performance") + "?step=permit",
+        reverse("projects:performance") + "?show=verified",
+        reverse("projects:performance-export"),
+        reverse("projects:performance-print"),
+        reverse("core:home-role", args=["enterprise"]),
+    ]
+    build(2)
+    verify_open_projects()
+    small = {}
+    for url in urls:
+        client.get(url)
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(url).status_code == 200
+        small[url] = len(captured)
+    build(6)
+    verify_open_projects()
+    assert ProjectParty.objects.filter(organization=contractor.organization).count() == 3
+    response = client.get(urls[2])
+    assert len(response.context["rows"]) == 3  # every open project is verified now
+    for url in urls:
+        count(client, url, django_assert_num_queries, small[url])

@@ -11,8 +11,10 @@ from yunjian.core.models import Role, User
 
 def enterprise_home(user) -> dict:
     from projects.selectors import owed_counts
+    from sync.performance import performance_summary
 
-    return owed_counts(user)
+    # 业绩 (projects.performance): one aggregate query over the organization's projects.
+    return {**owed_counts(user), "performance": performance_summary(user.organization_id)}
 
 
 def reviewer_home(user) -> dict:
