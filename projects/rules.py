@@ -176,6 +176,18 @@ UNIQUE_NUMBERS = {
 }
 
 
+def duplicate_number_message(model, name: str, number: str, holder: ReviewableRecord) -> str:
+    """The refusal of a document number `holder` (loaded with its project and owner) already holds;
+    bulk entry (bulk.plan) says the same for a whole workbook from one query."""
+    label = model._meta.get_field(name).verbose_name
+    where = f"{holder.project.name}（项目编号 {holder.project.prj_num}）" if holder.project_id else ""
+    return (
+        f"{label} {number} 已由{where}的{workflow.kind_of(holder).label}（{holder.owner_org.name}"
+        f"{'，省一体化平台办理' if holder.origin == Origin.PLATFORM else '录入'}，"
+        f"{holder.get_state_display()}）使用，同一编号只能录入一次；如为同一份文件，请在原记录上完善。"
+    )
+
+
 def duplicate_number_problems(record: ReviewableRecord) -> dict[str, str]:
     """{field: message} for each document number of `record` that another record of its kind
     already holds, saying which record holds it."""
@@ -193,13 +205,7 @@ def duplicate_number_problems(record: ReviewableRecord) -> dict[str, str]:
             .first()
         )
         if holder is not None:
-            label = model._meta.get_field(name).verbose_name
-            where = f"{holder.project.name}（项目编号 {holder.project.prj_num}）" if holder.project_id else ""
-            problems[name] = (
-                f"{label} {number} 已由{where}的{workflow.kind_of(holder).label}（{holder.owner_org.name}"
-                f"{'，省一体化平台办理' if holder.origin == Origin.PLATFORM else '录入'}，"
-                f"{holder.get_state_display()}）使用，同一编号只能录入一次；如为同一份文件，请在原记录上完善。"
-            )
+            problems[name] = duplicate_number_message(model, name, number, holder)
     return problems
 
 
