@@ -13,10 +13,13 @@ the rows are applied (bulk.services), and submission runs the exchange's pre-fli
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from django.db import models
 from django.db.models import Q
 
 from bulk.sheets import KEY_NUMBERS, Column, columns
@@ -71,6 +74,17 @@ class Lookups:
     def __init__(self, actor, kind: str, rows: list[dict]):
         self.actor = actor
         self.org: Organization = actor.organization
+        org = self.org
+        model = TenderContract if kind == RecordKind.TENDER_CONTRACT else Completion
+        self.dates = frozenset(
+            f.name
+            for f in model._meta.fields
+            if isinstance(f, models.DateField) and f.name in model.SNAPSHOT_FIELDS
+        )
+        if kind == RecordKind.TENDER_CONTRACT:
+            self.forms = FormPool(lambda data, instance: TenderContractForm(data, instance=instance, org=org))
+        else:
+            self.forms = FormPool(_completion_form)
         numbers = {normalize_code(r["cells"].get("prj_num", "")) for r in rows} - {""}
         self.projects = {
             p.prj_num: p
@@ -97,6 +111,7 @@ class Lookups:
         self.with_specialty: set[int] = set()
         self.general_contractor: set[int] = set()
         self.permits: dict[tuple[int, str], ConstructionPermit] = {}
+        self.approved_permits: dict[int, list[ConstructionPermit]] = defaultdict(list)
         self.bureaus: dict[str, list[Organization]] = defaultdict(list)
         if kind == RecordKind.COMPLETION:
             for contract in TenderContract.objects.filter(
@@ -117,11 +132,57 @@ class Lookups:
             )
             for permit in ConstructionPermit.objects.filter(project_id__in=ids, state=State.APPROVED):
                 self.permits[(permit.project_id, permit.permit_num)] = permit
+                self.approved_permits[permit.project_id].append(permit)
             for bureau in Organization.objects.filter(
                 kinds__contains=f"|{Organization.Kind.HOUSING_BUREAU}|"
             ):
                 self.bureaus[bureau.name].append(bureau)
                 self.bureaus[bureau.credit_code].append(bureau)
+
+
+class FormPool:
+    """One entry form per workbook, bound to each row in turn.
+
+    Building a form deep-copies its fields and writes its Chinese messages (milliseconds), which for
+    5,000 rows would be most of the check's time; the fields do not depend on the row. Binding a row
+    resets everything the form keeps of the previous one (data, instance, errors, bound fields)."""
+
+    def __init__(self, build):
+        self.build = build
+        self.form = None
+
+    def bind(self, data: dict, instance):
+        if self.form is None:
+            self.form = self.build(data, instance)
+            return self.form
+        form = self.form
+        form.data, form.instance, form.is_bound = data, instance, True
+        form._errors = None
+        form._bound_fields_cache = {}
+        form.warnings = []
+        if hasattr(form, "cleaned_data"):
+            del form.cleaned_data
+        return form
+
+
+COMPLETION_REFERENCES = ("specialty_contract", "permit", "filing_org")
+
+
+def _completion_form(data, instance):
+    form = CompletionForm(data, instance=instance, specialty_contracts=None)
+    for name in COMPLETION_REFERENCES:
+        form.fields.pop(name, None)  # named by their numbers, from one query each (Lookups)
+    return form
+
+
+def _typed(cells: dict, dates: frozenset[str]) -> dict:
+    """The row's cells as the form receives them; a date stored as 2020-02-01 is handed over as a
+    date (the form takes either; parsing 5,000 rows' dates by the input formats is slow)."""
+    data = dict(cells)
+    for name in dates & data.keys():
+        with contextlib.suppress(ValueError):  # else as typed: the form says what is wrong with it
+            data[name] = dt.date.fromisoformat(data[name])
+    return data
 
 
 def plan_rows(actor, kind: str, rows: list[dict]) -> list[Row]:
@@ -223,11 +284,8 @@ def _check_tender(lookups: Lookups, cols, row: dict, seen: dict) -> Row:
     if result.status in (ERROR, SKIP):
         return result
     instance = copy.copy(own) if own is not None else TenderContract(project=project)
-    form = TenderContractForm(
-        {k: v for k, v in cells.items() if k in TenderContract.SNAPSHOT_FIELDS},
-        instance=instance,
-        org=actor.organization,
-    )
+    data = _typed({k: v for k, v in cells.items() if k in TenderContract.SNAPSHOT_FIELDS}, lookups.dates)
+    form = lookups.forms.bind(data, instance)
     valid = form.is_valid()
     _form_errors(form, cols, result)
     if valid:
@@ -291,6 +349,9 @@ def _check_completion(lookups: Lookups, cols, row: dict, seen: dict) -> Row:
                 cols["permit"].header,
                 f"该项目没有已审核认定的施工许可证 {permit_number}：只能选择本项目已审核认定的施工许可。",
             )
+    elif len(lookups.approved_permits[project.pk]) == 1:
+        # As completion_save: a project with one approved permit, the completion belongs to it.
+        refs["permit"] = lookups.approved_permits[project.pk][0]
     org_text = normalize_text(cells.get("filing_org", ""))
     refs["filing_org"] = None
     if org_text:
@@ -315,13 +376,8 @@ def _check_completion(lookups: Lookups, cols, row: dict, seen: dict) -> Row:
     instance = copy.copy(own) if own is not None else Completion(project=project)
     for name, value in refs.items():
         setattr(instance, name, value)
-    form = CompletionForm(
-        {k: v for k, v in cells.items() if k in Completion.SNAPSHOT_FIELDS and k not in refs},
-        instance=instance,
-        specialty_contracts=None,
-    )
-    for name in refs:
-        form.fields.pop(name, None)  # named by their numbers above, from one query each
+    data = {k: v for k, v in cells.items() if k in Completion.SNAPSHOT_FIELDS and k not in refs}
+    form = lookups.forms.bind(_typed(data, lookups.dates), instance)
     valid = form.is_valid()
     _form_errors(form, cols, result)
     if valid:
