@@ -34,9 +34,12 @@ STATUS_HEADER = "检查结果"
 class Column:
     name: str  # the form field, or a reference ("prj_num", "permit", "filing_org", "specialty_contract")
     header: str
-    required: bool = False  # required on submission (KINDS[kind].required), marked * in the header
+    required: bool = (
+        False  # required (by the form, or on submission: KINDS[kind].required): a * in the header
+    )
     choices: dict[str, str] = field(default_factory=dict)  # label → code of a coded column
     help: str = ""
+    draft_required: bool = False  # the form refuses even a draft without it
 
     @property
     def title(self) -> str:
@@ -52,7 +55,9 @@ REFERENCES = {
         "专业承包单位录入本单位分包范围的竣工验收时填写，总承包单位不填",
     ),
 }
-PROJECT_COLUMN = Column("prj_num", "项目编号", True, help="16位全国统一项目编号，该项目须已在系统中")
+PROJECT_COLUMN = Column(
+    "prj_num", "项目编号", True, help="16位全国统一项目编号，该项目须已在系统中", draft_required=True
+)
 
 # What identifies a row's record (bulk entry keys rows by it, so a workbook uploaded twice creates
 # nothing twice): the first of these numbers the row carries.
@@ -134,7 +139,17 @@ def columns(kind: str, org: Organization) -> list[Column]:
             help_text = str(form_field.help_text or "")
             if isinstance(form_field, forms.DateField):
                 help_text = "日期，如 2020-02-01"
-            result.append(Column(name, str(form_field.label), name in required, choices, help_text))
+            needed = name in required or form_field.required  # on submission, or even for a draft
+            result.append(
+                Column(
+                    name,
+                    str(form_field.label),
+                    needed,
+                    choices,
+                    help_text,
+                    draft_required=form_field.required,
+                )
+            )
     return result
 
 
@@ -182,7 +197,7 @@ def template_workbook(kind: str, org: Organization) -> bytes:
     notes.append([])
     notes.append(["列", "填写要求"])
     for col in cols:
-        rule = "必填（提交审核时）" if col.required else "选填"
+        rule = ("必填" if col.draft_required else "提交审核时必填") if col.required else "选填"
         if col.choices:
             rule += "；从下拉列表选择：" + "、".join(col.choices)
         if col.help:
@@ -203,7 +218,9 @@ def _notes(kind: str, label: str) -> list[list[str]]:
         [
             "1. 在“录入”工作表中每行填写一条记录，第一行为列名，请勿修改或删除；“示例”工作表是一行填写示例，导入时不读取。"
         ],
-        ["2. 列名带 * 的，提交审核时必填；保存为草稿时可以暂缺。带下拉箭头的列请从列表中选择。"],
+        [
+            "2. 列名带 * 的必填：其中项目编号、招标类型等导入草稿时即须填写，其余提交审核时必填（见下表）。带下拉箭头的列请从列表中选择。"
+        ],
         [
             f"3. 每行须填写{number}（至少一个），系统以此识别同一条记录：同一文件重复上传不会重复录入，已有草稿的将更新草稿。"
         ],
