@@ -22,16 +22,17 @@ from dataclasses import dataclass, field
 from django.db import models
 from django.db.models import Q
 
-from bulk.sheets import KEY_NUMBERS, Column, columns
-from projects import rules
+from bulk.sheets import KEY_NUMBERS, PROJECT_PREFIX, Column, columns
+from projects import rules, workflow
 from projects.codes import Scope
-from projects.forms import CompletionForm, TenderContractForm
+from projects.forms import CompletionForm, ProjectInfoForm, SpecialtyInfoForm, TenderContractForm
 from projects.models import (
     Completion,
     ConstructionPermit,
     Project,
     ProjectParty,
     RecordKind,
+    SpecialtyProjectInfo,
     State,
     TenderContract,
 )
@@ -75,16 +76,16 @@ class Lookups:
         self.actor = actor
         self.org: Organization = actor.organization
         org = self.org
-        model = TenderContract if kind == RecordKind.TENDER_CONTRACT else Completion
-        self.dates = frozenset(
-            f.name
-            for f in model._meta.fields
-            if isinstance(f, models.DateField) and f.name in model.SNAPSHOT_FIELDS
-        )
+        model = workflow.KINDS[kind].model
+        self.dates = _date_fields(model, model.SNAPSHOT_FIELDS)
+        self.project_dates = _date_fields(Project, Project.BASIC_INFO_FIELDS)
         if kind == RecordKind.TENDER_CONTRACT:
             self.forms = FormPool(lambda data, instance: TenderContractForm(data, instance=instance, org=org))
-        else:
+        elif kind == RecordKind.COMPLETION:
             self.forms = FormPool(_completion_form)
+        else:
+            self.forms = FormPool(lambda data, instance: SpecialtyInfoForm(data, instance=instance, new=True))
+            self.project_forms = FormPool(lambda data, instance: ProjectInfoForm(data, instance=instance))
         numbers = {normalize_code(r["cells"].get("prj_num", "")) for r in rows} - {""}
         self.projects = {
             p.prj_num: p
@@ -96,17 +97,25 @@ class Lookups:
                 "project_id", flat=True
             )
         )
-        model = TenderContract if kind == RecordKind.TENDER_CONTRACT else Completion
-        names = KEY_NUMBERS[kind]
-        wanted = {normalize_text(r["cells"].get(n, "")) for r in rows for n in names} - {""}
-        query = Q()
-        for name in names:
-            query |= Q(**{f"{name}__in": wanted})
         self.holders: dict[tuple[str, str], list] = defaultdict(list)
-        for record in model.objects.filter(query).select_related("project", "owner_org").order_by("id"):
+        self.own_specialty: dict[tuple[str, str], SpecialtyProjectInfo] = {}
+        if kind == RecordKind.SPECIALTY_INFO:
+            names = {normalize_text(r["cells"].get(PROJECT_PREFIX + "name", "")) for r in rows} - {""}
+            for info in SpecialtyProjectInfo.objects.filter(
+                Q(project__prj_num__in=numbers) | Q(project__name__in=names), owner_org=self.org
+            ).select_related("project"):
+                self.own_specialty[("prj_num", info.project.prj_num)] = info
+                self.own_specialty[("name", f"{info.project.county_id}|{info.project.name}")] = info
+        else:
+            names = KEY_NUMBERS[kind]
+            wanted = {normalize_text(r["cells"].get(n, "")) for r in rows for n in names} - {""}
+            query = Q()
             for name in names:
-                if getattr(record, name) in wanted:
-                    self.holders[(name, getattr(record, name))].append(record)
+                query |= Q(**{f"{name}__in": wanted})
+            for record in model.objects.filter(query).select_related("project", "owner_org").order_by("id"):
+                for name in names:
+                    if getattr(record, name) in wanted:
+                        self.holders[(name, getattr(record, name))].append(record)
         self.specialty_contracts: dict[tuple[int, str], TenderContract] = {}
         self.with_specialty: set[int] = set()
         self.general_contractor: set[int] = set()
@@ -138,6 +147,12 @@ class Lookups:
             ):
                 self.bureaus[bureau.name].append(bureau)
                 self.bureaus[bureau.credit_code].append(bureau)
+
+
+def _date_fields(model, names) -> frozenset[str]:
+    return frozenset(
+        f.name for f in model._meta.fields if isinstance(f, models.DateField) and f.name in names
+    )
 
 
 class FormPool:
@@ -189,15 +204,19 @@ def plan_rows(actor, kind: str, rows: list[dict]) -> list[Row]:
     lookups = Lookups(actor, kind, rows)
     cols = {c.name: c for c in columns(kind, actor.organization)}
     seen: dict[tuple[str, str], int] = {}
-    check = _check_tender if kind == RecordKind.TENDER_CONTRACT else _check_completion
+    check = {
+        RecordKind.TENDER_CONTRACT: _check_tender,
+        RecordKind.COMPLETION: _check_completion,
+        RecordKind.SPECIALTY_INFO: _check_specialty,
+    }[kind]
     return [check(lookups, cols, row, seen) for row in rows]
 
 
-def _where(cols: dict[str, Column], name: str) -> str:
-    if name.startswith("project."):
-        return "项目基本信息"
+def where(cols: dict[str, Column], name: str) -> str:
     col = cols.get(name)
-    return col.header if col else ""
+    if col is not None:
+        return col.header
+    return "项目基本信息" if name.startswith(PROJECT_PREFIX) else ""
 
 
 def _project(lookups: Lookups, cols, cells: dict, result: Row) -> Project | None:
@@ -254,7 +273,7 @@ def _key(lookups: Lookups, cols, kind: str, cells: dict, project: Project, resul
 def _form_errors(form, cols, result: Row) -> None:
     for name, errors in form.errors.items():
         for message in errors:
-            result.refuse(_where(cols, name) if name != "__all__" else "", message)
+            result.refuse(where(cols, name) if name != "__all__" else "", message)
 
 
 def _check_tender(lookups: Lookups, cols, row: dict, seen: dict) -> Row:
@@ -382,4 +401,58 @@ def _check_completion(lookups: Lookups, cols, row: dict, seen: dict) -> Row:
     _form_errors(form, cols, result)
     if valid:
         result.data = {**form.record_data(), **refs}
+    return result
+
+
+def _check_specialty(lookups: Lookups, cols, row: dict, seen: dict) -> Row:
+    """A directly contracted specialty project's basic info (notice 二(二)): the project is created
+    with it, under its 项目编号 or, without one, a provisional number (projects.services)."""
+    cells = row["cells"]
+    result = Row(row["row"])
+    number = normalize_code(cells.get("prj_num", ""))
+    name = normalize_text(cells.get(PROJECT_PREFIX + "name", ""))
+    county = cells.get(PROJECT_PREFIX + "county", "")
+    key = ("prj_num", number) if number else ("name", f"{county}|{name}")
+    if number or name:
+        earlier = seen.get(key)
+        if earlier is not None:
+            result.refuse(cols["prj_num"].header, f"与第{earlier}行是同一个项目：每个项目只填一行。")
+            return result
+        seen[key] = result.row
+    own = lookups.own_specialty.get(key)
+    if own is None and number in lookups.projects:
+        project = lookups.projects[number]
+        result.refuse(
+            cols["prj_num"].header,
+            f"系统中已有项目编号为 {number} 的工程项目（{project.name}）：这里只录入系统中还没有的、建设单位直接发包的"
+            "专业承包项目；已有项目的招投标、合同和竣工验收信息请用相应模板录入。",
+        )
+        return result
+    if own is not None:
+        result.project_id = own.project_id
+        if own.state not in EDITABLE:
+            result.status, result.record_id = SKIP, own.pk
+            return result
+        result.status, result.record_id = UPDATE, own.pk
+    info_data = {k: v for k, v in cells.items() if k in ("prj_num", "specialty_scope")}
+    info_form = lookups.forms.bind(info_data, copy.copy(own) if own is not None else SpecialtyProjectInfo())
+    project_data = {
+        k.removeprefix(PROJECT_PREFIX): v for k, v in cells.items() if k.startswith(PROJECT_PREFIX)
+    }
+    project = copy.copy(own.project) if own is not None else Project(kind=Project.Kind.DIRECT_SPECIALTY)
+    project_form = lookups.project_forms.bind(_typed(project_data, lookups.project_dates), project)
+    valid = info_form.is_valid()
+    valid = project_form.is_valid() and valid
+    _form_errors(info_form, cols, result)
+    for field_name, errors in project_form.errors.items():
+        for message in errors:
+            result.refuse(
+                where(cols, PROJECT_PREFIX + field_name) if field_name != "__all__" else "", message
+            )
+    if valid:
+        result.data = {
+            "prj_num": info_form.cleaned_data.get("prj_num", ""),
+            "data": info_form.record_data(),
+            "project_data": project_form.project_data(),
+        }
     return result

@@ -16,8 +16,8 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 
 from projects import workflow
-from projects.forms import CompletionForm, TenderContractForm
-from projects.models import Completion, RecordKind, TenderContract
+from projects.forms import CompletionForm, ProjectInfoForm, SpecialtyInfoForm, TenderContractForm
+from projects.models import Completion, Project, RecordKind, SpecialtyProjectInfo, TenderContract
 from yunjian.core import spreadsheets
 from yunjian.core.models import Organization
 
@@ -64,7 +64,12 @@ PROJECT_COLUMN = Column(
 KEY_NUMBERS = {
     RecordKind.TENDER_CONTRACT: ("tender_num", "contract_num"),
     RecordKind.COMPLETION: ("filing_num", "acceptance_num"),
+    # A direct specialty project by its 项目编号; one without (a provisional number is given) by its
+    # name and county (bulk.plan).
+    RecordKind.SPECIALTY_INFO: ("prj_num",),
 }
+# The project's basic info a row carries, as the project sub-form's fields ("project.<field>").
+PROJECT_PREFIX = "project."
 
 EXAMPLES = {
     RecordKind.TENDER_CONTRACT: {
@@ -88,6 +93,22 @@ EXAMPLES = {
         "union_name": "",
         "union_code": "",
         "scale": "建筑面积12000平方米",
+    },
+    RecordKind.SPECIALTY_INFO: {
+        "prj_num": "",
+        "specialty_scope": "消防设施工程",
+        "project.name": "曲靖市会展中心消防工程",
+        "project.prj_type": "房屋建筑工程",
+        "project.prj_property": "新建",
+        "project.prj_function": "公共建筑",
+        "project.county": "曲靖市 · 麒麟区",
+        "project.in_new_area": "否",
+        "project.address": "麒麟区会展路1号",
+        "project.owner_org": "曲靖市会展中心管理有限公司",
+        "project.total_investment": "1200",
+        "project.actual_start": "2020-03-01",
+        "project.actual_end": "2020-11-30",
+        "project.scale": "消防设施改造",
     },
     RecordKind.COMPLETION: {
         "prj_num": "5303022001010001",
@@ -115,37 +136,64 @@ def blank_form(kind: str, org: Organization) -> forms.ModelForm:
         return TenderContractForm(instance=TenderContract(), org=org)
     if kind == RecordKind.COMPLETION:
         return CompletionForm(instance=Completion(), specialty_contracts=TenderContract.objects.none())
+    if kind == RecordKind.SPECIALTY_INFO:
+        return SpecialtyInfoForm(instance=SpecialtyProjectInfo(), new=True)
     raise KeyError(kind)
 
 
 def columns(kind: str, org: Organization) -> list[Column]:
+    spec = workflow.KINDS[kind]
     form = blank_form(kind, org)
-    required = set(workflow.KINDS[kind].required)
-    result = [PROJECT_COLUMN]
+    if kind == RecordKind.SPECIALTY_INFO:  # the record creates its project: the 项目编号 is the form's
+        project_form = ProjectInfoForm(instance=Project())
+        return _form_columns(form, set(spec.required)) + _form_columns(
+            project_form, set(spec.project_required), PROJECT_PREFIX
+        )
+    return [PROJECT_COLUMN, *_form_columns(form, set(spec.required))]
+
+
+def _choices(form_field) -> dict[str, str]:
+    """label → value of a coded column: a code list's choices, the counties, yes or no."""
+    if isinstance(form_field, forms.ModelChoiceField):
+        return {str(form_field.label_from_instance(o)): str(o.pk) for o in form_field.queryset}
+    if isinstance(form_field, forms.ChoiceField):
+        return {str(label): str(code) for code, label in form_field.choices if code != ""}
+    if isinstance(form_field, forms.BooleanField):
+        return {"是": "True", "否": "False"}
+    return {}
+
+
+def _form_columns(form, required: set[str], prefix: str = "") -> list[Column]:
+    result = []
     for _legend, names in form.SECTIONS:
         for name in names:
             if name not in form.fields:
                 continue
             form_field = form.fields[name]
-            if name in REFERENCES:
+            if name in REFERENCES and not prefix:
                 header, help_text = REFERENCES[name]
                 result.append(Column(name, header, name in required, help=help_text))
                 continue
-            choices = {}
-            if isinstance(form_field, forms.ChoiceField) and not isinstance(
-                form_field, forms.ModelChoiceField
-            ):
-                choices = {str(label): str(code) for code, label in form_field.choices if code != ""}
+            if prefix and name == "owner_org":
+                result.append(
+                    Column(
+                        prefix + name,
+                        "建设单位（名称或统一社会信用代码）",
+                        name in required,
+                        help="单位全称或18位统一社会信用代码，须是系统中已有的单位",
+                    )
+                )
+                continue
             help_text = str(form_field.help_text or "")
             if isinstance(form_field, forms.DateField):
                 help_text = "日期，如 2020-02-01"
             needed = name in required or form_field.required  # on submission, or even for a draft
             result.append(
                 Column(
-                    name,
+                    prefix + name,
                     str(form_field.label),
                     needed,
-                    choices,
+                    _choices(form_field),
                     help_text,
                     draft_required=form_field.required,
                 )
@@ -210,20 +258,35 @@ def template_workbook(kind: str, org: Organization) -> bytes:
 
 
 def _notes(kind: str, label: str) -> list[list[str]]:
-    number = "、".join(
-        str(workflow.KINDS[kind].model._meta.get_field(n).verbose_name) for n in KEY_NUMBERS[kind]
-    )
-    lines = [
+    if kind == RecordKind.SPECIALTY_INFO:
+        key = (
+            "3. 有项目编号的填写项目编号，没有的留空，由系统按编号规则生成临时项目编号；系统以项目编号（没有的以项目名称和所在县）"
+            "识别同一个项目：同一文件重复上传不会重复录入，已有草稿的将更新草稿。"
+        )
+        rule = (
+            "7. 只录入建设单位直接发包给本单位的专业承包项目；基本信息审核认定后，再录入招投标及合同、施工图审查、施工许可和竣工验收信息。"
+            "单体（建筑物）信息请在网页上逐个项目补充。"
+        )
+    else:
+        model = workflow.KINDS[kind].model
+        number = "、".join(str(model._meta.get_field(n).verbose_name) for n in KEY_NUMBERS[kind])
+        key = f"3. 每行须填写{number}（至少一个），系统以此识别同一条记录：同一文件重复上传不会重复录入，已有草稿的将更新草稿。"
+        if kind == RecordKind.TENDER_CONTRACT:
+            rule = "7. 每个承包范围一行：本单位中标的每个范围（施工总包、监理等）各填一行，只能填写本单位资质对应的范围。"
+        else:
+            rule = (
+                "7. 竣工验收及备案信息由项目的施工总承包单位录入；专业承包单位只录入本单位专业分包范围的竣工验收信息，"
+                "须填写专业承包合同编号。"
+            )
+    return [
         [f"{label}批量录入模板"],
         [
             "1. 在“录入”工作表中每行填写一条记录，第一行为列名，请勿修改或删除；“示例”工作表是一行填写示例，导入时不读取。"
         ],
         [
-            "2. 列名带 * 的必填：其中项目编号、招标类型等导入草稿时即须填写，其余提交审核时必填（见下表）。带下拉箭头的列请从列表中选择。"
+            "2. 列名带 * 的必填：有的导入草稿时即须填写，其余提交审核时必填（见下表）。带下拉箭头的列请从列表中选择。"
         ],
-        [
-            f"3. 每行须填写{number}（至少一个），系统以此识别同一条记录：同一文件重复上传不会重复录入，已有草稿的将更新草稿。"
-        ],
+        [key],
         [
             "4. 上传后先显示检查结果（将新建、将更新草稿、错误），确认后才导入为草稿；有错误的行可下载“错误报告”，按错误列修改后重新上传。"
         ],
@@ -233,20 +296,8 @@ def _notes(kind: str, label: str) -> list[list[str]]:
         [
             "6. 日期写成 2020-02-01；金额单位为万元，面积单位为平方米；编号、身份证号码请设为文本格式，避免被Excel改成科学计数法。"
         ],
+        [rule],
     ]
-    if kind == RecordKind.TENDER_CONTRACT:
-        lines.append(
-            [
-                "7. 每个承包范围一行：本单位中标的每个范围（施工总包、监理等）各填一行，只能填写本单位资质对应的范围。"
-            ]
-        )
-    else:
-        lines.append(
-            [
-                "7. 竣工验收及备案信息由项目的施工总承包单位录入；专业承包单位只录入本单位专业分包范围的竣工验收信息，须填写专业承包合同编号。"
-            ]
-        )
-    return lines
 
 
 # --- reading an upload ---------------------------------------------------------------------------
@@ -289,7 +340,7 @@ def read_workbook(content: bytes, filename: str, kind: str, org: Organization) -
         raise BulkFileError(
             f"第{header_number}行不是{workflow.KINDS[kind].label}模板的列名：请下载本页的模板，按模板的列填写后上传。"
         )
-    if PROJECT_COLUMN not in positions.values():
+    if PROJECT_COLUMN in cols and PROJECT_COLUMN not in positions.values():
         raise BulkFileError("表格缺少“项目编号”列：请下载本页的模板，按模板的列填写后上传。")
     if missing and len(missing) == len(cols) - len(positions) and not positions:
         raise BulkFileError("表格的列与模板不一致，请使用本页下载的模板。")

@@ -21,6 +21,7 @@ from bulk import services, sheets
 from bulk.forms import UploadForm
 from bulk.models import BulkUpload
 from projects import workflow
+from projects.models import RecordKind
 from yunjian.core import audit
 from yunjian.core.models import Role
 from yunjian.core.permissions import require_roles
@@ -135,7 +136,8 @@ def preview(request: HttpRequest, pk: int) -> HttpResponse:
     row's draft, and after submitting, each row's result. One page of rows at a time."""
     upload = _own(request, pk)
     cells = {row["row"]: row["cells"] for row in upload.rows}
-    keys = sheets.KEY_NUMBERS[upload.kind]
+    # What the rows are recognised by: their numbers; a direct specialty project also by its name.
+    keys = ("project.name",) if upload.kind == RecordKind.SPECIALTY_INFO else sheets.KEY_NUMBERS[upload.kind]
     status = request.GET.get("status", "")
     statuses = tuple(planning.STATUS_LABELS)
     rows = [r for r in upload.plan if r["status"] == status] if status in statuses else upload.plan

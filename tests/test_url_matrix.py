@@ -329,14 +329,20 @@ RULES: dict[str, Rule] = {
     "bulk:template": Rule(
         TENDER_ENTERERS,
         kwargs=lambda w: {"kind": "tender_contract"},
-        elsewhere=((lambda w: {"kind": "completion"}, ("builder", "builder_hh", "specialty")),),
+        elsewhere=(
+            (lambda w: {"kind": "completion"}, ("builder", "builder_hh", "specialty")),
+            (lambda w: {"kind": "specialty_info"}, ("specialty",)),
+        ),
     ),
     "bulk:upload": Rule(
         TENDER_ENTERERS,
         method="post",
         ok=(400,),
         kwargs=lambda w: {"kind": "tender_contract"},
-        elsewhere=((lambda w: {"kind": "completion"}, ("builder", "builder_hh", "specialty")),),
+        elsewhere=(
+            (lambda w: {"kind": "completion"}, ("builder", "builder_hh", "specialty")),
+            (lambda w: {"kind": "specialty_info"}, ("specialty",)),
+        ),
     ),
     "bulk:preview": Rule(("builder",), kwargs=_pk("bulk_upload")),
     "bulk:errors": Rule(("builder",), kwargs=_pk("bulk_upload")),

@@ -84,3 +84,21 @@ def bulk_upload():
         return client.post(reverse("bulk:upload", args=[kind]), {"file": upload(name, content)})
 
     return go
+
+
+def specialty_row(n: int = 1, **overrides) -> dict:
+    """A directly contracted specialty project's basic info (notice 二(二)); no 项目编号: provisional."""
+    row = {
+        "项目编号": "",
+        "专业承包内容": f"消防设施工程{n}",
+        "项目名称": f"曲靖市会展中心消防工程{n}",
+        "项目分类": "房屋建筑工程",
+        "建设性质": "新建",
+        "工程用途": "公共建筑",
+        "项目所在县（市、区）": "曲靖市 · 麒麟区",
+        "建设单位（名称或统一社会信用代码）": "建设单位",
+        "实际开工日期": "2020-03-01",
+        "实际竣工日期": "2020-11-30",
+    }
+    row.update(overrides)
+    return row

@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from bulk.models import BulkUpload
 from projects.models import Completion, State, TenderContract
-from tests.bulk.conftest import completion_row, tender_row
+from tests.bulk.conftest import completion_row, specialty_row, tender_row
 
 pytestmark = pytest.mark.django_db
 
@@ -47,3 +47,42 @@ def test_completion_round_trip(as_user, contractor, open_project, bulk_upload):
     client.post(reverse("bulk:submit", args=[upload.pk]))
     upload.refresh_from_db()
     assert upload.plan[0].get("submitted") is True, upload.plan
+
+
+def test_specialty_basic_info_round_trip(as_user, specialist, open_project, bulk_upload):
+    """Directly contracted specialty projects: created with their basic info, a provisional 项目编号
+    for one without; the same workbook again updates the drafts; a number already in the system is
+    refused (that project's records are entered with the other templates)."""
+    from projects.models import Project, SpecialtyProjectInfo
+
+    client = as_user(specialist)
+    rows = [
+        specialty_row(1, 项目编号="5303022001019001"),
+        specialty_row(2),
+        specialty_row(3, 项目编号=open_project.prj_num),
+        specialty_row(4, 项目名称=""),
+    ]
+    response = bulk_upload(client, "specialty_info", rows)
+    assert response.status_code == 302, response.content.decode()
+    upload = BulkUpload.objects.get()
+    assert [r["status"] for r in upload.plan] == ["create", "create", "error", "error"], upload.plan
+    assert "系统中已有项目编号为" in upload.plan[2]["errors"][0][1]
+    assert upload.plan[3]["errors"] == [["项目名称", "请填写“项目名称”。"]]
+    client.post(reverse("bulk:apply", args=[upload.pk]))
+    infos = SpecialtyProjectInfo.objects.filter(owner_org=specialist.organization).select_related("project")
+    assert sorted(i.project.name for i in infos) == ["曲靖市会展中心消防工程1", "曲靖市会展中心消防工程2"]
+    provisional = Project.objects.get(name="曲靖市会展中心消防工程2")
+    assert provisional.prj_num_provisional
+    assert provisional.kind == Project.Kind.DIRECT_SPECIALTY
+    # Again (one scope changed): both drafts updated, no project twice.
+    rows[1]["专业承包内容"] = "消防设施工程（含喷淋）"
+    bulk_upload(client, "specialty_info", rows[:2])
+    again = BulkUpload.objects.order_by("-id").first()
+    assert [r["status"] for r in again.plan] == ["update", "update"], again.plan
+    client.post(reverse("bulk:apply", args=[again.pk]))
+    assert Project.objects.filter(name__startswith="曲靖市会展中心消防工程").count() == 2
+    assert SpecialtyProjectInfo.objects.get(project=provisional).specialty_scope == "消防设施工程（含喷淋）"
+    client.post(reverse("bulk:submit", args=[again.pk]))
+    again.refresh_from_db()
+    assert [r.get("submitted") for r in again.plan] == [True, True], again.plan
+    assert {i.state for i in SpecialtyProjectInfo.objects.all()} == {State.IN_REVIEW}

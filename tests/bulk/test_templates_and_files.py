@@ -70,6 +70,20 @@ def test_completion_template_lists_and_references(as_user, contractor):
     assert _lists(workbook, sheet)["结构体系"] == [str(label) for label in StructureType.labels]
 
 
+def test_specialty_template_carries_the_project_form(as_user, specialist):
+    workbook = load_workbook(
+        io.BytesIO(as_user(specialist).get(reverse("bulk:template", args=["specialty_info"])).content)
+    )
+    sheet = workbook["录入"]
+    headers = [c.value for c in sheet[1]]
+    assert headers[:2] == ["项目编号", "专业承包内容*"]
+    assert "建设单位（名称或统一社会信用代码）*" in headers
+    lists = _lists(workbook, sheet)
+    assert "曲靖市 · 麒麟区" in lists["项目所在县（市、区）*"]
+    assert lists["位于滇中新区"] == ["是", "否"]
+    assert "建设性质*" in lists
+
+
 def test_who_may_use_bulk_entry(
     as_user, contractor, supervisor, reviewer, outsider, open_project, bulk_upload
 ):
