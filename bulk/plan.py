@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import datetime as dt
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -23,12 +24,14 @@ from django.db import models
 from django.db.models import Q
 
 from bulk.sheets import KEY_NUMBERS, PROJECT_PREFIX, Column, columns
-from projects import rules, workflow
+from projects import rules, selectors, workflow
 from projects.codes import Scope
-from projects.forms import CompletionForm, ProjectInfoForm, SpecialtyInfoForm, TenderContractForm
+from projects.forms import CompletionForm, PermitForm, ProjectInfoForm, SpecialtyInfoForm, TenderContractForm
 from projects.models import (
     Completion,
     ConstructionPermit,
+    DrawingReview,
+    Origin,
     Project,
     ProjectParty,
     RecordKind,
@@ -36,7 +39,7 @@ from projects.models import (
     State,
     TenderContract,
 )
-from yunjian.core.models import Organization
+from yunjian.core.models import NEW_AREA_ZONE, Organization, covering_codes
 from yunjian.core.validators import normalize_code, normalize_text
 
 CREATE, UPDATE, SKIP, ERROR = "create", "update", "skip", "error"
@@ -83,7 +86,7 @@ class Lookups:
             self.forms = FormPool(lambda data, instance: TenderContractForm(data, instance=instance, org=org))
         elif kind == RecordKind.COMPLETION:
             self.forms = FormPool(_completion_form)
-        else:
+        elif kind == RecordKind.SPECIALTY_INFO:
             self.forms = FormPool(lambda data, instance: SpecialtyInfoForm(data, instance=instance, new=True))
             self.project_forms = FormPool(lambda data, instance: ProjectInfoForm(data, instance=instance))
         numbers = {normalize_code(r["cells"].get("prj_num", "")) for r in rows} - {""}
@@ -142,11 +145,31 @@ class Lookups:
             for permit in ConstructionPermit.objects.filter(project_id__in=ids, state=State.APPROVED):
                 self.permits[(permit.project_id, permit.permit_num)] = permit
                 self.approved_permits[permit.project_id].append(permit)
+        if kind in (RecordKind.COMPLETION, RecordKind.PERMIT):
             for bureau in Organization.objects.filter(
                 kinds__contains=f"|{Organization.Kind.HOUSING_BUREAU}|"
-            ):
+            ).select_related("zone"):
                 self.bureaus[bureau.name].append(bureau)
                 self.bureaus[bureau.credit_code].append(bureau)
+        self.reviews: dict[str, DrawingReview] = {}
+        self.candidates: dict[int, list[DrawingReview]] = defaultdict(list)
+        self.supervisors: dict[str, list[Organization]] = defaultdict(list)
+        if kind == RecordKind.PERMIT:
+            named = {n for r in rows for n in review_numbers(r["cells"].get("review_ids", ""))}
+            for review in DrawingReview.objects.filter(censor_num__in=named).select_related("project"):
+                self.reviews[review.censor_num] = review
+            # The approved reviews of each project named: the form's choices (and its date check).
+            for review in DrawingReview.objects.filter(
+                project_id__in=ids, state=State.APPROVED
+            ).select_related("censor_org"):
+                self.candidates[review.project_id].append(review)
+            texts = {normalize_text(r["cells"].get("supervision_org", "")) for r in rows} - {""}
+            for org in Organization.objects.filter(
+                Q(name__in=texts) | Q(credit_code__in={normalize_code(t) for t in texts}),
+                kinds__contains=f"|{Organization.Kind.SUPERVISION}|",
+            ):
+                self.supervisors[org.name].append(org)
+                self.supervisors[org.credit_code].append(org)
 
 
 def _date_fields(model, names) -> frozenset[str]:
@@ -208,6 +231,7 @@ def plan_rows(actor, kind: str, rows: list[dict]) -> list[Row]:
         RecordKind.TENDER_CONTRACT: _check_tender,
         RecordKind.COMPLETION: _check_completion,
         RecordKind.SPECIALTY_INFO: _check_specialty,
+        RecordKind.PERMIT: _check_permit,
     }[kind]
     return [check(lookups, cols, row, seen) for row in rows]
 
@@ -239,7 +263,7 @@ def _key(lookups: Lookups, cols, kind: str, cells: dict, project: Project, resul
     """The record the row is about (by its number): the enterprise's own draft of it is updated, its
     record already submitted is skipped, another's number is refused."""
     names = KEY_NUMBERS[kind]
-    model = TenderContract if kind == RecordKind.TENDER_CONTRACT else Completion
+    model = workflow.KINDS[kind].model
     numbers = {n: normalize_text(cells.get(n, "")) for n in names}
     if not any(numbers.values()):
         labels = "或".join(f"“{cols[n].header}”" for n in names)
@@ -262,6 +286,11 @@ def _key(lookups: Lookups, cols, kind: str, cells: dict, project: Project, resul
                 own = holder
             elif name in rules.UNIQUE_NUMBERS.get(model, ()):
                 result.refuse(cols[name].header, rules.duplicate_number_message(model, name, number, holder))
+            elif model is ConstructionPermit:  # PermitForm.clean_permit_num's refusal
+                result.refuse(
+                    cols[name].header,
+                    f"系统中已有施工许可证编号为 {number} 的施工许可信息，请核对编号；同一许可证只录入一次。",
+                )
     if own is not None and result.status != ERROR:
         if own.state in EDITABLE:
             result.status, result.record_id = UPDATE, own.pk
@@ -455,4 +484,110 @@ def _check_specialty(lookups: Lookups, cols, row: dict, seen: dict) -> Row:
             "data": info_form.record_data(),
             "project_data": project_form.project_data(),
         }
+    return result
+
+
+REVIEW_SEPARATORS = re.compile(r"[;；,，、\s]+")
+
+
+def review_numbers(text: str) -> list[str]:
+    """The certificate numbers of a cell, in order, each once (separated by ；, ， or spaces)."""
+    return list(dict.fromkeys(n for n in REVIEW_SEPARATORS.split(normalize_text(text or "")) if n))
+
+
+def _competent(bureau: Organization, project: Project) -> bool:
+    """selectors.competent_bureaus, for one bureau already loaded."""
+    if bureau.zone_id is None and bureau.division_id in covering_codes(project.county_id):
+        return True
+    return project.in_new_area and bureau.zone_id is not None and bureau.zone.slug == NEW_AREA_ZONE
+
+
+def _one_org(found: list[Organization], text: str, what: str, col: str, result: Row) -> Organization | None:
+    if len(found) == 1:
+        return found[0]
+    if found:
+        result.refuse(col, f"系统中有多个名为“{text}”的{what}，请填写其统一社会信用代码。")
+    else:
+        result.refuse(
+            col, f"系统中没有名称或统一社会信用代码为“{text}”的{what}，请填写全称或统一社会信用代码。"
+        )
+    return None
+
+
+def _check_permit(lookups: Lookups, cols, row: dict, seen: dict) -> Row:
+    """A permit on approved drawing reviews named by their certificate numbers (notice 一(一)2), as
+    the permit picker offers them (selectors.offered_reviews: found by the exact number) and
+    projects.services.permit_save checks them."""
+    cells, actor = row["cells"], lookups.actor
+    result = Row(row["row"])
+    project = _project(lookups, cols, cells, result)
+    if project is None:
+        return result
+    where = cols["review_ids"].header
+    numbers = review_numbers(cells.get("review_ids", ""))
+    if not numbers:
+        result.refuse(where, "请填写所依据的施工图审查合格书编号（已审核认定的，多个用分号分隔）。")
+    reviews = []
+    for number in numbers:
+        review = lookups.reviews.get(number)
+        if review is None or review.state != State.APPROVED:
+            result.refuse(where, f"系统中没有合格书编号为 {number} 的已审核认定的施工图审查信息。")
+        elif review.project_id != project.pk:
+            result.refuse(
+                where,
+                f"合格书 {number} 属于项目 {review.project.prj_num}（{review.project.name}），不是本行的项目："
+                "所选施工图审查信息须属于同一个工程项目。",
+            )
+        else:
+            reviews.append(review)
+    if project.kind not in selectors.permit_project_kinds(lookups.org) or project.origin == Origin.PLATFORM:
+        result.refuse(
+            cols["prj_num"].header,
+            rules.entry_refusal(actor, RecordKind.PERMIT, PermitForm.needed_kind(project))
+            or "该项目的施工许可信息在省一体化平台办理，不在本系统录入。",
+        )
+        return result
+    problem = rules.entry_refusal(actor, RecordKind.PERMIT, PermitForm.needed_kind(project))
+    if not problem and project.kind == Project.Kind.DIRECT_SPECIALTY:
+        problem = rules.direct_specialty_problem(actor, project)
+    if problem:
+        result.refuse(cols["prj_num"].header, problem)
+        return result
+    refs = {"issuing_org": None, "supervision_org": None}
+    text = normalize_text(cells.get("issuing_org", ""))
+    if not text:
+        result.refuse(cols["issuing_org"].header, "请填写发证机关。")
+    else:
+        found = lookups.bureaus.get(text) or lookups.bureaus.get(normalize_code(text)) or []
+        bureau = _one_org(found, text, "住房城乡建设部门", cols["issuing_org"].header, result)
+        if bureau is not None and not _competent(bureau, project):
+            result.refuse(
+                cols["issuing_org"].header,
+                f"“{bureau.name}”不是该项目所在地的住房城乡建设部门：发证机关应为项目所在县（市、区）、州（市）"
+                "或省住房城乡建设部门；位于滇中新区的项目，也可以是滇中新区规划建设管理部。",
+            )
+        refs["issuing_org"] = bureau
+    text = normalize_text(cells.get("supervision_org", ""))
+    if text:
+        found = lookups.supervisors.get(text) or lookups.supervisors.get(normalize_code(text)) or []
+        refs["supervision_org"] = _one_org(found, text, "监理单位", cols["supervision_org"].header, result)
+    if result.status == ERROR:
+        return result
+    own = _key(lookups, cols, RecordKind.PERMIT, cells, project, result, seen)
+    if result.status in (ERROR, SKIP):
+        return result
+    instance = copy.copy(own) if own is not None else ConstructionPermit(project=project)
+    for name, value in refs.items():
+        setattr(instance, name, value)
+    data = {k: v for k, v in cells.items() if k in ConstructionPermit.SNAPSHOT_FIELDS and k not in refs}
+    data = _typed(data, lookups.dates)
+    data["review_ids"] = [str(r.pk) for r in reviews]
+    form = PermitForm(data, instance=instance, candidates=lookups.candidates[project.pk])
+    for name in refs:
+        form.fields.pop(name, None)  # named by name or code above, from one query each
+    valid = form.is_valid()
+    _form_errors(form, cols, result)
+    if valid:
+        result.warnings = list(form.warnings)
+        result.data = {"review_ids": [r.pk for r in reviews], "data": {**form.record_data(), **refs}}
     return result

@@ -23,7 +23,7 @@ from yunjian.core import audit
 from yunjian.core.models import AuditEntry
 from yunjian.core.validators import normalize_text
 
-KINDS = (RecordKind.TENDER_CONTRACT, RecordKind.COMPLETION, RecordKind.SPECIALTY_INFO)
+KINDS = (RecordKind.TENDER_CONTRACT, RecordKind.COMPLETION, RecordKind.SPECIALTY_INFO, RecordKind.PERMIT)
 # Written in bulk (thousands of rows a workbook); the others through their entry service row by row.
 BULK_WRITTEN = (RecordKind.TENDER_CONTRACT, RecordKind.COMPLETION)
 
@@ -209,22 +209,15 @@ def apply_upload(*, actor, upload_id: int, ip: str | None = None) -> BulkUpload:
 
 def _apply_each(actor, upload: BulkUpload, rows: list, ip: str | None) -> BulkUpload:
     """Each valid row through its kind's entry service, in its own savepoint: a direct specialty
-    project's basic info creates its project (projects.services.specialty_info_save)."""
+    project's basic info creates its project (projects.services.specialty_info_save), a permit is
+    saved on its drawing reviews (projects.services.permit_save)."""
     cols = {c.name: c for c in sheets.columns(upload.kind, actor.organization)}
     for row in rows:
         if row.status not in (planning.CREATE, planning.UPDATE):
             continue
         try:
             with transaction.atomic():
-                record = services.specialty_info_save(
-                    actor=actor,
-                    prj_num=row.data["prj_num"],
-                    info_id=row.record_id,
-                    project_data=row.data["project_data"],
-                    data=row.data["data"],
-                    submit=False,
-                    ip=ip,
-                )
+                record = _save_one(actor, upload.kind, row, ip)
         except (ValidationError, PermissionDenied, services.Conflict) as exc:
             if isinstance(exc, ValidationError) and hasattr(exc, "error_dict"):
                 for name, messages in exc.message_dict.items():
@@ -249,6 +242,28 @@ def _apply_each(actor, upload: BulkUpload, rows: list, ip: str | None) -> BulkUp
         ip=ip,
     )
     return upload
+
+
+def _save_one(actor, kind: str, row, ip: str | None):
+    if kind == RecordKind.PERMIT:
+        # A draft (the page submits a finished permit on entry; here "submit every valid row" does).
+        return services.permit_save(
+            actor=actor,
+            drawing_review_ids=row.data["review_ids"],
+            data=row.data["data"],
+            permit_id=row.record_id,
+            submit=False,
+            ip=ip,
+        )
+    return services.specialty_info_save(
+        actor=actor,
+        prj_num=row.data["prj_num"],
+        info_id=row.record_id,
+        project_data=row.data["project_data"],
+        data=row.data["data"],
+        submit=False,
+        ip=ip,
+    )
 
 
 def submit_upload(*, actor, upload_id: int, ip: str | None = None) -> BulkUpload:

@@ -16,8 +16,15 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 
 from projects import workflow
-from projects.forms import CompletionForm, ProjectInfoForm, SpecialtyInfoForm, TenderContractForm
-from projects.models import Completion, Project, RecordKind, SpecialtyProjectInfo, TenderContract
+from projects.forms import CompletionForm, PermitForm, ProjectInfoForm, SpecialtyInfoForm, TenderContractForm
+from projects.models import (
+    Completion,
+    ConstructionPermit,
+    Project,
+    RecordKind,
+    SpecialtyProjectInfo,
+    TenderContract,
+)
 from yunjian.core import spreadsheets
 from yunjian.core.models import Organization
 
@@ -54,6 +61,15 @@ REFERENCES = {
         "专业承包合同编号（专业分包单位填写）",
         "专业承包单位录入本单位分包范围的竣工验收时填写，总承包单位不填",
     ),
+    "review_ids": (
+        "施工图审查合格书编号（多个用分号分隔）",
+        "所依据的已审核认定的施工图审查信息，须属于同一个项目",
+    ),
+    "issuing_org": (
+        "发证机关（名称或统一社会信用代码）",
+        "项目所在县（市、区）、州（市）或省住房城乡建设部门",
+    ),
+    "supervision_org": ("监理单位（名称或统一社会信用代码）", "须是系统中已有的监理单位"),
 }
 PROJECT_COLUMN = Column(
     "prj_num", "项目编号", True, help="16位全国统一项目编号，该项目须已在系统中", draft_required=True
@@ -67,6 +83,7 @@ KEY_NUMBERS = {
     # A direct specialty project by its 项目编号; one without (a provisional number is given) by its
     # name and county (bulk.plan).
     RecordKind.SPECIALTY_INFO: ("prj_num",),
+    RecordKind.PERMIT: ("permit_num",),
 }
 # The project's basic info a row carries, as the project sub-form's fields ("project.<field>").
 PROJECT_PREFIX = "project."
@@ -110,6 +127,22 @@ EXAMPLES = {
         "project.actual_end": "2020-11-30",
         "project.scale": "消防设施改造",
     },
+    RecordKind.PERMIT: {
+        "prj_num": "5303022001010001",
+        "review_ids": "5303022001010001-TX-001",
+        "permit_num": "5303022001010001-SX-001",
+        "section_name": "",
+        "issuing_org": "麒麟区住房和城乡建设局",
+        "issue_date": "2020-05-01",
+        "contract_amount": "1000",
+        "area": "12000",
+        "contract_num": "QJ-SG-2020-018",
+        "project_manager": "张某某",
+        "project_manager_id": "530302198202020017",
+        "supervision_org": "某监理有限公司",
+        "chief_supervisor": "李某某",
+        "chief_supervisor_id": "530302197505050018",
+    },
     RecordKind.COMPLETION: {
         "prj_num": "5303022001010001",
         "specialty_contract": "",
@@ -138,6 +171,9 @@ def blank_form(kind: str, org: Organization) -> forms.ModelForm:
         return CompletionForm(instance=Completion(), specialty_contracts=TenderContract.objects.none())
     if kind == RecordKind.SPECIALTY_INFO:
         return SpecialtyInfoForm(instance=SpecialtyProjectInfo(), new=True)
+    if kind == RecordKind.PERMIT:
+        # No project yet: the issuing authorities' list (never evaluated here) is the row's project's.
+        return PermitForm(instance=ConstructionPermit(project=Project(county_id="")), candidates=[])
     raise KeyError(kind)
 
 
@@ -149,6 +185,15 @@ def columns(kind: str, org: Organization) -> list[Column]:
         return _form_columns(form, set(spec.required)) + _form_columns(
             project_form, set(spec.project_required), PROJECT_PREFIX
         )
+    if kind == RecordKind.PERMIT:  # the drawing reviews it is based on come first, as on the page
+        reviews = Column(
+            "review_ids",
+            REFERENCES["review_ids"][0],
+            True,
+            help=REFERENCES["review_ids"][1],
+            draft_required=True,
+        )
+        return [PROJECT_COLUMN, reviews, *_form_columns(form, set(spec.required))]
     return [PROJECT_COLUMN, *_form_columns(form, set(spec.required))]
 
 
@@ -271,7 +316,12 @@ def _notes(kind: str, label: str) -> list[list[str]]:
         model = workflow.KINDS[kind].model
         number = "、".join(str(model._meta.get_field(n).verbose_name) for n in KEY_NUMBERS[kind])
         key = f"3. 每行须填写{number}（至少一个），系统以此识别同一条记录：同一文件重复上传不会重复录入，已有草稿的将更新草稿。"
-        if kind == RecordKind.TENDER_CONTRACT:
+        if kind == RecordKind.PERMIT:
+            rule = (
+                "7. 施工许可信息由施工总承包单位录入（建设单位直接发包的专业承包项目由其专业承包单位录入），依据已审核认定的施工图审查信息："
+                "按合格书编号填写，多个用分号分隔。导入为草稿后，“提交所有有效行”即提交发证机关审核；单体信息请在网页上补充。"
+            )
+        elif kind == RecordKind.TENDER_CONTRACT:
             rule = "7. 每个承包范围一行：本单位中标的每个范围（施工总包、监理等）各填一行，只能填写本单位资质对应的范围。"
         else:
             rule = (

@@ -332,6 +332,7 @@ RULES: dict[str, Rule] = {
         elsewhere=(
             (lambda w: {"kind": "completion"}, ("builder", "builder_hh", "specialty")),
             (lambda w: {"kind": "specialty_info"}, ("specialty",)),
+            (lambda w: {"kind": "permit"}, ("builder", "builder_hh", "specialty")),
         ),
     ),
     "bulk:upload": Rule(
@@ -342,6 +343,7 @@ RULES: dict[str, Rule] = {
         elsewhere=(
             (lambda w: {"kind": "completion"}, ("builder", "builder_hh", "specialty")),
             (lambda w: {"kind": "specialty_info"}, ("specialty",)),
+            (lambda w: {"kind": "permit"}, ("builder", "builder_hh", "specialty")),
         ),
     ),
     "bulk:preview": Rule(("builder",), kwargs=_pk("bulk_upload")),

@@ -102,3 +102,22 @@ def specialty_row(n: int = 1, **overrides) -> dict:
     }
     row.update(overrides)
     return row
+
+
+def permit_row(prj_num: str, censor_nums: str, n: int = 1, **overrides) -> dict:
+    row = {
+        "项目编号": prj_num,
+        "施工图审查合格书编号（多个用分号分隔）": censor_nums,
+        "施工许可证编号": f"{prj_num}-SX-{n:03d}",
+        "发证机关（名称或统一社会信用代码）": "麒麟区住房和城乡建设局",
+        "发证日期": "2020-05-01",
+        "合同金额（万元）": 1000,
+        "施工合同编号": f"SG-2020-{n:04d}",
+        "项目经理": "张经理",
+        "项目经理身份证号码": LEADER_ID,
+        "监理单位（名称或统一社会信用代码）": "监理公司",
+        "总监理工程师": "李总监",
+        "总监理工程师身份证号码": complete_id_number("53030219750505001"),
+    }
+    row.update(overrides)
+    return row

@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from bulk.models import BulkUpload
 from projects.models import Completion, State, TenderContract
-from tests.bulk.conftest import completion_row, specialty_row, tender_row
+from tests.bulk.conftest import completion_row, permit_row, specialty_row, tender_row
 
 pytestmark = pytest.mark.django_db
 
@@ -86,3 +86,53 @@ def test_specialty_basic_info_round_trip(as_user, specialist, open_project, bulk
     again.refresh_from_db()
     assert [r.get("submitted") for r in again.plan] == [True, True], again.plan
     assert {i.state for i in SpecialtyProjectInfo.objects.all()} == {State.IN_REVIEW}
+
+
+def test_permit_round_trip(as_user, contractor, approved_review, project, world, bulk_upload):
+    """A general contractor's permits on approved drawing reviews named by certificate number (as the
+    picker finds them by exact number): drafts, then submitted to the issuing authority."""
+    from projects.models import ConstructionPermit
+
+    client = as_user(contractor)
+    issue = str(approved_review.censor_date)
+    rows = [
+        permit_row(project.prj_num, approved_review.censor_num, 1, 发证日期=issue),
+        permit_row(project.prj_num, "5303029999999999-TX-001", 2, 发证日期=issue),
+        permit_row(
+            project.prj_num,
+            approved_review.censor_num,
+            3,
+            发证日期=issue,
+            **{"发证机关（名称或统一社会信用代码）": "红河州住房和城乡建设局"},
+        ),
+        permit_row(project.prj_num, approved_review.censor_num, 4, 发证日期="2000-01-01"),
+        permit_row(
+            project.prj_num,
+            approved_review.censor_num,
+            5,
+            发证日期=issue,
+            **{"监理单位（名称或统一社会信用代码）": "不存在的监理"},
+        ),
+    ]
+    response = bulk_upload(client, "permit", rows)
+    assert response.status_code == 302, response.content.decode()
+    upload = BulkUpload.objects.get()
+    assert [r["status"] for r in upload.plan] == ["create", "error", "error", "error", "error"], upload.plan
+    text = [" ".join(m for _, m in r["errors"]) for r in upload.plan]
+    assert "没有合格书编号为 5303029999999999-TX-001" in text[1]
+    assert "不是该项目所在地的住房城乡建设部门" in text[2]
+    assert "发证日期不能早于施工图审查完成日期" in text[3]
+    assert "没有名称或统一社会信用代码为“不存在的监理”的监理单位" in text[4]
+    client.post(reverse("bulk:apply", args=[upload.pk]))
+    permit = ConstructionPermit.objects.get()
+    assert permit.state == State.DRAFT
+    assert list(permit.drawing_reviews.all()) == [approved_review]
+    assert permit.issuing_org == world["bureau_qlq"]
+    client.post(reverse("bulk:submit", args=[upload.pk]))
+    upload.refresh_from_db()
+    assert upload.plan[0].get("submitted") is True, upload.plan
+    permit.refresh_from_db()
+    assert permit.state == State.IN_REVIEW
+    # Again: skipped (submitted), nothing twice.
+    bulk_upload(client, "permit", rows[:1])
+    assert BulkUpload.objects.order_by("-id").first().plan[0]["status"] == "skip"

@@ -84,6 +84,16 @@ def test_specialty_template_carries_the_project_form(as_user, specialist):
     assert "建设性质*" in lists
 
 
+def test_permit_template_names_the_drawing_reviews_first(as_user, contractor):
+    workbook = load_workbook(
+        io.BytesIO(as_user(contractor).get(reverse("bulk:template", args=["permit"])).content)
+    )
+    headers = [c.value for c in workbook["录入"][1]]
+    assert headers[:3] == ["项目编号*", "施工图审查合格书编号（多个用分号分隔）*", "施工许可证编号*"]
+    assert "发证机关（名称或统一社会信用代码）*" in headers
+    assert "监理单位（名称或统一社会信用代码）*" in headers
+
+
 def test_who_may_use_bulk_entry(
     as_user, contractor, supervisor, reviewer, outsider, open_project, bulk_upload
 ):
