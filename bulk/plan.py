@@ -20,6 +20,7 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
@@ -80,6 +81,8 @@ class Lookups:
         self.org: Organization = actor.organization
         org = self.org
         model = workflow.KINDS[kind].model
+        # A new record of each row is a copy of this one: cheaper than building each (its state machine).
+        self.blank = model()
         self.dates = _date_fields(model, model.SNAPSHOT_FIELDS)
         self.project_dates = _date_fields(Project, Project.BASIC_INFO_FIELDS)
         if kind == RecordKind.TENDER_CONTRACT:
@@ -178,6 +181,33 @@ def _date_fields(model, names) -> frozenset[str]:
     )
 
 
+def _remembered(clean):
+    """A form field's `clean`, remembering its answer for each value it has seen in this workbook.
+
+    A field's cleaning depends on the value alone (and, for a unit or a county, on the database,
+    which does not change while a workbook is checked); a year of records repeats the same dates,
+    amounts, codes and names on many rows. The form's own checks across fields (dates in order,
+    soft warnings) and the model's validation still run for every row."""
+    answers: dict = {}
+
+    def remembered(value):
+        try:
+            answer = answers.get(value)
+        except TypeError:  # an unhashable value (a list of choices): not remembered
+            return clean(value)
+        if answer is None:
+            try:
+                answer = (True, clean(value))
+            except ValidationError as exc:
+                answer = (False, exc)
+            answers[value] = answer
+        if answer[0]:
+            return answer[1]
+        raise ValidationError(answer[1].error_list)
+
+    return remembered
+
+
 class FormPool:
     """One entry form per workbook, bound to each row in turn.
 
@@ -192,6 +222,8 @@ class FormPool:
     def bind(self, data: dict, instance):
         if self.form is None:
             self.form = self.build(data, instance)
+            for form_field in self.form.fields.values():
+                form_field.clean = _remembered(form_field.clean)
             return self.form
         form = self.form
         form.data, form.instance, form.is_bound = data, instance, True
@@ -331,7 +363,8 @@ def _check_tender(lookups: Lookups, cols, row: dict, seen: dict) -> Row:
     own = _key(lookups, cols, RecordKind.TENDER_CONTRACT, cells, project, result, seen)
     if result.status in (ERROR, SKIP):
         return result
-    instance = copy.copy(own) if own is not None else TenderContract(project=project)
+    instance = copy.copy(own if own is not None else lookups.blank)
+    instance.project = project
     data = _typed({k: v for k, v in cells.items() if k in TenderContract.SNAPSHOT_FIELDS}, lookups.dates)
     form = lookups.forms.bind(data, instance)
     valid = form.is_valid()
@@ -421,7 +454,8 @@ def _check_completion(lookups: Lookups, cols, row: dict, seen: dict) -> Row:
     own = _key(lookups, cols, RecordKind.COMPLETION, cells, project, result, seen)
     if result.status in (ERROR, SKIP):
         return result
-    instance = copy.copy(own) if own is not None else Completion(project=project)
+    instance = copy.copy(own if own is not None else lookups.blank)
+    instance.project = project
     for name, value in refs.items():
         setattr(instance, name, value)
     data = {k: v for k, v in cells.items() if k in Completion.SNAPSHOT_FIELDS and k not in refs}
