@@ -16,6 +16,8 @@ from __future__ import annotations
 import contextlib
 import copy
 import datetime as dt
+import multiprocessing
+import os
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -255,17 +257,78 @@ def _typed(cells: dict, dates: frozenset[str]) -> dict:
     return data
 
 
-def plan_rows(actor, kind: str, rows: list[dict]) -> list[Row]:
+def _row_keys(kind: str, cells: dict) -> list[tuple[str, str]]:
+    """What identifies a row's record in the workbook (bulk.sheets.KEY_NUMBERS)."""
+    if kind == RecordKind.SPECIALTY_INFO:
+        number = normalize_code(cells.get("prj_num", ""))
+        name = normalize_text(cells.get(PROJECT_PREFIX + "name", ""))
+        if number:
+            return [("prj_num", number)]
+        return [("name", f"{cells.get(PROJECT_PREFIX + 'county', '')}|{name}")] if name else []
+    return [(n, normalize_text(cells.get(n, ""))) for n in KEY_NUMBERS[kind] if cells.get(n)]
+
+
+def _first_rows(kind: str, rows: list[dict]) -> dict[tuple[str, str], int]:
+    """The first sheet row of each key: a later row with the same number is the same record twice."""
+    first: dict[tuple[str, str], int] = {}
+    for row in rows:
+        for key in _row_keys(kind, row["cells"]):
+            first.setdefault(key, row["row"])
+    return first
+
+
+CHECKS = {}  # kind → the row check, filled below
+# Checking is CPU-bound (the entry form on every row); the rows of a large workbook are checked in
+# as many processes as the machine has cores (forked: they share the lookups already fetched), for
+# the kinds whose row checks ask the database nothing (tests/bulk: constant queries).
+PARALLEL_KINDS = (RecordKind.TENDER_CONTRACT, RecordKind.COMPLETION)
+PARALLEL_MIN_ROWS = 1000
+_forked: tuple | None = None  # what a forked checker works on: (lookups, cols, check, rows, first)
+
+
+def plan_rows(actor, kind: str, rows: list[dict], *, workers: int | None = None) -> list[Row]:
     lookups = Lookups(actor, kind, rows)
     cols = {c.name: c for c in columns(kind, actor.organization)}
-    seen: dict[tuple[str, str], int] = {}
-    check = {
-        RecordKind.TENDER_CONTRACT: _check_tender,
-        RecordKind.COMPLETION: _check_completion,
-        RecordKind.SPECIALTY_INFO: _check_specialty,
-        RecordKind.PERMIT: _check_permit,
-    }[kind]
-    return [check(lookups, cols, row, seen) for row in rows]
+    first = _first_rows(kind, rows)
+    check = CHECKS[kind]
+    if workers is None:
+        workers = min(os.cpu_count() or 1, 4) if len(rows) >= PARALLEL_MIN_ROWS else 1
+    if workers > 1 and kind in PARALLEL_KINDS and "fork" in multiprocessing.get_all_start_methods():
+        return _plan_forked(lookups, cols, check, rows, first, workers)
+    return [check(lookups, cols, row, first) for row in rows]
+
+
+def _plan_forked(lookups, cols, check, rows, first, workers: int) -> list[Row]:
+    global _forked
+    size = -(-len(rows) // workers)
+    _forked = (lookups, cols, check, rows, first)
+    try:
+        context = multiprocessing.get_context("fork")
+        with context.Pool(workers, initializer=_no_queries) as pool:
+            parts = pool.map(_check_part, [(i, i + size) for i in range(0, len(rows), size)])
+            pool.close()
+            pool.join()
+    finally:
+        _forked = None
+    return [row for part in parts for row in part]
+
+
+def _no_queries() -> None:
+    """In a forked checker: the parent's database connection is not ours to use. A query would
+    share its socket, so any attempt fails loudly instead (and its connection object is kept alive,
+    so that nothing closes the parent's session when the checker exits)."""
+    from django.db import connections
+
+    def refuse(*args, **kwargs):
+        raise RuntimeError("bulk.plan: a forked row checker may not query the database")
+
+    for connection in connections.all(initialized_only=True):
+        connection.execute_wrappers.append(refuse)
+
+
+def _check_part(bounds: tuple[int, int]) -> list[Row]:
+    lookups, cols, check, rows, first = _forked
+    return [check(lookups, cols, row, first) for row in rows[bounds[0] : bounds[1]]]
 
 
 def where(cols: dict[str, Column], name: str) -> str:
@@ -305,13 +368,12 @@ def _key(lookups: Lookups, cols, kind: str, cells: dict, project: Project, resul
     for name, number in numbers.items():
         if not number:
             continue
-        earlier = seen.get((name, number))
-        if earlier is not None:
+        earlier = seen.get((name, number), result.row)
+        if earlier != result.row:
             result.refuse(
                 cols[name].header, f"与第{earlier}行的“{cols[name].header}”相同：同一编号只能录入一次。"
             )
             continue
-        seen[(name, number)] = result.row
         for holder in lookups.holders.get((name, number), ()):
             mine = holder.owner_org_id == lookups.org.pk and holder.project_id == project.pk
             if mine and (own is None or own.pk == holder.pk):
@@ -476,12 +538,10 @@ def _check_specialty(lookups: Lookups, cols, row: dict, seen: dict) -> Row:
     name = normalize_text(cells.get(PROJECT_PREFIX + "name", ""))
     county = cells.get(PROJECT_PREFIX + "county", "")
     key = ("prj_num", number) if number else ("name", f"{county}|{name}")
-    if number or name:
-        earlier = seen.get(key)
-        if earlier is not None:
-            result.refuse(cols["prj_num"].header, f"与第{earlier}行是同一个项目：每个项目只填一行。")
-            return result
-        seen[key] = result.row
+    earlier = seen.get(key, result.row)
+    if earlier != result.row:
+        result.refuse(cols["prj_num"].header, f"与第{earlier}行是同一个项目：每个项目只填一行。")
+        return result
     own = lookups.own_specialty.get(key)
     if own is None and number in lookups.projects:
         project = lookups.projects[number]
@@ -625,3 +685,13 @@ def _check_permit(lookups: Lookups, cols, row: dict, seen: dict) -> Row:
         result.warnings = list(form.warnings)
         result.data = {"review_ids": [r.pk for r in reviews], "data": {**form.record_data(), **refs}}
     return result
+
+
+CHECKS.update(
+    {
+        RecordKind.TENDER_CONTRACT: _check_tender,
+        RecordKind.COMPLETION: _check_completion,
+        RecordKind.SPECIALTY_INFO: _check_specialty,
+        RecordKind.PERMIT: _check_permit,
+    }
+)

@@ -251,3 +251,32 @@ def test_queries_do_not_grow_with_rows(as_user, contractor, open_project, bulk_u
         return len(captured)
 
     assert page_queries(2) == page_queries(30)
+
+
+def test_a_large_workbook_is_checked_in_forked_processes_with_the_same_result(
+    contractor, other_contractor, open_project
+):
+    """The rows of a large workbook are checked in as many processes as there are cores: the same
+    statuses and messages as one process, in sheet order, duplicates across the halves included."""
+    from projects import services as ps
+    from tests import factories as f
+
+    ps.tender_contract_save(
+        actor=other_contractor,
+        project_id=open_project.pk,
+        data=f.tender_data("construction", tender_num="ZB-HELD-9"),
+    )
+    rows = [tender_row(open_project.prj_num, n) for n in range(1, 41)]
+    rows[5]["中标日期"] = "2020-13-45"
+    rows[30]["中标通知书编号"] = "ZB-2020-0002"  # the same as row 3, in the other half
+    rows[33]["中标通知书编号"] = "ZB-HELD-9"
+    rows[35]["项目编号"] = "5303029999999999"
+    content = fill(sheets.template_workbook("tender_contract", contractor.organization), rows)
+    data = sheets.read_workbook(content, "x.xlsx", "tender_contract", contractor.organization)
+    one = planning.plan_rows(contractor, "tender_contract", data, workers=1)
+    two = planning.plan_rows(contractor, "tender_contract", data, workers=2)
+    assert [r.as_json() for r in two] == [r.as_json() for r in one]
+    assert [r.row for r in two] == list(range(2, 42))
+    assert {r.row for r in two if r.status == "error"} == {7, 32, 35, 37}
+    assert "与第3行的“中标通知书编号”相同" in " ".join(m for _, m in two[30].errors)
+    assert two[0].data == one[0].data
