@@ -19,6 +19,7 @@ import datetime as dt
 import multiprocessing
 import os
 import re
+import threading
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -293,7 +294,10 @@ def plan_rows(actor, kind: str, rows: list[dict], *, workers: int | None = None)
     check = CHECKS[kind]
     if workers is None:
         workers = min(os.cpu_count() or 1, 4) if len(rows) >= PARALLEL_MIN_ROWS else 1
-    if workers > 1 and kind in PARALLEL_KINDS and "fork" in multiprocessing.get_all_start_methods():
+    # Forking a process that runs other threads could copy a lock one of them holds: only from a
+    # single-threaded one (gunicorn's sync workers, the management commands).
+    forkable = "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
+    if workers > 1 and kind in PARALLEL_KINDS and forkable:
         return _plan_forked(lookups, cols, check, rows, first, workers)
     return [check(lookups, cols, row, first) for row in rows]
 

@@ -75,7 +75,15 @@ def direct_specialty_problem(user, project: Project) -> str:
     contractor are entered by that contractor, the one that entered its basic info ("" when allowed)."""
     if project.kind != Project.Kind.DIRECT_SPECIALTY:
         return ""
-    mine = SpecialtyProjectInfo.objects.filter(project=project, owner_org_id=user.organization_id).exists()
+    if Project.specialty_info.related.is_cached(project):  # loaded with select_related: no query
+        try:
+            mine = project.specialty_info.owner_org_id == user.organization_id
+        except SpecialtyProjectInfo.DoesNotExist:
+            mine = False
+    else:
+        mine = SpecialtyProjectInfo.objects.filter(
+            project=project, owner_org_id=user.organization_id
+        ).exists()
     if user.organization_id is None or not mine:
         return "该项目是建设单位直接发包的专业承包项目，由录入其基本信息的专业承包单位录入其他信息。"
     return ""

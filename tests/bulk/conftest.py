@@ -12,6 +12,7 @@ from tests.projects.conftest import (  # noqa: F401 - the entry fixtures, shared
     as_user,
     open_project,
     permit_in_review,
+    specialty_info,
     upload,
 )
 from yunjian.core.validators import complete_credit_code, complete_id_number

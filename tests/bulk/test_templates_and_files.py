@@ -273,6 +273,9 @@ def test_a_large_workbook_is_checked_in_forked_processes_with_the_same_result(
     rows[35]["项目编号"] = "5303029999999999"
     content = fill(sheets.template_workbook("tender_contract", contractor.organization), rows)
     data = sheets.read_workbook(content, "x.xlsx", "tender_contract", contractor.organization)
+    import threading
+
+    assert threading.active_count() == 1  # so plan_rows forks (it checks serially in a threaded process)
     one = planning.plan_rows(contractor, "tender_contract", data, workers=1)
     two = planning.plan_rows(contractor, "tender_contract", data, workers=2)
     assert [r.as_json() for r in two] == [r.as_json() for r in one]
@@ -280,3 +283,24 @@ def test_a_large_workbook_is_checked_in_forked_processes_with_the_same_result(
     assert {r.row for r in two if r.status == "error"} == {7, 32, 35, 37}
     assert "与第3行的“中标通知书编号”相同" in " ".join(m for _, m in two[30].errors)
     assert two[0].data == one[0].data
+
+
+def test_forked_checkers_ask_no_query_for_a_direct_specialty_project(specialist, specialty_info, reviewer):
+    """The rules about a directly contracted specialty project read what the lookups loaded (a query
+    in a forked checker would fail loudly): its contractor's tenders are checked the same in both."""
+    from projects import services as ps
+    from tests import factories as f
+
+    ps.record_submit(actor=specialist, kind=specialty_info.KIND, record_id=specialty_info.pk)
+    f.approve(specialty_info, reviewer)
+    project = specialty_info.project
+    rows = [
+        tender_row(project.prj_num, n, **{"招标类型（承包范围）": "专业承包", "合同类别": "施工总包"})
+        for n in (1, 2, 3)
+    ]
+    content = fill(sheets.template_workbook("tender_contract", specialist.organization), rows)
+    data = sheets.read_workbook(content, "x.xlsx", "tender_contract", specialist.organization)
+    one = planning.plan_rows(specialist, "tender_contract", data, workers=1)
+    two = planning.plan_rows(specialist, "tender_contract", data, workers=2)
+    assert [r.status for r in two] == ["create"] * 3, [r.as_json() for r in two]
+    assert [r.as_json() for r in two] == [r.as_json() for r in one]
