@@ -141,6 +141,13 @@ def apply_upload(*, actor, upload_id: int, ip: str | None = None) -> BulkUpload:
         model = workflow.KINDS[upload.kind].model
         _lock_numbers(upload.kind, upload.rows)
         rows = planning.plan_rows(actor, upload.kind, upload.rows)
+        # Only rows the enterprise saw as valid are written: one refused in the preview stays
+        # refused (with the reasons it was shown), even if the records changed since.
+        previewed = {r["row"]: r for r in upload.plan}
+        for row in rows:
+            shown = previewed.get(row.row)
+            if shown is not None and shown["status"] == planning.ERROR and row.status != planning.ERROR:
+                row.status, row.errors = planning.ERROR, [tuple(e) for e in shown["errors"]]
         if upload.kind not in BULK_WRITTEN:
             return _apply_each(actor, upload, rows, ip)
         updates = {r.record_id: r for r in rows if r.status == planning.UPDATE}

@@ -192,3 +192,23 @@ def test_error_report_round_trip(as_user, contractor, open_project, bulk_upload)
         reverse("bulk:upload", args=["tender_contract"]), {"file": file("检查结果.xlsx", buffer.getvalue())}
     )
     assert {r["status"] for r in plan_of(response).values()} == {"create"}
+
+
+def test_a_row_refused_in_the_preview_is_not_written_even_if_it_became_valid(
+    as_user, contractor, project, permit_in_review, county_permit_reviewer, bulk_upload
+):
+    """The enterprise imports what it saw: a row shown as an error stays one when applied, even if
+    the project opened for entry in between (it uploads the file again to enter it)."""
+    from tests.synchelpers import acknowledge_project_offline
+
+    client = as_user(contractor)
+    plan = plan_of(bulk_upload(client, "tender_contract", [tender_row(project.prj_num, 1)]))
+    assert plan[2]["status"] == "error"
+    f.approve(permit_in_review, county_permit_reviewer)
+    project.refresh_from_db()
+    acknowledge_project_offline(project)
+    client.post(reverse("bulk:apply", args=[BulkUpload.objects.get().pk]))
+    assert not TenderContract.objects.exists()
+    assert BulkUpload.objects.get().plan[0]["status"] == "error"
+    again = plan_of(bulk_upload(client, "tender_contract", [tender_row(project.prj_num, 1)]))
+    assert again[2]["status"] == "create"
