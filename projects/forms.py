@@ -1160,7 +1160,14 @@ class CompletionForm(EntryPageMixin, forms.ModelForm):
         permit.label_from_instance = lambda p: (
             f"{p.permit_num}（{p.section_name or '全部'}，{p.issue_date or ''}）"
         )
-        if len(permit.queryset) == 1 and not self.initial.get("permit") and not self.instance.permit_id:
+        # Preselected on a blank page only: a bound form shows what was sent (and bulk entry,
+        # which binds one form per row, asks no query here).
+        if (
+            not self.is_bound
+            and not self.initial.get("permit")
+            and not self.instance.permit_id
+            and len(permit.queryset) == 1
+        ):
             self.initial["permit"] = permit.queryset[0].pk
 
     @property

@@ -75,7 +75,15 @@ def direct_specialty_problem(user, project: Project) -> str:
     contractor are entered by that contractor, the one that entered its basic info ("" when allowed)."""
     if project.kind != Project.Kind.DIRECT_SPECIALTY:
         return ""
-    mine = SpecialtyProjectInfo.objects.filter(project=project, owner_org_id=user.organization_id).exists()
+    if Project.specialty_info.related.is_cached(project):  # loaded with select_related: no query
+        try:
+            mine = project.specialty_info.owner_org_id == user.organization_id
+        except SpecialtyProjectInfo.DoesNotExist:
+            mine = False
+    else:
+        mine = SpecialtyProjectInfo.objects.filter(
+            project=project, owner_org_id=user.organization_id
+        ).exists()
     if user.organization_id is None or not mine:
         return "该项目是建设单位直接发包的专业承包项目，由录入其基本信息的专业承包单位录入其他信息。"
     return ""
@@ -176,6 +184,18 @@ UNIQUE_NUMBERS = {
 }
 
 
+def duplicate_number_message(model, name: str, number: str, holder: ReviewableRecord) -> str:
+    """The refusal of a document number `holder` (loaded with its project and owner) already holds;
+    bulk entry (bulk.plan) says the same for a whole workbook from one query."""
+    label = model._meta.get_field(name).verbose_name
+    where = f"{holder.project.name}（项目编号 {holder.project.prj_num}）" if holder.project_id else ""
+    return (
+        f"{label} {number} 已由{where}的{workflow.kind_of(holder).label}（{holder.owner_org.name}"
+        f"{'，省一体化平台办理' if holder.origin == Origin.PLATFORM else '录入'}，"
+        f"{holder.get_state_display()}）使用，同一编号只能录入一次；如为同一份文件，请在原记录上完善。"
+    )
+
+
 def duplicate_number_problems(record: ReviewableRecord) -> dict[str, str]:
     """{field: message} for each document number of `record` that another record of its kind
     already holds, saying which record holds it."""
@@ -193,13 +213,7 @@ def duplicate_number_problems(record: ReviewableRecord) -> dict[str, str]:
             .first()
         )
         if holder is not None:
-            label = model._meta.get_field(name).verbose_name
-            where = f"{holder.project.name}（项目编号 {holder.project.prj_num}）" if holder.project_id else ""
-            problems[name] = (
-                f"{label} {number} 已由{where}的{workflow.kind_of(holder).label}（{holder.owner_org.name}"
-                f"{'，省一体化平台办理' if holder.origin == Origin.PLATFORM else '录入'}，"
-                f"{holder.get_state_display()}）使用，同一编号只能录入一次；如为同一份文件，请在原记录上完善。"
-            )
+            problems[name] = duplicate_number_message(model, name, number, holder)
     return problems
 
 

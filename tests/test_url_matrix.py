@@ -24,6 +24,7 @@ import pytest
 from django.db import transaction
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from bulk.models import BulkUpload
 from projects import attachments
 from projects import services as ps
 from projects.stages import REVIEW_STAGES, Stage
@@ -137,7 +138,12 @@ def build_world() -> dict:
             "contact_phone": "0874-3120000",
         },
     )
+    # A workbook the contractor uploaded for bulk entry (its rows do not matter here).
+    bulk_upload = BulkUpload.objects.create(
+        kind="tender_contract", owner_org=orgs["builder"], uploaded_by=users["builder"], filename="历史.xlsx"
+    )
     return {
+        "bulk_upload": bulk_upload,
         "users": users,
         "orgs": orgs,
         "project": project,
@@ -204,6 +210,7 @@ def _record(key: str) -> Callable[[dict], dict]:
     return lambda w: {"kind": w[key].KIND, "pk": w[key].pk}
 
 
+TENDER_ENTERERS = tuple(p for p in ENTERPRISE if p != "owner")
 NO_TOKEN = {"token": "t" * 32}  # an upload or result token that is not in the caller's session
 ADMIN = ("province_admin",)
 
@@ -320,6 +327,33 @@ RULES: dict[str, Rule] = {
     "sync:conflicts": Rule(ADMIN, lists=True),
     "sync:conflict": Rule(ADMIN, kwargs=_pk("conflict")),
     # Loads of the existing systems' exports: the system administrator (a job that is not there: 404).
+    # Bulk entry from Excel: the kinds the organisation enters (the 建设单位 enters neither); an
+    # upload only for its own organisation. An upload without a file is refused (400).
+    "bulk:index": Rule(ENTERPRISE),
+    "bulk:template": Rule(
+        TENDER_ENTERERS,
+        kwargs=lambda w: {"kind": "tender_contract"},
+        elsewhere=(
+            (lambda w: {"kind": "completion"}, ("builder", "builder_hh", "specialty")),
+            (lambda w: {"kind": "specialty_info"}, ("specialty",)),
+            (lambda w: {"kind": "permit"}, ("builder", "builder_hh", "specialty")),
+        ),
+    ),
+    "bulk:upload": Rule(
+        TENDER_ENTERERS,
+        method="post",
+        ok=(400,),
+        kwargs=lambda w: {"kind": "tender_contract"},
+        elsewhere=(
+            (lambda w: {"kind": "completion"}, ("builder", "builder_hh", "specialty")),
+            (lambda w: {"kind": "specialty_info"}, ("specialty",)),
+            (lambda w: {"kind": "permit"}, ("builder", "builder_hh", "specialty")),
+        ),
+    ),
+    "bulk:preview": Rule(("builder",), kwargs=_pk("bulk_upload")),
+    "bulk:errors": Rule(("builder",), kwargs=_pk("bulk_upload")),
+    "bulk:apply": Rule(("builder",), method="post", ok=(302,), kwargs=_pk("bulk_upload")),
+    "bulk:submit": Rule(("builder",), method="post", ok=(302,), kwargs=_pk("bulk_upload")),
     "loads:index": Rule(ADMIN),
     "loads:job": Rule(ADMIN, ok=(404,), kwargs=lambda w: {"pk": 987654}),
     "loads:apply": Rule(ADMIN, method="post", ok=(404,), kwargs=lambda w: {"pk": 987654}),

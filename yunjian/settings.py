@@ -89,6 +89,7 @@ INSTALLED_APPS = [
     "review",
     "sync",
     "loads",
+    "bulk",
 ]
 
 MIDDLEWARE = [
@@ -247,6 +248,8 @@ ATTACHMENT_MAX_BYTES = 20 * 1024 * 1024
 ATTACHMENT_MAX_FILES = env_int("ATTACHMENT_MAX_FILES", 20)
 ATTACHMENT_MAX_TOTAL_BYTES = env_int("ATTACHMENT_MAX_TOTAL_MB", 100) * 1024 * 1024
 ROSTER_MAX_BYTES = 10 * 1024 * 1024
+# A bulk-entry workbook (bulk.forms): the spreadsheet reader's limit.
+BULK_MAX_BYTES = 10 * 1024 * 1024
 ROSTER_MAX_ROWS = 20_000
 
 # Loads of the existing systems' exports (python manage.py load_records, /loads/; issue 13).

@@ -50,11 +50,48 @@ def record(
     ip: str | None = None,
 ) -> AuditEntry:
     """Append one audit entry; `obj` (a model instance) fills object_type and object_id."""
+    entry = entry_for(
+        action=action,
+        actor=actor,
+        obj=obj,
+        object_type=object_type,
+        object_id=object_id,
+        from_state=from_state,
+        to_state=to_state,
+        step=step,
+        reason=reason,
+        data=data,
+        ip=ip,
+    )
+    entry.save()
+    return entry
+
+
+def record_many(entries: list[AuditEntry]) -> None:
+    """Append many entries (built by `entry_for`) in one statement: a bulk write audits each record."""
+    AuditEntry.objects.bulk_create(entries, batch_size=1000)
+
+
+def entry_for(
+    *,
+    action: str,
+    actor=None,
+    obj=None,
+    object_type: str = "",
+    object_id: str | int = "",
+    from_state: str = "",
+    to_state: str = "",
+    step: str = "",
+    reason: str = "",
+    data: dict[str, Any] | None = None,
+    ip: str | None = None,
+) -> AuditEntry:
+    """The unsaved entry `record` appends."""
     if obj is not None:
         object_type = object_type or getattr(obj, "AUDIT_TYPE", obj._meta.model_name)
         object_id = object_id or obj.pk
     actor_id = actor.pk if actor is not None and actor.is_authenticated else None
-    return AuditEntry.objects.create(
+    return AuditEntry(
         action=action,
         actor_id=actor_id,
         actor_org_id=getattr(actor, "organization_id", None) if actor_id else None,

@@ -523,3 +523,46 @@ def save(workbook: Workbook) -> bytes:
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
+
+
+# --- writing: drop-down lists --------------------------------------------------------------
+
+LISTS_SHEET = "代码表"
+
+
+def add_choice_lists(
+    workbook: Workbook, sheet, lists: dict[int, Sequence[str]], *, first_row: int, last_row: int
+) -> None:
+    """Give each column of `sheet` in `lists` (1-based column → the allowed texts) a drop-down list
+    (Excel and WPS data validation), refusing other text as it is typed.
+
+    The lists live in a hidden sheet (a list written inline is limited to 255 characters), one
+    column per list; the validation names its range. Users' input is still checked on upload: a
+    pasted value bypasses data validation.
+    """
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    if not lists:
+        return
+    holder = (
+        workbook[LISTS_SHEET] if LISTS_SHEET in workbook.sheetnames else workbook.create_sheet(LISTS_SHEET)
+    )
+    holder.sheet_state = "hidden"
+    for column, values in lists.items():
+        list_column = holder.max_column + 1 if holder.max_row > 1 or holder["A1"].value else 1
+        letter = get_column_letter(list_column)
+        holder.cell(row=1, column=list_column, value=sheet.cell(row=first_row - 1, column=column).value)
+        for index, value in enumerate(values, start=2):
+            holder.cell(row=index, column=list_column, value=value)
+        validation = DataValidation(
+            type="list",
+            formula1=f"'{LISTS_SHEET}'!${letter}$2:${letter}${len(values) + 1}",
+            allow_blank=True,
+            showErrorMessage=True,
+            errorTitle="请从列表中选择",
+            error="请从下拉列表中选择，不要自行输入。",
+        )
+        target = get_column_letter(column)
+        validation.add(f"{target}{first_row}:{target}{last_row}")
+        sheet.add_data_validation(validation)
