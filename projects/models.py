@@ -46,6 +46,37 @@ class Origin(models.TextChoices):
     PLATFORM = "platform", _("省一体化平台办理")
 
 
+class DataLevel(models.TextChoices):
+    """数据等级 (docs/data-standard.md §2.11): who confirmed the record. Set by the approval
+    (review.jurisdiction.approval_level), never typed in."""
+
+    A = "A", _("A级（省住房城乡建设厅审核认定）")
+    B = "B", _("B级（州（市）住房城乡建设部门审核认定）")
+    C = "C", _("C级（县（市、区）住房城乡建设部门审核认定）")
+    D = "D", _("D级（企业填报，未经审核）")
+
+
+# 数据来源 (§2.11) follows from where a record came from: everything entered or loaded in this
+# campaign is 历史业绩补录; a record handled on the platform is 业务办理.
+DATA_SOURCE_CAMPAIGN = "历史业绩补录"
+DATA_SOURCE_BUSINESS = "业务办理"
+DATA_SOURCES = {"campaign": DATA_SOURCE_CAMPAIGN, "business": DATA_SOURCE_BUSINESS}
+
+
+def data_source_of(origin: str) -> str:
+    return DATA_SOURCE_BUSINESS if origin == Origin.PLATFORM else DATA_SOURCE_CAMPAIGN
+
+
+def data_source_q(source: str, prefix: str = "") -> Q:
+    """Records of a data source key ("campaign" or "business"), over their origin."""
+    field = f"{prefix}origin"
+    if source == "business":
+        return Q(**{field: Origin.PLATFORM})
+    if source == "campaign":
+        return ~Q(**{field: Origin.PLATFORM})
+    return Q()
+
+
 class Project(CleanInputMixin, models.Model):
     """工程项目基本信息 (TBProjectInfo). Entered through the drawing-review and permit forms."""
 
@@ -291,6 +322,8 @@ class ReviewableRecord(CleanInputMixin, ConcurrentTransitionMixin, models.Model)
     revision = models.PositiveIntegerField(_("提交轮次"), default=0)
     lock_version = models.PositiveIntegerField(default=0, editable=False)
     origin = models.CharField(_("数据来源"), max_length=10, choices=Origin.choices, default=Origin.ENTERED)
+    # Who confirmed it (§2.11): D until the final approval sets it from the approving authority.
+    data_level = models.CharField(_("数据等级"), max_length=1, choices=DataLevel.choices, default=DataLevel.D)
     owner_org = models.ForeignKey(
         Organization, verbose_name=_("录入单位"), on_delete=models.PROTECT, related_name="+"
     )
@@ -326,6 +359,11 @@ class ReviewableRecord(CleanInputMixin, ConcurrentTransitionMixin, models.Model)
     @property
     def is_editable(self) -> bool:
         return self.state in (State.DRAFT, State.RETURNED)
+
+    @property
+    def data_source(self) -> str:
+        """数据来源 (docs/data-standard.md §2.11), from the record's origin."""
+        return data_source_of(self.origin)
 
     @transition(field=state, source=[State.DRAFT, State.RETURNED], target=State.IN_REVIEW)
     def submit(self, *, first_step: str) -> None:

@@ -13,8 +13,10 @@ from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
 from projects import workflow
 from projects.models import (
+    DATA_SOURCES,
     Completion,
     ConstructionPermit,
+    DataLevel,
     DrawingReview,
     DrawingReviewAdditionRequest,
     Origin,
@@ -25,6 +27,7 @@ from projects.models import (
     SpecialtyProjectInfo,
     State,
     TenderContract,
+    data_source_q,
 )
 from yunjian.core.models import NEW_AREA_ZONE, Organization, covering_codes
 from yunjian.core.validators import normalize_text
@@ -132,13 +135,20 @@ def roles_of_org(org_id: int, project_ids: list[int]) -> dict[int, set[str]]:
     return roles
 
 
-def drawing_reviews_of_org(org_id: int, *, q: str = "", state: str = "") -> QuerySet[DrawingReview]:
-    """The drawing reviews an organization owns (我的图审信息), for keyset pagination by id."""
+def drawing_reviews_of_org(
+    org_id: int, *, q: str = "", state: str = "", level: str = "", source: str = ""
+) -> QuerySet[DrawingReview]:
+    """The drawing reviews an organization owns (我的图审信息), for keyset pagination by id; filtered by
+    state, 数据等级 and 数据来源 (docs/data-standard.md §2.11) when given."""
     rows = DrawingReview.objects.filter(owner_org_id=org_id).select_related(
         "project", "project__county", "censor_org"
     )
     if state in State.values:
         rows = rows.filter(state=state)
+    if level in DataLevel.values:
+        rows = rows.filter(data_level=level)
+    if source in DATA_SOURCES:
+        rows = rows.filter(data_source_q(source))
     if q:
         if CODE_QUERY_RE.match(q):
             project_ids = list(

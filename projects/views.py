@@ -25,7 +25,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from projects import access, attachments, forms, presenters, rules, selectors, services, workflow, workspace
 from projects.codes import SCOPE_ORG_KIND
 from projects.models import (
+    DATA_SOURCES,
     Attachment,
+    DataLevel,
     EntrySubmission,
     Project,
     RecordKind,
@@ -489,8 +491,15 @@ def my_reviews(request: HttpRequest) -> HttpResponse:
     q = selectors.clean_query(request.GET.get("q", ""))
     state = request.GET.get("state", "")
     state = state if state in State.values else ""
+    level = request.GET.get("level", "")
+    level = level if level in DataLevel.values else ""
+    source = request.GET.get("source", "")
+    source = source if source in DATA_SOURCES else ""
     page = keyset_page(
-        selectors.drawing_reviews_of_org(org.pk, q=q, state=state), request, key="id", descending=True
+        selectors.drawing_reviews_of_org(org.pk, q=q, state=state, level=level, source=source),
+        request,
+        key="id",
+        descending=True,
     )
     rows = [(r, workspace.status_text(r)) for r in page.rows]
     return render(
@@ -502,6 +511,10 @@ def my_reviews(request: HttpRequest) -> HttpResponse:
             "q": q,
             "state": state,
             "states": State.choices,
+            "level": level,
+            "levels": DataLevel.choices,
+            "source": source,
+            "sources": list(DATA_SOURCES.items()),
             "is_design": org.has_kind(Organization.Kind.DESIGN),
         },
     )

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from django import forms
 
 from projects import snapshots
-from projects.models import RecordKind, ReviewableRecord
+from projects.models import DataLevel, RecordKind, ReviewableRecord
 from projects.workflow import reasons_for
 from review.models import Task
 from review.selectors import InboxFilters
@@ -65,6 +65,7 @@ class TaskFilterForm(forms.Form):
             outcome=data.get("outcome") or "",
             decided_from=data.get("decided_from"),
             decided_to=data.get("decided_to"),
+            data_level=data.get("data_level") or "",
         )
 
 
@@ -76,8 +77,13 @@ class DoneFilterForm(TaskFilterForm):
         label="处理日期自", required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
     decided_to = forms.DateField(label="至", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    data_level = forms.ChoiceField(
+        label="认定数据等级",
+        required=False,
+        choices=[("", "全部"), *((v, f"{v}级") for v in DataLevel.values if v != DataLevel.D)],
+    )
 
-    field_order = ["kind", "outcome", "division", "org", "decided_from", "decided_to", "q"]
+    field_order = ["kind", "outcome", "data_level", "division", "org", "decided_from", "decided_to", "q"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

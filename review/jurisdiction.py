@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from django.db.models import Q
 
 from projects import workflow
-from projects.models import ReviewableRecord, State
+from projects.models import DataLevel, ReviewableRecord, State
 from projects.workflow import Performer, Step
 from review.models import ReviewerAssignment
 from yunjian.core.models import NEW_AREA_ZONE, Division, Role, covering_codes, province_code
@@ -95,6 +95,31 @@ def performs_post(user, post: Post, owner_org_id: int | None) -> bool:
 def performs(user, record: ReviewableRecord, step: Step) -> bool:
     """Whether `user` performs `step` of `record`."""
     return performs_post(user, post_of(record, step), record.owner_org_id)
+
+
+LEVEL_OF_DIVISION = {
+    Division.Level.PROVINCE: DataLevel.A,
+    Division.Level.PREFECTURE: DataLevel.B,
+    Division.Level.COUNTY: DataLevel.C,
+}
+
+
+def approval_level(user, record: ReviewableRecord, step: Step) -> str:
+    """数据等级 that `user`'s approval of `step` (the chain's last) gives `record` (docs/data-standard.md
+    §2.11): the provincial department's design division confirms at A; a roster reviewer at the level
+    of the roster line through which they perform the post — the province A, a prefecture B, a county
+    C; the new area's bureau (滇中新区, a zone under the province) B. When several of the reviewer's
+    lines cover the post, the highest authority among them is the one that confirmed it."""
+    if step.performer == Performer.DESIGN_DIVISION:
+        return DataLevel.A
+    if step.performer != Performer.ROSTER:
+        return DataLevel.D  # an institution only confirms before the division's review
+    post = post_of(record, step)
+    lines = ReviewerAssignment.objects.filter(
+        assignments_covering_q(post.division_code, post.zone), user=user, stage=post.stage
+    ).select_related("division")
+    levels = [DataLevel.B if a.zone_id else LEVEL_OF_DIVISION[a.division.level] for a in lines]
+    return min(levels, default=DataLevel.D)  # "A" < "B" < "C" < "D"
 
 
 def can_decide(user, record: ReviewableRecord) -> bool:

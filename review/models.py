@@ -110,6 +110,8 @@ class Task(models.Model):
     decided_at = models.DateTimeField(_("处理时间"), null=True, blank=True)
     outcome = models.CharField(_("处理结果"), max_length=10, choices=Outcome.choices, blank=True)
     reason = models.TextField(_("意见"), blank=True)
+    # The 数据等级 a final approval gave the record (docs/data-standard.md §2.11), else "".
+    data_level = models.CharField(_("认定数据等级"), max_length=1, blank=True, default="")
     # What the reader should know about the deadline, e.g. "含国庆假期" (review.workdays).
     due_note = models.CharField(_("期限说明"), max_length=100, blank=True)
 

@@ -111,7 +111,12 @@ def record_decide(
         old_state, old_step = record.state, record.step
         try:
             if approve:
-                record.approve(next_step=workflow.next_step_key(record))
+                next_key = workflow.next_step_key(record)
+                if not next_key:  # the final approval: who approves sets the data level (§2.11)
+                    record.data_level = jurisdiction.approval_level(
+                        actor, record, workflow.current_step(record)
+                    )
+                record.approve(next_step=next_key)
             else:
                 record.send_back(reason=reason, fields=fields)
             record.save()
@@ -124,7 +129,8 @@ def record_decide(
             task.decided_at = now
             task.outcome = Task.Outcome.APPROVED if approve else Task.Outcome.RETURNED
             task.reason = reason
-            task.save(update_fields=["status", "decided_by", "decided_at", "outcome", "reason"])
+            task.data_level = record.data_level if record.state == State.APPROVED else ""
+            task.save(update_fields=["status", "decided_by", "decided_at", "outcome", "reason", "data_level"])
         if record.state == State.IN_REVIEW:
             open_task(record)
         elif record.state == State.APPROVED:
@@ -137,10 +143,19 @@ def record_decide(
             to_state=record.state,
             step=old_step,
             reason=reason,
-            data={"revision": record.revision, "fields": fields} if fields else {"revision": record.revision},
+            data=_decision_data(record, fields),
             ip=ip,
         )
         return record
+
+
+def _decision_data(record: ReviewableRecord, fields: list[str]) -> dict:
+    data: dict = {"revision": record.revision}
+    if fields:
+        data["fields"] = fields
+    if record.state == State.APPROVED:
+        data["data_level"] = record.data_level
+    return data
 
 
 def _on_approved(record: ReviewableRecord, actor) -> None:

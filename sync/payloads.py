@@ -20,6 +20,7 @@ from decimal import Decimal
 
 from projects import codes
 from projects.models import (
+    DATA_SOURCE_CAMPAIGN,
     Completion,
     ConstructionPermit,
     DrawingReview,
@@ -28,6 +29,7 @@ from projects.models import (
     ReviewableRecord,
     State,
     TenderContract,
+    data_source_of,
 )
 from review.models import Task
 from sync import protocol
@@ -59,6 +61,7 @@ FIELD_LABELS = {
     "BEGINDATE": "计划开工日期",
     "ENDDATE": "计划竣工日期",
     "DataSource": "数据来源",
+    "DataLevel": "数据等级",
     "CensorNum": "施工图审查合格书编号",
     "CensorInnerNum": "合格书内部编号",
     "CensorCorpName": "施工图审查机构名称",
@@ -154,7 +157,7 @@ def field_label(name: str) -> str:
     return FIELD_LABELS.get(name) or label(name)
 
 
-DATA_SOURCE = "历史业绩补录"  # every record of this campaign (docs/data-standard.md §2.11)
+DATA_SOURCE = DATA_SOURCE_CAMPAIGN  # every record of this campaign (docs/data-standard.md §2.11)
 ID_CARD = codes.IDCardType.ID_CARD.value
 
 
@@ -188,7 +191,8 @@ def _checker(record: ReviewableRecord) -> dict:
 
 
 def _common(record: ReviewableRecord) -> dict:
-    return {"DataSource": DATA_SOURCE, **_checker(record)}
+    """What every record's row carries (§2.11): its data source and level, and who approved it."""
+    return {"DataSource": record.data_source, "DataLevel": record.data_level, **_checker(record)}
 
 
 def _id_type(number: str) -> str:
@@ -222,7 +226,7 @@ def project_info(project: Project) -> dict:
         "ADDRESS": project.address,
         "BEGINDATE": _d(project.planned_start),
         "ENDDATE": _d(project.planned_end),
-        "DataSource": DATA_SOURCE,
+        "DataSource": data_source_of(project.origin),
     }
 
 
