@@ -305,6 +305,13 @@ class State(models.TextChoices):
     IN_REVIEW = "in_review", _("待审核")
     RETURNED = "returned", _("已退回")
     APPROVED = "approved", _("已审核认定")
+    # 撤销认定: found false after approval (review.services.record_revoke). Never approved again
+    # without a new submission: the enterer may correct it and submit it as a new round.
+    REVOKED = "revoked", _("已撤销认定")
+
+
+# States in which the enterer edits and submits a record.
+EDITABLE_STATES = (State.DRAFT, State.RETURNED, State.REVOKED)
 
 
 class ReviewableRecord(CleanInputMixin, ConcurrentTransitionMixin, models.Model):
@@ -358,14 +365,14 @@ class ReviewableRecord(CleanInputMixin, ConcurrentTransitionMixin, models.Model)
 
     @property
     def is_editable(self) -> bool:
-        return self.state in (State.DRAFT, State.RETURNED)
+        return self.state in EDITABLE_STATES
 
     @property
     def data_source(self) -> str:
         """数据来源 (docs/data-standard.md §2.11), from the record's origin."""
         return data_source_of(self.origin)
 
-    @transition(field=state, source=[State.DRAFT, State.RETURNED], target=State.IN_REVIEW)
+    @transition(field=state, source=list(EDITABLE_STATES), target=State.IN_REVIEW)
     def submit(self, *, first_step: str) -> None:
         """Submit this round: the first step of the chain takes it."""
         self.revision += 1
@@ -389,6 +396,11 @@ class ReviewableRecord(CleanInputMixin, ConcurrentTransitionMixin, models.Model)
         """Return the record to its enterer with a reason (required) and the fields at fault."""
         self.return_reason = reason
         self.return_fields = fields
+        self.step = ""
+
+    @transition(field=state, source=State.APPROVED, target=State.REVOKED)
+    def revoke(self) -> None:
+        """撤销认定: the approval is withdrawn; the Revocation row says by whom, why and on what evidence."""
         self.step = ""
 
     def required_fields(self, declared: tuple[str, ...]) -> tuple[str, ...]:
@@ -1084,3 +1096,43 @@ class EntrySubmission(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind}#{self.record_id}"
+
+
+class Revocation(models.Model):
+    """撤销认定 of an approved record found false (issue 18): who revoked it, why, on what evidence.
+
+    Append-only; the province lists them per enterprise (the basis of credit penalties, which are
+    outside this system). The record itself is State.REVOKED until a new submission is approved.
+    """
+
+    kind = models.CharField(_("记录类型"), max_length=20, choices=RecordKind.choices)
+    record_id = models.BigIntegerField(_("记录编号"))
+    revision = models.PositiveIntegerField(_("撤销的轮次"))
+    number = models.CharField(_("证书/许可/合同编号"), max_length=60, blank=True)
+    project = models.ForeignKey(Project, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    owner_org = models.ForeignKey(
+        Organization, verbose_name=_("录入单位"), on_delete=models.PROTECT, related_name="+"
+    )
+    data_level = models.CharField(_("撤销前数据等级"), max_length=1, choices=DataLevel.choices)
+    reason = models.TextField(_("撤销原因"))
+    evidence = models.ForeignKey(
+        "Attachment", verbose_name=_("证据材料"), on_delete=models.PROTECT, related_name="+"
+    )
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("撤销人"), on_delete=models.PROTECT, related_name="+"
+    )
+    revoked_org = models.ForeignKey(
+        Organization, verbose_name=_("撤销单位"), on_delete=models.PROTECT, related_name="+"
+    )
+    revoked_at = models.DateTimeField(_("撤销时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("撤销认定")
+        verbose_name_plural = _("撤销认定")
+        indexes = [
+            models.Index(fields=["owner_org", "-id"], name="revocation_org_idx"),
+            models.Index(fields=["kind", "record_id"], name="revocation_record_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.number}"

@@ -24,6 +24,7 @@ from projects.models import (
     ProjectParty,
     RecordKind,
     ReviewableRecord,
+    Revocation,
     SpecialtyProjectInfo,
     State,
     TenderContract,
@@ -371,4 +372,27 @@ def owner_name_requested(record) -> str:
         .values_list("owner_name", flat=True)
         .first()
         or ""
+    )
+
+
+# --- 撤销认定 (issue 18) -------------------------------------------------------------------------------
+
+RECENT_REVOCATIONS = 10
+
+
+def revocations_of_record(kind: str, record_id: int) -> list:
+    """The revocations of one record, newest first (its page tells the enterprise why)."""
+    return list(
+        Revocation.objects.filter(kind=kind, record_id=record_id)
+        .select_related("revoked_org", "evidence")
+        .order_by("-id")
+    )
+
+
+def revocations_of_org(org_id: int, *, limit: int = RECENT_REVOCATIONS) -> list:
+    """The enterprise's records revoked most recently (its home page tells it), in one query."""
+    return list(
+        Revocation.objects.filter(owner_org_id=org_id)
+        .select_related("revoked_org", "project")
+        .order_by("-id")[:limit]
     )

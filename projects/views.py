@@ -646,7 +646,15 @@ def _next_step(record: ReviewableRecord, mine: bool) -> str:
     if record.state == State.IN_REVIEW:
         step = workflow.current_step(record).label
         return f"已提交，正在“{step}”，请等待审核结果。审核期间不能修改，也不能上传附件。"
+    if record.state == State.REVOKED:
+        return (
+            "审核认定已被撤销（原因见下方）。如确属填报有误，请修改并补充证明材料后重新提交，"
+            f"重新提交后开始第{record.revision + 1}轮审核。"
+        )
     return workflow.kind_of(record).approved_text
+
+
+EDIT_LABELS = {State.RETURNED: "按退回意见修改", State.REVOKED: "修改后重新提交"}
 
 
 def _record_context(request, record: ReviewableRecord, upload_form=None) -> dict:
@@ -671,7 +679,8 @@ def _record_context(request, record: ReviewableRecord, upload_form=None) -> dict
         "current_round": record.revision + 1,
         "flagged_labels": _flagged_labels(record),
         "next_step": _next_step(record, mine),
-        "edit_label": "按退回意见修改" if record.state == State.RETURNED else "继续填写",
+        "edit_label": EDIT_LABELS.get(record.state, "继续填写"),
+        "revocations": selectors.revocations_of_record(record.KIND, record.pk),
         # A record of one's own in a project one is not (yet) a party of: no link to that project.
         "project_link": bool(record.project_id) and access.is_party(user, record.project_id),
     }

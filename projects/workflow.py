@@ -29,6 +29,7 @@ from django.db.models import F, Value
 from django.db.models.functions import Coalesce, NullIf
 
 from projects.models import (
+    EDITABLE_STATES,
     Completion,
     ConstructionPermit,
     DrawingReview,
@@ -170,7 +171,7 @@ def is_enterer(user, record: ReviewableRecord) -> bool:
 
 
 def can_submit(user, record: ReviewableRecord) -> bool:
-    return is_enterer(user, record) and record.state in (State.DRAFT, State.RETURNED)
+    return is_enterer(user, record) and record.state in EDITABLE_STATES
 
 
 # --- the record kinds -----------------------------------------------------------------------

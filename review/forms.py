@@ -186,3 +186,21 @@ class BulkApproveForm(forms.Form):
                 seen.add((parts[0], record_id))
                 items.append((parts[0], record_id, lock_version))
         return items
+
+
+class RevokeForm(forms.Form):
+    """撤销认定: why the approved record is false, and the evidence (a scan, checked by its content)."""
+
+    lock_version = forms.IntegerField(widget=forms.HiddenInput)
+    reason = forms.CharField(
+        label="撤销原因",
+        max_length=1000,
+        widget=forms.Textarea(
+            attrs={"rows": 3, "placeholder": "查实的虚假情况，如：合同金额与备案合同不符，经核实系伪造"}
+        ),
+        error_messages={"required": "请填写撤销认定的原因（如查实的虚假情况）。"},
+    )
+    evidence = forms.FileField(
+        label="证据材料（PDF、JPG 或 PNG 扫描件）",
+        error_messages={"required": "请上传撤销认定的证据材料（PDF、JPG 或 PNG 扫描件）。"},
+    )

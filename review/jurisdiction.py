@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from django.db.models import Q
 
 from projects import workflow
-from projects.models import DataLevel, ReviewableRecord, State
+from projects.models import DataLevel, Origin, ReviewableRecord, State
 from projects.workflow import Performer, Step
 from review.models import ReviewerAssignment
 from yunjian.core.models import NEW_AREA_ZONE, Division, Role, covering_codes, province_code
@@ -125,6 +125,31 @@ def approval_level(user, record: ReviewableRecord, step: Step) -> str:
 def can_decide(user, record: ReviewableRecord) -> bool:
     """Whether `user` may approve or return the record now: it is in review at a step they perform."""
     return record.state == State.IN_REVIEW and performs(user, record, workflow.current_step(record))
+
+
+def is_province_reviewer(user) -> bool:
+    """A reviewer of the provincial department: a roster line of the province (any stage)."""
+    return (
+        _acts(user)
+        and user.has_role(Role.REVIEWER)
+        and ReviewerAssignment.objects.filter(user=user, division__level=Division.Level.PROVINCE).exists()
+    )
+
+
+def can_revoke(user, record: ReviewableRecord) -> bool:
+    """Whether `user` may revoke (撤销认定) the approval of `record`: an approved record entered here
+    (the platform's own are the platform's to withdraw), by a reviewer who performs a step of its chain:
+    a roster reviewer of that stage whose line covers it — the county's, the prefecture's or the
+    province's — or the design division for drawing reviews (an institution only confirms); never by
+    its own organization. An
+    addition request is no performance record: its approval created a drawing review, which is what
+    would be revoked."""
+    if record.state != State.APPROVED or record.origin == Origin.PLATFORM or not record.project_id:
+        return False
+    if not _acts(user) or user.organization_id == record.owner_org_id:
+        return False
+    reviewing = (Performer.ROSTER, Performer.DESIGN_DIVISION)
+    return any(s.performer in reviewing and performs(user, record, s) for s in workflow.chain_for(record))
 
 
 # --- the same rule over inbox rows ------------------------------------------------------------

@@ -13,19 +13,19 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 from django_fsm import ConcurrentTransition
 
-from projects import snapshots, workflow
+from projects import attachments, snapshots, workflow
 from projects.access import load_record
-from projects.models import ReviewableRecord, State
+from projects.models import ReviewableRecord, Revocation, State
 from projects.services import Conflict, lock_record
 from review import jurisdiction
 from review.access import can_view_record
-from review.hooks import record_approved
+from review.hooks import record_approved, record_revoked
 from review.models import StageDeadline, Task
 from review.workdays import add_working_days, deadline
 from yunjian.core import audit
 from yunjian.core.models import AuditEntry
 
-__all__ = ["Conflict", "add_working_days", "bulk_approve", "open_task", "record_decide"]
+__all__ = ["Conflict", "add_working_days", "bulk_approve", "open_task", "record_decide", "record_revoke"]
 
 DEFAULT_WORKING_DAYS = 5
 
@@ -166,6 +166,92 @@ def _on_approved(record: ReviewableRecord, actor) -> None:
     if spec.on_approved:
         import_string(spec.on_approved)(record=record, actor=actor)
     record_approved.send(sender=type(record), record=record, actor=actor)
+
+
+def record_revoke(
+    *,
+    actor,
+    kind: str,
+    record_id: int,
+    reason: str,
+    evidence,
+    lock_version: int | None = None,
+    ip: str | None = None,
+) -> Revocation:
+    """撤销认定: withdraw the approval of a record found false, with a reason and evidence (a scan).
+
+    Row lock → permission (review.jurisdiction.can_revoke) → reason and evidence → fsm transition
+    (approved → revoked) → the Revocation row and the evidence → audit entry → `record_revoked`, on
+    which sync queues the platform's revocation in this transaction. The enterprise sees it on its
+    home page and the record page. Raises PermissionDenied, ValidationError or Conflict; changes
+    nothing (and leaves no file) when it raises.
+    """
+    reason = (reason or "").strip()
+    stored = None
+    try:
+        with transaction.atomic():
+            record = lock_record(kind, record_id)
+            if record.state == State.REVOKED:
+                raise Conflict("该记录已撤销认定。")
+            if record.state != State.APPROVED:
+                raise Conflict("该记录未处于“已审核认定”状态，不能撤销认定。")
+            if not jurisdiction.can_revoke(actor, record):
+                raise PermissionDenied("您无权撤销该记录的审核认定。")
+            if lock_version is not None and record.lock_version != lock_version:
+                raise Conflict()
+            problems = {}
+            if not reason:
+                problems["reason"] = "请填写撤销认定的原因（如查实的虚假情况）。"
+            if not evidence:
+                problems["evidence"] = "请上传撤销认定的证据材料（PDF、JPG 或 PNG 扫描件）。"
+            if problems:
+                raise ValidationError(problems)
+            attachment = attachments.evidence_save(
+                actor=actor, record=record, upload=evidence, description="撤销认定证据材料"
+            )
+            stored = (attachment.file.storage, attachment.file.name)
+            old_state, level = record.state, record.data_level
+            try:
+                record.revoke()
+                record.save()
+            except ConcurrentTransition as exc:  # backstop behind the row lock
+                raise Conflict() from exc
+            revocation = Revocation.objects.create(
+                kind=kind,
+                record_id=record.pk,
+                revision=record.revision,
+                number=(record.number or "")[:60],
+                project_id=record.project_id,
+                owner_org_id=record.owner_org_id,
+                data_level=level,
+                reason=reason,
+                evidence=attachment,
+                revoked_by=actor,
+                revoked_org_id=actor.organization_id,
+            )
+            audit.record(
+                action=AuditEntry.Action.REVOKE,
+                actor=actor,
+                obj=record,
+                from_state=old_state,
+                to_state=record.state,
+                reason=reason,
+                data={
+                    "revision": record.revision,
+                    "data_level": level,
+                    "revocation": revocation.pk,
+                    "evidence": attachment.pk,
+                    "sha256": attachment.sha256,
+                },
+                ip=ip,
+            )
+            record_revoked.send(sender=type(record), record=record, revocation=revocation, actor=actor)
+            return revocation
+    except BaseException:
+        if stored is not None:
+            storage, name = stored
+            storage.delete(name)
+        raise
 
 
 @dataclass

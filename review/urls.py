@@ -12,4 +12,6 @@ urlpatterns = [
     path("done/", views.done, name="done"),
     path("done/export/", views.done_export, name="done-export"),
     path("records/<slug:kind>/<int:pk>/", views.record_page, name="record"),
+    path("records/<slug:kind>/<int:pk>/revoke/", views.record_revoke, name="record-revoke"),
+    path("revocations/", views.revocations, name="revocations"),
 ]

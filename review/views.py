@@ -10,8 +10,8 @@ from collections import defaultdict
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
-from django.db.models import Q
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count, Max, Q
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
@@ -23,12 +23,14 @@ from projects import presenters, snapshots, workflow
 from projects.models import (
     RecordKind,
     ReviewableRecord,
+    Revocation,
     Round,
     State,
 )
+from projects.selectors import revocations_of_record
 from review import exports, jurisdiction, selectors, services
 from review.access import get_record_for_user
-from review.forms import BULK_MAX, BulkApproveForm, DecisionForm, DoneFilterForm, TaskFilterForm
+from review.forms import BULK_MAX, BulkApproveForm, DecisionForm, DoneFilterForm, RevokeForm, TaskFilterForm
 from review.models import Task
 from yunjian.core import audit
 from yunjian.core.models import AuditEntry, Role
@@ -301,6 +303,9 @@ def _record_context(request: HttpRequest, record: ReviewableRecord, form: Decisi
         "task": task,
         "can_decide": can_decide,
         "form": form if can_decide else None,
+        "can_revoke": jurisdiction.can_revoke(user, record),
+        "revoke_form": RevokeForm(initial={"lock_version": record.lock_version}),
+        "revocations": revocations_of_record(record.KIND, record.pk),
         "labels": _decision_labels(record),
         "next": _safe_next(request, reverse("review:inbox")),
     }
@@ -482,3 +487,72 @@ def _task_titles(keys: list[tuple[str, int]]) -> dict[tuple[str, int], tuple[str
     ):
         titles.setdefault((kind, record_id), (title, number))
     return titles
+
+
+@require_POST
+@login_required
+def record_revoke(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
+    """撤销认定 of an approved record (review.services.record_revoke). A reviewer who may not see the
+    record gets 404, one who sees it but may not revoke it 403; a missing reason or evidence, or a file
+    that is no scan, the page again with the error (400); a record changed since the page: 409."""
+    user = request.user
+    require_roles(user, REVIEW_ROLES)
+    record = get_record_for_user(user, kind, pk)
+    form = RevokeForm(request.POST, request.FILES)
+    status = 400
+    if form.is_valid():
+        try:
+            services.record_revoke(
+                actor=user,
+                kind=record.KIND,
+                record_id=record.pk,
+                reason=form.cleaned_data["reason"],
+                evidence=form.cleaned_data["evidence"],
+                lock_version=form.cleaned_data["lock_version"],
+                ip=audit.client_ip(request),
+            )
+        except services.Conflict as exc:
+            form.add_error(None, exc.message)
+            status = 409
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            messages.success(request, "已撤销该记录的审核认定，录入单位和省一体化平台将收到撤销信息。")
+            return redirect("review:record", kind=record.KIND, pk=record.pk)
+    record = get_record_for_user(user, kind, pk)
+    context = _record_context(request, record, None)
+    context["revoke_form"] = form
+    return render(request, "review/record.html", context, status=status)
+
+
+@require_GET
+@login_required
+def revocations(request: HttpRequest) -> HttpResponse:
+    """The province's list of revocations (撤销认定), per enterprise: how many each has, and every
+    revocation newest first (or one enterprise's with ?org=<id>); the basis of credit penalties, which
+    are outside this system. Province reviewers and the design division."""
+    user = request.user
+    if not (
+        jurisdiction.is_province_reviewer(user) or (user.has_role(Role.DESIGN_DIVISION) and user.is_active)
+    ):
+        raise PermissionDenied
+    org_id = request.GET.get("org", "")
+    org_id = int(org_id) if org_id.isdigit() and len(org_id) < 12 else None
+    rows = Revocation.objects.select_related("owner_org", "revoked_org", "project")
+    if org_id is not None:
+        rows = rows.filter(owner_org_id=org_id)
+    page = keyset_page(rows, request, key="id", descending=True)
+    per_org = list(
+        Revocation.objects.values("owner_org_id", "owner_org__name", "owner_org__credit_code")
+        .annotate(n=Count("id"), last=Max("revoked_at"))
+        .order_by("-n", "owner_org__name")[:PER_ORG_LIMIT]
+    )
+    return render(
+        request,
+        "review/revocations.html",
+        {"page": page, "per_org": per_org, "org_id": org_id, "per_org_limit": PER_ORG_LIMIT},
+    )
+
+
+PER_ORG_LIMIT = 50

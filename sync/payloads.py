@@ -18,7 +18,10 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from projects import codes
+from django.utils import timezone
+from django.utils.module_loading import import_string
+
+from projects import codes, workflow
 from projects.models import (
     DATA_SOURCE_CAMPAIGN,
     Completion,
@@ -552,3 +555,27 @@ def completion_items(completion: Completion, project: Project, *, preflight: boo
             protocol.TB_FINISH, f"completion:{completion.pk}", finish_manage(completion), completion.revision
         )
     ]
+
+
+# --- what a revocation (撤销认定) withdraws ----------------------------------------------------------
+
+
+def own_keys(record: ReviewableRecord, project: Project) -> list[tuple[str, str]]:
+    """(table, record_key) of the rows the record itself feeds: its own tables, not the project or
+    the drawing reviews a permit's bundle carries — except a direct specialty project's basic info,
+    which is the project (and its buildings)."""
+    build = import_string(workflow.kind_of(record).outbound)
+    items = build(record, project, preflight=True)
+    own = ("project", "buildings") if record.KIND == "specialty_info" else ("",)
+    return [(item.table, item.record_key) for item in items if item.source in own]
+
+
+def revocation(revocation) -> dict:
+    """The data of a "revoke" row: why, when and by whom the approval was withdrawn."""
+    org = revocation.revoked_org.name if revocation.revoked_org_id else ""
+    return {
+        "RevokeReason": revocation.reason,
+        "RevokeDate": _d(timezone.localdate(revocation.revoked_at)),
+        "RevokeDepartName": org,
+        "DataLevel": revocation.data_level,
+    }

@@ -294,6 +294,21 @@ RULES: dict[str, Rule] = {
         kwargs=_record("permit"),
         elsewhere=((_record("permit_hh"), ("reviewer_hh",)),),
     ),
+    # 撤销认定 of the approved drawing review: the design division (its reviewer); the institution sees
+    # it but only confirms (403); everyone else does not see it (404) or is no reviewer (403).
+    "review:record-revoke": Rule(
+        ("division",),
+        method="post",
+        ok=(302,),
+        kwargs=_record("review"),
+        data=lambda w: {
+            "lock_version": type(w["review"]).objects.get(pk=w["review"].pk).lock_version,
+            "reason": "经核实系伪造",
+            "evidence": upload("核查报告.pdf", PDF_BYTES),
+        },
+    ),
+    # The revocations of every enterprise: the province's reviewers and the design division.
+    "review:revocations": Rule(("division",), lists=True),
     # Rosters: the system administrator (a prefecture's liaison sees their own: tests/review).
     "roster:index": Rule(ADMIN),
     "roster:template": Rule(ADMIN),

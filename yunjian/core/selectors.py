@@ -10,9 +10,11 @@ from yunjian.core.models import Role, User
 
 
 def enterprise_home(user) -> dict:
-    from projects.selectors import owed_counts
+    from projects.selectors import owed_counts, revocations_of_org
 
-    return owed_counts(user)
+    context = owed_counts(user)
+    context["revocations"] = revocations_of_org(user.organization_id) if user.organization_id else []
+    return context
 
 
 def reviewer_home(user) -> dict:
@@ -22,6 +24,10 @@ def reviewer_home(user) -> dict:
     counts = reviewer_counts(user)
     labels = dict(RecordKind.choices)
     counts["is_liaison"] = any(a.stage == "liaison" for a in counts["assignments"])
+    # The province's reviewers and the design division see the revocations of every enterprise.
+    counts["sees_revocations"] = user.has_role(Role.DESIGN_DIVISION) or any(
+        a.division_id and a.division.level == "province" for a in counts["assignments"]
+    )
     counts["per_kind_rows"] = [
         (kind, labels.get(kind, kind), n) for kind, n in sorted(counts["per_kind"].items())
     ]
