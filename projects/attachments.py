@@ -199,17 +199,19 @@ def attachment_upload(
     return attachment
 
 
-def evidence_save(*, actor, record: ReviewableRecord, upload: UploadedFile, description: str) -> Attachment:
+def evidence_save(
+    *, actor, record: ReviewableRecord, upload: UploadedFile, description: str, field: str = "evidence"
+) -> Attachment:
     """Keep a reviewer's evidence (e.g. for 撤销认定) with the record's current round, checked like every
     scan (review.services.record_revoke calls it under the record's row lock, in its transaction).
 
-    Raises ValidationError keyed `evidence`. The caller removes the file (`attachment.file`) if its
+    Raises ValidationError keyed `field`. The caller removes the file (`attachment.file`) if its
     transaction does not commit.
     """
     name = clean_name(upload.name)
     problem = upload_problem(upload)
     if problem:
-        raise ValidationError({"evidence": problem})
+        raise ValidationError({field: problem})
     upload.seek(0)
     detected = sniff(upload.read(16))
     if not os.path.splitext(name)[1]:

@@ -29,6 +29,7 @@ from projects.models import (
     Attachment,
     DataLevel,
     EntrySubmission,
+    Origin,
     Project,
     RecordKind,
     ReviewableRecord,
@@ -681,6 +682,13 @@ def _record_context(request, record: ReviewableRecord, upload_form=None) -> dict
         "next_step": _next_step(record, mine),
         "edit_label": EDIT_LABELS.get(record.state, "继续填写"),
         "revocations": selectors.revocations_of_record(record.KIND, record.pk),
+        # 提级: an approved record of one's own at C or B (review.services.level_request_submit decides).
+        "can_raise": mine
+        and workflow.is_enterer(user, record)
+        and record.state == State.APPROVED
+        and record.data_level in workflow.RAISE_TO
+        and record.origin != Origin.PLATFORM
+        and record.KIND in workflow.PROJECT_KINDS,
         # A record of one's own in a project one is not (yet) a party of: no link to that project.
         "project_link": bool(record.project_id) and access.is_party(user, record.project_id),
     }

@@ -26,7 +26,14 @@ from projects import workflow
 from projects.models import DataLevel, Origin, ReviewableRecord, State
 from projects.workflow import Performer, Step
 from review.models import ReviewerAssignment
-from yunjian.core.models import NEW_AREA_ZONE, Division, Role, covering_codes, province_code
+from yunjian.core.models import (
+    NEW_AREA_ZONE,
+    Division,
+    Role,
+    covering_codes,
+    prefecture_code,
+    province_code,
+)
 
 
 @dataclass(frozen=True)
@@ -150,6 +157,51 @@ def can_revoke(user, record: ReviewableRecord) -> bool:
         return False
     reviewing = (Performer.ROSTER, Performer.DESIGN_DIVISION)
     return any(s.performer in reviewing and performs(user, record, s) for s in workflow.chain_for(record))
+
+
+# --- 提级 (CHAINS["level_raise"]) --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LevelTarget:
+    to_level: str
+    stage: str
+    division_code: str  # the authority one level up: a prefecture's code for B, the province's for A
+
+
+def level_target(record: ReviewableRecord) -> LevelTarget | None:
+    """Where a request to raise `record`'s level goes, or None when it cannot be raised: approved,
+    entered here, at C or B, by a roster step (a drawing review confirmed by the design division is A)."""
+    to_level = workflow.RAISE_TO.get(record.data_level)
+    if record.state != State.APPROVED or record.origin == Origin.PLATFORM or not to_level:
+        return None
+    step = workflow.chain_for(record)[-1]
+    if step.performer != Performer.ROSTER:
+        return None
+    county = post_of(record, step).division_code
+    if not county:
+        return None
+    code = province_code(county) if to_level == DataLevel.A else prefecture_code(county)
+    return LevelTarget(to_level, step.stage, code)
+
+
+def performs_level(user, request) -> bool:
+    """Whether `user` verifies a level request: a reviewer of the records' stage with a roster line of
+    exactly the authority it is filed with (not a lower one, and not the applicant's own organization)."""
+    if not _acts(user) or user.organization_id == request.owner_org_id or not user.has_role(Role.REVIEWER):
+        return False
+    return ReviewerAssignment.objects.filter(
+        user=user, stage=request.stage, division_id=request.division_code
+    ).exists()
+
+
+def level_requests_q(assignments: list[ReviewerAssignment]) -> Q:
+    """Over LevelRequest rows: those filed with the user's roster lines (performs_level as a query)."""
+    q = Q(pk__in=[])
+    for a in assignments:
+        if a.division_id:
+            q |= Q(stage=a.stage, division_code=a.division_id)
+    return q
 
 
 # --- the same rule over inbox rows ------------------------------------------------------------

@@ -12,7 +12,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Max, Q
-from django.http import HttpRequest, HttpResponse, QueryDict
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from projects import presenters, snapshots, workflow
 from projects.models import (
+    Origin,
     RecordKind,
     ReviewableRecord,
     Revocation,
@@ -30,8 +31,17 @@ from projects.models import (
 from projects.selectors import revocations_of_record
 from review import exports, jurisdiction, selectors, services
 from review.access import get_record_for_user
-from review.forms import BULK_MAX, BulkApproveForm, DecisionForm, DoneFilterForm, RevokeForm, TaskFilterForm
-from review.models import Task
+from review.forms import (
+    BULK_MAX,
+    BulkApproveForm,
+    DecisionForm,
+    DoneFilterForm,
+    LevelDecisionForm,
+    LevelRequestForm,
+    RevokeForm,
+    TaskFilterForm,
+)
+from review.models import LevelRequest, Task
 from yunjian.core import audit
 from yunjian.core.models import AuditEntry, Role
 from yunjian.core.pagination import keyset_page
@@ -556,3 +566,161 @@ def revocations(request: HttpRequest) -> HttpResponse:
 
 
 PER_ORG_LIMIT = 50
+
+
+# --- 提级 (issue 18) --------------------------------------------------------------------------------
+
+RAISABLE_LIMIT = 200
+
+
+def _raisable(org_id: int, kind: str):
+    """The enterprise's records of `kind` that may be raised (approved here, at C or B), newest first."""
+    model = workflow.KINDS[kind].model
+    return (
+        model.objects.filter(
+            owner_org_id=org_id, state=State.APPROVED, data_level__in=list(workflow.RAISE_TO)
+        )
+        .exclude(origin=Origin.PLATFORM)
+        .select_related("project")
+        .order_by("-id")[:RAISABLE_LIMIT]
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def level_request_new(request: HttpRequest, kind: str) -> HttpResponse:
+    """An enterprise asks for a higher 数据等级 for approved records of one kind (review.services
+    .level_request_submit); the record page's link names the kind and a record to tick (?record=)."""
+    user = request.user
+    require_roles(user, {Role.ENTERPRISE})
+    params = request.POST if request.method == "POST" else request.GET
+    if kind not in workflow.PROJECT_KINDS or user.organization_id is None:
+        raise Http404
+    rows = list(_raisable(user.organization_id, kind))
+    choices = [
+        (r.pk, f"{r.number or '（无编号）'} · {r.project.name if r.project_id else ''} · {r.data_level}级")
+        for r in rows
+    ]
+    if request.method == "POST":
+        form = LevelRequestForm(request.POST, choices=choices)
+        if form.is_valid():
+            try:
+                services.level_request_submit(
+                    actor=user,
+                    kind=kind,
+                    record_ids=form.cleaned_data["records"],
+                    purpose=form.cleaned_data["purpose"],
+                    ip=audit.client_ip(request),
+                )
+            except ValidationError as exc:
+                for field, errors in exc.message_dict.items():
+                    form.add_error(field if field in form.fields else None, errors)
+            else:
+                messages.success(request, "提级申请已提交，由上级住房城乡建设部门核实。")
+                return redirect("review:level-mine")
+        status = 400
+    else:
+        chosen = params.get("record", "")
+        form = LevelRequestForm(
+            initial={"records": [int(chosen)] if chosen.isdigit() and len(chosen) < 12 else []},
+            choices=choices,
+        )
+        status = 200
+    context = {"form": form, "kind": kind, "kind_label": RecordKind(kind).label, "rows": rows}
+    return render(request, "review/level_new.html", context, status=status)
+
+
+@require_GET
+@login_required
+def level_requests_mine(request: HttpRequest) -> HttpResponse:
+    """The enterprise's level requests, newest first, with their outcome."""
+    user = request.user
+    require_roles(user, {Role.ENTERPRISE})
+    rows = (
+        LevelRequest.objects.filter(owner_org_id=user.organization_id)
+        .select_related("decided_by__organization")
+        .prefetch_related("items")
+    )
+    page = keyset_page(rows, request, key="id", descending=True)
+    return render(request, "review/level_mine.html", {"page": page})
+
+
+@require_GET
+@login_required
+def level_requests(request: HttpRequest) -> HttpResponse:
+    """The level requests filed with the reviewer's roster lines (review.jurisdiction.level_requests_q):
+    open ones by default, or all with ?status=all."""
+    user = request.user
+    require_roles(user, {Role.REVIEWER})
+    rows = (
+        LevelRequest.objects.filter(jurisdiction.level_requests_q(jurisdiction.assignments_of(user)))
+        .exclude(owner_org_id=user.organization_id)
+        .select_related("owner_org")
+        .prefetch_related("items")
+    )
+    show_all = request.GET.get("status") == "all"
+    if not show_all:
+        rows = rows.filter(status=LevelRequest.Status.SUBMITTED)
+    page = keyset_page(rows, request, key="id", descending=True)
+    return render(request, "review/level_requests.html", {"page": page, "show_all": show_all})
+
+
+def _level_context(request: HttpRequest, level_request: LevelRequest, form) -> dict:
+    model = workflow.KINDS[level_request.kind].model
+    ids = [item.record_id for item in level_request.items.all()]
+    return {
+        "level_request": level_request,
+        "records": list(model.objects.filter(pk__in=ids).select_related("project").order_by("pk")),
+        "form": form,
+        "kind_label": RecordKind(level_request.kind).label,
+    }
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def level_request_page(request: HttpRequest, pk: int) -> HttpResponse:
+    """One level request, and its verification by the authority it is filed with (404 for anyone else
+    but the reviewer who decided it)."""
+    user = request.user
+    require_roles(user, {Role.REVIEWER})
+    level_request = LevelRequest.objects.select_related("owner_org", "decided_by").filter(pk=pk).first()
+    if level_request is None or not (
+        jurisdiction.performs_level(user, level_request) or level_request.decided_by_id == user.pk
+    ):
+        raise Http404
+    open_ = level_request.status == LevelRequest.Status.SUBMITTED and jurisdiction.performs_level(
+        user, level_request
+    )
+    if request.method != "POST":
+        form = LevelDecisionForm(initial={"lock_version": level_request.lock_version}) if open_ else None
+        return render(request, "review/level_request.html", _level_context(request, level_request, form))
+    form = LevelDecisionForm(request.POST, request.FILES)
+    status = 400
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.level_request_decide(
+                actor=user,
+                request_id=level_request.pk,
+                raise_level=data["decision"] == "raise",
+                checklist=data["checklist"],
+                onsite_date=data["onsite_date"],
+                onsite_findings=data["onsite_findings"],
+                files=data["files"],
+                reason=data["reason"],
+                lock_version=data["lock_version"],
+                ip=audit.client_ip(request),
+            )
+        except services.Conflict as exc:
+            form.add_error(None, exc.message)
+            status = 409
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            messages.success(request, "已办理该提级申请。")
+            return redirect("review:level-request", pk=level_request.pk)
+    level_request = LevelRequest.objects.select_related("owner_org", "decided_by").get(pk=pk)
+    return render(
+        request, "review/level_request.html", _level_context(request, level_request, form), status=status
+    )

@@ -560,14 +560,19 @@ def completion_items(completion: Completion, project: Project, *, preflight: boo
 # --- what a revocation (撤销认定) withdraws ----------------------------------------------------------
 
 
-def own_keys(record: ReviewableRecord, project: Project) -> list[tuple[str, str]]:
-    """(table, record_key) of the rows the record itself feeds: its own tables, not the project or
-    the drawing reviews a permit's bundle carries — except a direct specialty project's basic info,
-    which is the project (and its buildings)."""
+def own_items(record: ReviewableRecord, project: Project) -> list[Item]:
+    """The rows the record itself feeds: its own tables, not the project or the drawing reviews a
+    permit's bundle carries — except a direct specialty project's basic info, which is the project
+    (and its buildings). Built whether or not its bundle is due (a revocation or a new level needs
+    them then)."""
     build = import_string(workflow.kind_of(record).outbound)
-    items = build(record, project, preflight=True)
     own = ("project", "buildings") if record.KIND == "specialty_info" else ("",)
-    return [(item.table, item.record_key) for item in items if item.source in own]
+    return [item for item in build(record, project, preflight=True) if item.source in own]
+
+
+def own_keys(record: ReviewableRecord, project: Project) -> list[tuple[str, str]]:
+    """(table, record_key) of `own_items`."""
+    return [(item.table, item.record_key) for item in own_items(record, project)]
 
 
 def revocation(revocation) -> dict:

@@ -123,6 +123,23 @@ def enqueue_revocation(record: ReviewableRecord, revocation) -> list[Outbox]:
     return [_add(bundle, project, table, key, data, op=protocol.REVOKE) for table, key in keys if key in sent]
 
 
+def enqueue_new_version(sender, *, record: ReviewableRecord, **kwargs) -> list[Outbox]:
+    """Receiver of review.hooks.level_raised: the record's own rows the platform already has, built
+    again (with the new 数据等级) as each key's next version. A record not sent yet goes out with its
+    bundle later, carrying the level it has then."""
+    if record.origin == Origin.PLATFORM or not record.project_id:
+        return []
+    project = Project.objects.select_for_update().get(pk=record.project_id)
+    items = payloads.own_items(record, project)
+    sent = set(
+        Outbox.objects.filter(record_key__in=[i.record_key for i in items]).values_list(
+            "record_key", flat=True
+        )
+    )
+    bundle = uuid.uuid4()
+    return [_add(bundle, project, i.table, i.record_key, i.payload) for i in items if i.record_key in sent]
+
+
 def enqueue_on_revocation(sender, *, record: ReviewableRecord, revocation, **kwargs) -> None:
     """Receiver of review.hooks.record_revoked (connected in sync.apps)."""
     enqueue_revocation(record, revocation)

@@ -27,6 +27,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from projects import attachments
 from projects import services as ps
 from projects.stages import REVIEW_STAGES, Stage
+from review import services as review_services
 from sync.models import SyncConflict
 from tests import factories as f
 from tests.conftest import Client
@@ -137,6 +138,19 @@ def build_world() -> dict:
             "contact_phone": "0874-3120000",
         },
     )
+    # 提级: a permit of another 麒麟区 project approved by the county (level C), its contractor's request
+    # at 曲靖 (the prefecture verifies it).
+    project_level = f.make_project("530302", owner=orgs["owner"], name="麒麟区提级项目")
+    review_level = f.register_review(project_level, orgs["design"], orgs["institution"])
+    f.complete_and_submit_review(review_level, users["design"])
+    f.approve(review_level, users["institution"])
+    f.approve(review_level, users["division"])
+    permit_level = f.approve(
+        submit_permit(users["builder"], review_level, orgs["bureau_qlq"]), users["reviewer_qlq"]
+    )
+    level_request = review_services.level_request_submit(
+        actor=users["builder"], kind="permit", record_ids=[permit_level.pk], purpose="资质申请"
+    )
     return {
         "users": users,
         "orgs": orgs,
@@ -149,6 +163,7 @@ def build_world() -> dict:
         "attachment": attachment,
         "conflict": conflict,
         "addition": addition,
+        "level_request": level_request,
     }
 
 
@@ -309,6 +324,12 @@ RULES: dict[str, Rule] = {
     ),
     # The revocations of every enterprise: the province's reviewers and the design division.
     "review:revocations": Rule(("division",), lists=True),
+    # 提级: enterprises ask (the form lists their own raisable records); reviewers list what is filed
+    # with their roster lines; a request is verified by the prefecture's reviewer of its stage only.
+    "review:level-new": Rule(ENTERPRISE, kwargs=lambda w: {"kind": "permit"}),
+    "review:level-mine": Rule(ENTERPRISE, lists=True),
+    "review:level-requests": Rule(REVIEWERS, lists=True),
+    "review:level-request": Rule(("reviewer_qj",), kwargs=_pk("level_request")),
     # Rosters: the system administrator (a prefecture's liaison sees their own: tests/review).
     "roster:index": Rule(ADMIN),
     "roster:template": Rule(ADMIN),
