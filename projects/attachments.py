@@ -202,6 +202,48 @@ def attachment_upload(
     return attachment
 
 
+def evidence_save(
+    *, actor, record: ReviewableRecord, upload: UploadedFile, description: str, field: str = "evidence"
+) -> Attachment:
+    """Keep a reviewer's evidence (e.g. for 撤销认定) with the record's current round, checked like every
+    scan (review.services.record_revoke calls it under the record's row lock, in its transaction).
+
+    Raises ValidationError keyed `field`. The caller removes the file (`attachment.file`) if its
+    transaction does not commit.
+    """
+    name = clean_name(upload.name)
+    problem = upload_problem(upload)
+    if problem:
+        raise ValidationError({field: problem})
+    upload.seek(0)
+    detected = sniff(upload.read(16))
+    if not os.path.splitext(name)[1]:
+        name = (name + detected.extensions[0])[-200:]
+    upload.seek(0)
+    digest = hashlib.sha256()
+    for chunk in upload.chunks():
+        digest.update(chunk)
+    upload.seek(0)
+    attachment = Attachment(
+        kind=record.KIND,
+        record_id=record.pk,
+        revision=record.revision,
+        original_name=name,
+        content_type=detected.mime,
+        size=upload.size,
+        sha256=digest.hexdigest(),
+        description=description[:100],
+        uploaded_by=actor,
+    )
+    attachment.file.save(name, upload, save=False)
+    try:
+        attachment.save()
+    except Exception:
+        attachment.file.storage.delete(attachment.file.name)
+        raise
+    return attachment
+
+
 @transaction.atomic
 def attachment_delete(*, actor, attachment_id: int, ip: str | None = None) -> Attachment:
     """Remove a file uploaded for the round being prepared (a wrong scan). Earlier rounds stay as submitted."""

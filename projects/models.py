@@ -46,6 +46,37 @@ class Origin(models.TextChoices):
     PLATFORM = "platform", _("省一体化平台办理")
 
 
+class DataLevel(models.TextChoices):
+    """数据等级 (docs/data-standard.md §2.11): who confirmed the record. Set by the approval
+    (review.jurisdiction.approval_level), never typed in."""
+
+    A = "A", _("A级（省住房城乡建设厅审核认定）")
+    B = "B", _("B级（州（市）住房城乡建设部门审核认定）")
+    C = "C", _("C级（县（市、区）住房城乡建设部门审核认定）")
+    D = "D", _("D级（企业填报，未经审核）")
+
+
+# 数据来源 (§2.11) follows from where a record came from: everything entered or loaded in this
+# campaign is 历史业绩补录; a record handled on the platform is 业务办理.
+DATA_SOURCE_CAMPAIGN = "历史业绩补录"
+DATA_SOURCE_BUSINESS = "业务办理"
+DATA_SOURCES = {"campaign": DATA_SOURCE_CAMPAIGN, "business": DATA_SOURCE_BUSINESS}
+
+
+def data_source_of(origin: str) -> str:
+    return DATA_SOURCE_BUSINESS if origin == Origin.PLATFORM else DATA_SOURCE_CAMPAIGN
+
+
+def data_source_q(source: str, prefix: str = "") -> Q:
+    """Records of a data source key ("campaign" or "business"), over their origin."""
+    field = f"{prefix}origin"
+    if source == "business":
+        return Q(**{field: Origin.PLATFORM})
+    if source == "campaign":
+        return ~Q(**{field: Origin.PLATFORM})
+    return Q()
+
+
 class Project(CleanInputMixin, models.Model):
     """工程项目基本信息 (TBProjectInfo). Entered through the drawing-review and permit forms."""
 
@@ -274,6 +305,13 @@ class State(models.TextChoices):
     IN_REVIEW = "in_review", _("待审核")
     RETURNED = "returned", _("已退回")
     APPROVED = "approved", _("已审核认定")
+    # 撤销认定: found false after approval (review.services.record_revoke). Never approved again
+    # without a new submission: the enterer may correct it and submit it as a new round.
+    REVOKED = "revoked", _("已撤销认定")
+
+
+# States in which the enterer edits and submits a record.
+EDITABLE_STATES = (State.DRAFT, State.RETURNED, State.REVOKED)
 
 
 class ReviewableRecord(CleanInputMixin, ConcurrentTransitionMixin, models.Model):
@@ -291,6 +329,8 @@ class ReviewableRecord(CleanInputMixin, ConcurrentTransitionMixin, models.Model)
     revision = models.PositiveIntegerField(_("提交轮次"), default=0)
     lock_version = models.PositiveIntegerField(default=0, editable=False)
     origin = models.CharField(_("数据来源"), max_length=10, choices=Origin.choices, default=Origin.ENTERED)
+    # Who confirmed it (§2.11): D until the final approval sets it from the approving authority.
+    data_level = models.CharField(_("数据等级"), max_length=1, choices=DataLevel.choices, default=DataLevel.D)
     owner_org = models.ForeignKey(
         Organization, verbose_name=_("录入单位"), on_delete=models.PROTECT, related_name="+"
     )
@@ -325,9 +365,14 @@ class ReviewableRecord(CleanInputMixin, ConcurrentTransitionMixin, models.Model)
 
     @property
     def is_editable(self) -> bool:
-        return self.state in (State.DRAFT, State.RETURNED)
+        return self.state in EDITABLE_STATES
 
-    @transition(field=state, source=[State.DRAFT, State.RETURNED], target=State.IN_REVIEW)
+    @property
+    def data_source(self) -> str:
+        """数据来源 (docs/data-standard.md §2.11), from the record's origin."""
+        return data_source_of(self.origin)
+
+    @transition(field=state, source=list(EDITABLE_STATES), target=State.IN_REVIEW)
     def submit(self, *, first_step: str) -> None:
         """Submit this round: the first step of the chain takes it."""
         self.revision += 1
@@ -351,6 +396,11 @@ class ReviewableRecord(CleanInputMixin, ConcurrentTransitionMixin, models.Model)
         """Return the record to its enterer with a reason (required) and the fields at fault."""
         self.return_reason = reason
         self.return_fields = fields
+        self.step = ""
+
+    @transition(field=state, source=State.APPROVED, target=State.REVOKED)
+    def revoke(self) -> None:
+        """撤销认定: the approval is withdrawn; the Revocation row says by whom, why and on what evidence."""
         self.step = ""
 
     def required_fields(self, declared: tuple[str, ...]) -> tuple[str, ...]:
@@ -1046,3 +1096,43 @@ class EntrySubmission(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind}#{self.record_id}"
+
+
+class Revocation(models.Model):
+    """撤销认定 of an approved record found false (issue 18): who revoked it, why, on what evidence.
+
+    Append-only; the province lists them per enterprise (the basis of credit penalties, which are
+    outside this system). The record itself is State.REVOKED until a new submission is approved.
+    """
+
+    kind = models.CharField(_("记录类型"), max_length=20, choices=RecordKind.choices)
+    record_id = models.BigIntegerField(_("记录编号"))
+    revision = models.PositiveIntegerField(_("撤销的轮次"))
+    number = models.CharField(_("证书/许可/合同编号"), max_length=60, blank=True)
+    project = models.ForeignKey(Project, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    owner_org = models.ForeignKey(
+        Organization, verbose_name=_("录入单位"), on_delete=models.PROTECT, related_name="+"
+    )
+    data_level = models.CharField(_("撤销前数据等级"), max_length=1, choices=DataLevel.choices)
+    reason = models.TextField(_("撤销原因"))
+    evidence = models.ForeignKey(
+        "Attachment", verbose_name=_("证据材料"), on_delete=models.PROTECT, related_name="+"
+    )
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("撤销人"), on_delete=models.PROTECT, related_name="+"
+    )
+    revoked_org = models.ForeignKey(
+        Organization, verbose_name=_("撤销单位"), on_delete=models.PROTECT, related_name="+"
+    )
+    revoked_at = models.DateTimeField(_("撤销时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("撤销认定")
+        verbose_name_plural = _("撤销认定")
+        indexes = [
+            models.Index(fields=["owner_org", "-id"], name="revocation_org_idx"),
+            models.Index(fields=["kind", "record_id"], name="revocation_record_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.number}"

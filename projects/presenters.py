@@ -53,6 +53,7 @@ TIMELINE_ACTIONS = (
     AuditEntry.Action.SUBMIT,
     AuditEntry.Action.APPROVE,
     AuditEntry.Action.RETURN,
+    AuditEntry.Action.REVOKE,
     AuditEntry.Action.SYNC,
 )
 

@@ -13,8 +13,10 @@ from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Q, Que
 
 from projects import workflow
 from projects.models import (
+    DATA_SOURCES,
     Completion,
     ConstructionPermit,
+    DataLevel,
     DrawingReview,
     DrawingReviewAdditionRequest,
     Origin,
@@ -22,9 +24,11 @@ from projects.models import (
     ProjectParty,
     RecordKind,
     ReviewableRecord,
+    Revocation,
     SpecialtyProjectInfo,
     State,
     TenderContract,
+    data_source_q,
 )
 from yunjian.core.models import NEW_AREA_ZONE, Organization, covering_codes
 from yunjian.core.pagination import Column, Sorting
@@ -170,8 +174,11 @@ def roles_of_org(org_id: int, project_ids: list[int]) -> dict[int, set[str]]:
     return roles
 
 
-def drawing_reviews_of_org(org_id: int, *, q: str = "", state: str = "") -> QuerySet[DrawingReview]:
-    """The drawing reviews an organization owns (我的图审信息), for keyset pages (DRAWING_REVIEW_SORTING)."""
+def drawing_reviews_of_org(
+    org_id: int, *, q: str = "", state: str = "", level: str = "", source: str = ""
+) -> QuerySet[DrawingReview]:
+    """The drawing reviews an organization owns (我的图审信息), for keyset pages (DRAWING_REVIEW_SORTING);
+    filtered by state, 数据等级 and 数据来源 (docs/data-standard.md §2.11) when given."""
     rows = (
         DrawingReview.objects.filter(owner_org_id=org_id)
         .select_related("project", "project__county", "censor_org")
@@ -179,6 +186,10 @@ def drawing_reviews_of_org(org_id: int, *, q: str = "", state: str = "") -> Quer
     )
     if state in State.values:
         rows = rows.filter(state=state)
+    if level in DataLevel.values:
+        rows = rows.filter(data_level=level)
+    if source in DATA_SOURCES:
+        rows = rows.filter(data_source_q(source))
     if q:
         if CODE_QUERY_RE.match(q):
             project_ids = list(
@@ -404,4 +415,27 @@ def owner_name_requested(record) -> str:
         .values_list("owner_name", flat=True)
         .first()
         or ""
+    )
+
+
+# --- 撤销认定 (issue 18) -------------------------------------------------------------------------------
+
+RECENT_REVOCATIONS = 10
+
+
+def revocations_of_record(kind: str, record_id: int) -> list:
+    """The revocations of one record, newest first (its page tells the enterprise why)."""
+    return list(
+        Revocation.objects.filter(kind=kind, record_id=record_id)
+        .select_related("revoked_org", "evidence")
+        .order_by("-id")
+    )
+
+
+def revocations_of_org(org_id: int, *, limit: int = RECENT_REVOCATIONS) -> list:
+    """The enterprise's records revoked most recently (its home page tells it), in one query."""
+    return list(
+        Revocation.objects.filter(owner_org_id=org_id)
+        .select_related("revoked_org", "project")
+        .order_by("-id")[:limit]
     )

@@ -15,6 +15,7 @@ from projects import rules, selectors, snapshots, workflow
 from projects.codes import CONTRACT_RECORD_LETTERS, Scope
 from projects.hooks import record_submitted, submission_check
 from projects.models import (
+    EDITABLE_STATES,
     Building,
     Completion,
     ConstructionPermit,
@@ -72,7 +73,7 @@ def record_submit(*, actor, kind: str, record_id: int, ip: str | None = None) ->
     """
     with transaction.atomic():
         record = lock_record(kind, record_id)
-        if record.state not in (State.DRAFT, State.RETURNED):
+        if record.state not in EDITABLE_STATES:
             raise Conflict("该记录已提交审核，不能重复提交。")
         if not workflow.can_submit(actor, record):
             raise PermissionDenied("只有录入单位的填报人员可以提交该记录。")

@@ -25,8 +25,11 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from projects import access, attachments, forms, presenters, rules, selectors, services, workflow, workspace
 from projects.codes import SCOPE_ORG_KIND
 from projects.models import (
+    DATA_SOURCES,
     Attachment,
+    DataLevel,
     EntrySubmission,
+    Origin,
     Project,
     RecordKind,
     ReviewableRecord,
@@ -490,8 +493,12 @@ def my_reviews(request: HttpRequest) -> HttpResponse:
     q = selectors.clean_query(request.GET.get("q", ""))
     state = request.GET.get("state", "")
     state = state if state in State.values else ""
+    level = request.GET.get("level", "")
+    level = level if level in DataLevel.values else ""
+    source = request.GET.get("source", "")
+    source = source if source in DATA_SOURCES else ""
     page, order = sorted_page(
-        selectors.drawing_reviews_of_org(org.pk, q=q, state=state),
+        selectors.drawing_reviews_of_org(org.pk, q=q, state=state, level=level, source=source),
         request,
         selectors.DRAWING_REVIEW_SORTING,
         size=RECORD_LIST_PAGE_SIZE,
@@ -507,6 +514,10 @@ def my_reviews(request: HttpRequest) -> HttpResponse:
             "q": q,
             "state": state,
             "states": State.choices,
+            "level": level,
+            "levels": DataLevel.choices,
+            "source": source,
+            "sources": list(DATA_SOURCES.items()),
             "is_design": org.has_kind(Organization.Kind.DESIGN),
         },
     )
@@ -642,7 +653,15 @@ def _next_step(record: ReviewableRecord, mine: bool) -> str:
     if record.state == State.IN_REVIEW:
         step = workflow.current_step(record).label
         return f"已提交，正在“{step}”，请等待审核结果。审核期间不能修改，也不能上传附件。"
+    if record.state == State.REVOKED:
+        return (
+            "审核认定已被撤销（原因见下方）。如确属填报有误，请修改并补充证明材料后重新提交，"
+            f"重新提交后开始第{record.revision + 1}轮审核。"
+        )
     return workflow.kind_of(record).approved_text
+
+
+EDIT_LABELS = {State.RETURNED: "按退回意见修改", State.REVOKED: "修改后重新提交"}
 
 
 def _record_context(request, record: ReviewableRecord, upload_form=None) -> dict:
@@ -667,7 +686,15 @@ def _record_context(request, record: ReviewableRecord, upload_form=None) -> dict
         "current_round": record.revision + 1,
         "flagged_labels": _flagged_labels(record),
         "next_step": _next_step(record, mine),
-        "edit_label": "按退回意见修改" if record.state == State.RETURNED else "继续填写",
+        "edit_label": EDIT_LABELS.get(record.state, "继续填写"),
+        "revocations": selectors.revocations_of_record(record.KIND, record.pk),
+        # 提级: an approved record of one's own at C or B (review.services.level_request_submit decides).
+        "can_raise": mine
+        and workflow.is_enterer(user, record)
+        and record.state == State.APPROVED
+        and record.data_level in workflow.RAISE_TO
+        and record.origin != Origin.PLATFORM
+        and record.KIND in workflow.PROJECT_KINDS,
         # A record of one's own in a project one is not (yet) a party of: no link to that project.
         "project_link": bool(record.project_id) and access.is_party(user, record.project_id),
     }

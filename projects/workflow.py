@@ -14,6 +14,7 @@ request flows through it and for the walkthroughs "add a record kind" and "add a
 | completion               (一(二)2) | general contractor only (+ specialty)   | completion_review 竣工验收… reviewers where it is           |
 | specialty_info           (二(二))  | specialty contractor                    | specialty_review 工程项目基本信息 reviewers where it is      |
 | drawing_review:platform  (三, 二(二))| design unit (specialty contractor)    | local_drawing_review 施工图审查信息 reviewers where it is    |
+| level_raise (提级, issue 18)        | an approved record's enterer            | level_verify: reviewers of the records' stage one level up |
 
 A step is named by its key, and records, inbox rows and audit entries store that key: a step
 inserted into a chain never shifts a record that is already in flight.
@@ -29,6 +30,7 @@ from django.db.models import F, Value
 from django.db.models.functions import Coalesce, NullIf
 
 from projects.models import (
+    EDITABLE_STATES,
     Completion,
     ConstructionPermit,
     DrawingReview,
@@ -120,7 +122,22 @@ CHAINS: dict[str, tuple[Step, ...]] = {
             "project",
         ),
     ),
+    # 提级 (issue 18): the authority one level up above the record's approval verifies and raises its
+    # 数据等级 — the prefecture for C → B, the province for B → A — through the reviewers of the
+    # records' own stage there (review.jurisdiction.performs_level; stage "" = the records' stage).
+    "level_raise": (
+        Step(
+            "level_verify",
+            Performer.ROSTER,
+            "上级住房城乡建设部门核实（提级）",
+            where="level",
+            buttons=("核实无误，提级", "不予提级"),
+        ),
+    ),
 }
+
+# What a level request asks for: the level one up (A is the top; D is not yet approved).
+RAISE_TO = {"C": "B", "B": "A"}
 
 
 def chain_for(record: ReviewableRecord) -> tuple[Step, ...]:
@@ -170,7 +187,7 @@ def is_enterer(user, record: ReviewableRecord) -> bool:
 
 
 def can_submit(user, record: ReviewableRecord) -> bool:
-    return is_enterer(user, record) and record.state in (State.DRAFT, State.RETURNED)
+    return is_enterer(user, record) and record.state in EDITABLE_STATES
 
 
 # --- the record kinds -----------------------------------------------------------------------

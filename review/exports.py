@@ -12,7 +12,7 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 
-from projects.models import RecordKind
+from projects.models import DATA_SOURCE_CAMPAIGN, RecordKind
 from review.models import Task
 from yunjian.core import spreadsheets
 from yunjian.core.models import Division
@@ -48,6 +48,8 @@ DONE_COLUMNS = (
     "处理时间",
     "处理结果",
     "审核意见",
+    "认定数据等级",
+    "数据来源",
 )
 _FIELDS = (
     "kind",
@@ -64,6 +66,7 @@ _FIELDS = (
     "decided_at",
     "outcome",
     "reason",
+    "data_level",
 )
 
 
@@ -119,7 +122,7 @@ def export_tasks(queryset: QuerySet[Task], *, done: bool, ordering: tuple[str, .
         (kind, prj_num, title, number, org, credit, division, step, revision, submitted, due, decided) = row[
             :12
         ]
-        outcome, reason = row[12:]
+        outcome, reason, level = row[12:]
         line = [
             str(labels.get(kind, kind)),
             prj_num,
@@ -133,7 +136,14 @@ def export_tasks(queryset: QuerySet[Task], *, done: bool, ordering: tuple[str, .
             _local(submitted),
         ]
         if done:
-            line += [_local(decided), str(outcomes.get(outcome, outcome)), reason]
+            # Reviewed records are all entered in this campaign: 历史业绩补录 (§2.11).
+            line += [
+                _local(decided),
+                str(outcomes.get(outcome, outcome)),
+                reason,
+                level,
+                DATA_SOURCE_CAMPAIGN,
+            ]
         else:
             line += [_local(due), "是" if due and due < now else "否"]
         ws.append(spreadsheets.text_cells(ws, line))

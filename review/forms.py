@@ -8,7 +8,8 @@ from collections.abc import Sequence
 from django import forms
 
 from projects import snapshots
-from projects.models import RecordKind, ReviewableRecord
+from projects.forms import MultipleFileField
+from projects.models import DataLevel, RecordKind, ReviewableRecord
 from projects.workflow import reasons_for
 from review.models import Task
 from review.selectors import InboxFilters
@@ -65,6 +66,7 @@ class TaskFilterForm(forms.Form):
             outcome=data.get("outcome") or "",
             decided_from=data.get("decided_from"),
             decided_to=data.get("decided_to"),
+            data_level=data.get("data_level") or "",
         )
 
 
@@ -76,8 +78,13 @@ class DoneFilterForm(TaskFilterForm):
         label="处理日期自", required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
     decided_to = forms.DateField(label="至", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    data_level = forms.ChoiceField(
+        label="认定数据等级",
+        required=False,
+        choices=[("", "全部"), *((v, f"{v}级") for v in DataLevel.values if v != DataLevel.D)],
+    )
 
-    field_order = ["kind", "outcome", "division", "org", "decided_from", "decided_to", "q"]
+    field_order = ["kind", "outcome", "data_level", "division", "org", "decided_from", "decided_to", "q"]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -180,3 +187,87 @@ class BulkApproveForm(forms.Form):
                 seen.add((parts[0], record_id))
                 items.append((parts[0], record_id, lock_version))
         return items
+
+
+class RevokeForm(forms.Form):
+    """撤销认定: why the approved record is false, and the evidence (a scan, checked by its content)."""
+
+    lock_version = forms.IntegerField(widget=forms.HiddenInput)
+    reason = forms.CharField(
+        label="撤销原因",
+        max_length=1000,
+        widget=forms.Textarea(
+            attrs={"rows": 3, "placeholder": "查实的虚假情况，如：合同金额与备案合同不符，经核实系伪造"}
+        ),
+        error_messages={"required": "请填写撤销认定的原因（如查实的虚假情况）。"},
+    )
+    evidence = forms.FileField(
+        label="证据材料（PDF、JPG 或 PNG 扫描件）",
+        error_messages={"required": "请上传撤销认定的证据材料（PDF、JPG 或 PNG 扫描件）。"},
+    )
+
+
+# --- 提级 (issue 18) --------------------------------------------------------------------------------
+
+# What the verifying authority may have seen (核实清单).
+CHECKLIST = (
+    "中标通知书原件",
+    "合同原件（含备案合同）",
+    "施工许可证原件",
+    "竣工验收报告及竣工验收备案表",
+    "工程款支付及结算凭证",
+    "其他证明材料",
+)
+
+
+class LevelRequestForm(forms.Form):
+    """An enterprise's request for a higher 数据等级: which records, and what for."""
+
+    records = forms.TypedMultipleChoiceField(
+        label="申请提级的记录",
+        coerce=int,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={
+            "required": "请至少选择一条记录。",
+            "invalid_choice": "所选记录不能申请提级，请刷新页面后重新选择。",
+        },
+    )
+    purpose = forms.CharField(
+        label="申请用途",
+        max_length=200,
+        widget=forms.TextInput(attrs={"placeholder": "如：申请建筑工程施工总承包一级资质"}),
+        error_messages={"required": "请填写申请用途（如：申请施工总承包一级资质）。"},
+    )
+
+    def __init__(self, *args, choices=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["records"].choices = list(choices)
+
+
+class LevelDecisionForm(forms.Form):
+    """The verifying authority's decision: the checklist, an optional on-site check, scans, raise or refuse."""
+
+    lock_version = forms.IntegerField(widget=forms.HiddenInput)
+    decision = forms.ChoiceField(choices=[("raise", "核实无误，提级"), ("refuse", "不予提级")])
+    checklist = forms.MultipleChoiceField(
+        label="已核验的材料",
+        required=False,
+        choices=[(c, c) for c in CHECKLIST],
+        widget=forms.CheckboxSelectMultiple,
+    )
+    onsite_date = forms.DateField(
+        label="现场核查日期（如有）",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        error_messages={"invalid": "请填写有效的日期。"},
+    )
+    onsite_findings = forms.CharField(
+        label="现场核查情况", required=False, max_length=1000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    files = MultipleFileField(label="核实材料（PDF、JPG 或 PNG 扫描件，可多选）", required=False)
+    reason = forms.CharField(
+        label="核实意见（不予提级时必填）",
+        required=False,
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )

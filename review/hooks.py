@@ -9,3 +9,11 @@ from django.dispatch import Signal
 
 # A record's final approval (record=, actor=): sync writes the outbox rows it makes due.
 record_approved = Signal()
+
+# A record's approval revoked (撤销认定; record=, revocation=, actor=): sync queues the revocation of what
+# the platform holds of it, in the same transaction.
+record_revoked = Signal()
+
+# A record's 数据等级 raised after verification (提级; record=, actor=): sync queues the record's next
+# version, carrying the new level, in the same transaction.
+level_raised = Signal()

@@ -23,10 +23,17 @@ from dataclasses import dataclass
 from django.db.models import Q
 
 from projects import workflow
-from projects.models import ReviewableRecord, State
+from projects.models import DataLevel, Origin, ReviewableRecord, State
 from projects.workflow import Performer, Step
 from review.models import ReviewerAssignment
-from yunjian.core.models import NEW_AREA_ZONE, Division, Role, covering_codes, province_code
+from yunjian.core.models import (
+    NEW_AREA_ZONE,
+    Division,
+    Role,
+    covering_codes,
+    prefecture_code,
+    province_code,
+)
 
 
 @dataclass(frozen=True)
@@ -97,9 +104,104 @@ def performs(user, record: ReviewableRecord, step: Step) -> bool:
     return performs_post(user, post_of(record, step), record.owner_org_id)
 
 
+LEVEL_OF_DIVISION = {
+    Division.Level.PROVINCE: DataLevel.A,
+    Division.Level.PREFECTURE: DataLevel.B,
+    Division.Level.COUNTY: DataLevel.C,
+}
+
+
+def approval_level(user, record: ReviewableRecord, step: Step) -> str:
+    """数据等级 that `user`'s approval of `step` (the chain's last) gives `record` (docs/data-standard.md
+    §2.11): the provincial department's design division confirms at A; a roster reviewer at the level
+    of the roster line through which they perform the post — the province A, a prefecture B, a county
+    C; the new area's bureau (滇中新区, a zone under the province) B. When several of the reviewer's
+    lines cover the post, the highest authority among them is the one that confirmed it."""
+    if step.performer == Performer.DESIGN_DIVISION:
+        return DataLevel.A
+    if step.performer != Performer.ROSTER:
+        return DataLevel.D  # an institution only confirms before the division's review
+    post = post_of(record, step)
+    lines = ReviewerAssignment.objects.filter(
+        assignments_covering_q(post.division_code, post.zone), user=user, stage=post.stage
+    ).select_related("division")
+    levels = [DataLevel.B if a.zone_id else LEVEL_OF_DIVISION[a.division.level] for a in lines]
+    return min(levels, default=DataLevel.D)  # "A" < "B" < "C" < "D"
+
+
 def can_decide(user, record: ReviewableRecord) -> bool:
     """Whether `user` may approve or return the record now: it is in review at a step they perform."""
     return record.state == State.IN_REVIEW and performs(user, record, workflow.current_step(record))
+
+
+def is_province_reviewer(user) -> bool:
+    """A reviewer of the provincial department: a roster line of the province (any stage)."""
+    return (
+        _acts(user)
+        and user.has_role(Role.REVIEWER)
+        and ReviewerAssignment.objects.filter(user=user, division__level=Division.Level.PROVINCE).exists()
+    )
+
+
+def can_revoke(user, record: ReviewableRecord) -> bool:
+    """Whether `user` may revoke (撤销认定) the approval of `record`: an approved record entered here
+    (the platform's own are the platform's to withdraw), by a reviewer who performs a step of its chain:
+    a roster reviewer of that stage whose line covers it — the county's, the prefecture's or the
+    province's — or the design division for drawing reviews (an institution only confirms); never by
+    its own organization. An
+    addition request is no performance record: its approval created a drawing review, which is what
+    would be revoked."""
+    if record.state != State.APPROVED or record.origin == Origin.PLATFORM or not record.project_id:
+        return False
+    if not _acts(user) or user.organization_id == record.owner_org_id:
+        return False
+    reviewing = (Performer.ROSTER, Performer.DESIGN_DIVISION)
+    return any(s.performer in reviewing and performs(user, record, s) for s in workflow.chain_for(record))
+
+
+# --- 提级 (CHAINS["level_raise"]) --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LevelTarget:
+    to_level: str
+    stage: str
+    division_code: str  # the authority one level up: a prefecture's code for B, the province's for A
+
+
+def level_target(record: ReviewableRecord) -> LevelTarget | None:
+    """Where a request to raise `record`'s level goes, or None when it cannot be raised: approved,
+    entered here, at C or B, by a roster step (a drawing review confirmed by the design division is A)."""
+    to_level = workflow.RAISE_TO.get(record.data_level)
+    if record.state != State.APPROVED or record.origin == Origin.PLATFORM or not to_level:
+        return None
+    step = workflow.chain_for(record)[-1]
+    if step.performer != Performer.ROSTER:
+        return None
+    county = post_of(record, step).division_code
+    if not county:
+        return None
+    code = province_code(county) if to_level == DataLevel.A else prefecture_code(county)
+    return LevelTarget(to_level, step.stage, code)
+
+
+def performs_level(user, request) -> bool:
+    """Whether `user` verifies a level request: a reviewer of the records' stage with a roster line of
+    exactly the authority it is filed with (not a lower one, and not the applicant's own organization)."""
+    if not _acts(user) or user.organization_id == request.owner_org_id or not user.has_role(Role.REVIEWER):
+        return False
+    return ReviewerAssignment.objects.filter(
+        user=user, stage=request.stage, division_id=request.division_code
+    ).exists()
+
+
+def level_requests_q(assignments: list[ReviewerAssignment]) -> Q:
+    """Over LevelRequest rows: those filed with the user's roster lines (performs_level as a query)."""
+    q = Q(pk__in=[])
+    for a in assignments:
+        if a.division_id:
+            q |= Q(stage=a.stage, division_code=a.division_id)
+    return q
 
 
 # --- the same rule over inbox rows ------------------------------------------------------------

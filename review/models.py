@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django_fsm import FSMField, transition
 
 from projects.models import Project, RecordKind
 from projects.stages import Performer, Stage
@@ -110,6 +111,8 @@ class Task(models.Model):
     decided_at = models.DateTimeField(_("处理时间"), null=True, blank=True)
     outcome = models.CharField(_("处理结果"), max_length=10, choices=Outcome.choices, blank=True)
     reason = models.TextField(_("意见"), blank=True)
+    # The 数据等级 a final approval gave the record (docs/data-standard.md §2.11), else "".
+    data_level = models.CharField(_("认定数据等级"), max_length=1, blank=True, default="")
     # What the reader should know about the deadline, e.g. "含国庆假期" (review.workdays).
     due_note = models.CharField(_("期限说明"), max_length=100, blank=True)
 
@@ -197,3 +200,91 @@ class WorkdayOverride(models.Model):
 
     def __str__(self) -> str:
         return f"{self.date:%Y-%m-%d} {'上班' if self.is_workday else '放假'} {self.name}".strip()
+
+
+class LevelRequest(models.Model):
+    """提级: an enterprise asks the authority one level up to verify approved records and raise their
+    数据等级 (C → B by the prefecture, B → A by the province; docs/data-standard.md §2.11), e.g. before a
+    qualification application. Its chain is CHAINS["level_raise"] (projects.workflow); who performs it
+    is review.jurisdiction.performs_level. Several records of one kind and one authority per request."""
+
+    class Status(models.TextChoices):
+        SUBMITTED = "submitted", _("待核实")
+        RAISED = "raised", _("已提级")
+        REFUSED = "refused", _("不予提级")
+
+    status = FSMField(_("状态"), default=Status.SUBMITTED, choices=Status.choices, protected=True)
+    kind = models.CharField(_("记录类型"), max_length=20, choices=RecordKind.choices)
+    owner_org = models.ForeignKey(
+        Organization, verbose_name=_("申请单位"), on_delete=models.PROTECT, related_name="+"
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("申请人"), on_delete=models.PROTECT, related_name="+"
+    )
+    purpose = models.CharField(_("申请用途"), max_length=200)
+    from_level = models.CharField(_("原数据等级"), max_length=1)
+    to_level = models.CharField(_("申请数据等级"), max_length=1)
+    # Where it is filed: the roster stage of the records' kind and the division of the authority one
+    # level up (the prefecture for B, the province for A).
+    stage = models.CharField(_("审核环节"), max_length=20, choices=Stage.choices)
+    division_code = models.CharField(_("核实部门行政区划代码"), max_length=6)
+    submitted_at = models.DateTimeField(_("申请时间"), default=timezone.now)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("核实人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(_("核实时间"), null=True, blank=True)
+    checklist = models.JSONField(_("已核验的材料"), default=list, blank=True)
+    onsite_date = models.DateField(_("现场核查日期"), null=True, blank=True)
+    onsite_findings = models.TextField(_("现场核查情况"), blank=True)
+    reason = models.TextField(_("核实意见"), blank=True)
+    lock_version = models.PositiveIntegerField(default=0, editable=False)
+
+    class Meta:
+        verbose_name = _("提级申请")
+        verbose_name_plural = _("提级申请")
+        indexes = [
+            models.Index(
+                fields=["stage", "division_code", "id"],
+                condition=Q(status="submitted"),
+                name="level_open_idx",
+            ),
+            models.Index(fields=["owner_org", "-id"], name="level_org_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.from_level}→{self.to_level}"
+
+    def save(self, *args, **kwargs):
+        self.lock_version += 1
+        super().save(*args, **kwargs)
+
+    @transition(field=status, source=Status.SUBMITTED, target=Status.RAISED)
+    def raise_level(self) -> None:
+        """Verified: the records take `to_level`."""
+
+    @transition(field=status, source=Status.SUBMITTED, target=Status.REFUSED)
+    def refuse(self) -> None:
+        """Not verified: the records keep their level; `reason` says why."""
+
+
+class LevelRequestItem(models.Model):
+    """One record of a level request."""
+
+    request = models.ForeignKey(LevelRequest, on_delete=models.CASCADE, related_name="items")
+    record_id = models.BigIntegerField(_("记录编号"))
+    number = models.CharField(_("证书/许可/合同编号"), max_length=60, blank=True)
+    title = models.CharField(_("项目名称"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("提级申请记录")
+        verbose_name_plural = _("提级申请记录")
+        constraints = [models.UniqueConstraint(fields=["request", "record_id"], name="level_item_unique")]
+        indexes = [models.Index(fields=["record_id"], name="level_item_record_idx")]
+
+    def __str__(self) -> str:
+        return self.number

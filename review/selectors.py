@@ -80,6 +80,7 @@ class InboxFilters:
     outcome: str = ""  # done list only
     decided_from: date | None = None  # done list only
     decided_to: date | None = None  # done list only
+    data_level: str = ""  # done list only: the level a final approval gave
 
 
 def prefix_q(field: str, prefix: str) -> Q:
@@ -133,6 +134,8 @@ def filter_tasks(qs: QuerySet[Task], filters: InboxFilters, *, with_kind: bool =
         qs = qs.filter(due_at__lt=timezone.now())
     if filters.outcome:
         qs = qs.filter(outcome=filters.outcome)
+    if filters.data_level:
+        qs = qs.filter(data_level=filters.data_level)
     if filters.decided_from:
         qs = qs.filter(decided_at__gte=_day_start(filters.decided_from))
     if filters.decided_to:

@@ -13,19 +13,28 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 from django_fsm import ConcurrentTransition
 
-from projects import snapshots, workflow
+from projects import attachments, snapshots, workflow
 from projects.access import load_record
-from projects.models import ReviewableRecord, State
+from projects.models import ReviewableRecord, Revocation, State
 from projects.services import Conflict, lock_record
 from review import jurisdiction
 from review.access import can_view_record
-from review.hooks import record_approved
-from review.models import StageDeadline, Task
+from review.hooks import level_raised, record_approved, record_revoked
+from review.models import LevelRequest, LevelRequestItem, StageDeadline, Task
 from review.workdays import add_working_days, deadline
 from yunjian.core import audit
 from yunjian.core.models import AuditEntry
 
-__all__ = ["Conflict", "add_working_days", "bulk_approve", "open_task", "record_decide"]
+__all__ = [
+    "Conflict",
+    "add_working_days",
+    "bulk_approve",
+    "level_request_decide",
+    "level_request_submit",
+    "open_task",
+    "record_decide",
+    "record_revoke",
+]
 
 DEFAULT_WORKING_DAYS = 5
 
@@ -111,7 +120,12 @@ def record_decide(
         old_state, old_step = record.state, record.step
         try:
             if approve:
-                record.approve(next_step=workflow.next_step_key(record))
+                next_key = workflow.next_step_key(record)
+                if not next_key:  # the final approval: who approves sets the data level (§2.11)
+                    record.data_level = jurisdiction.approval_level(
+                        actor, record, workflow.current_step(record)
+                    )
+                record.approve(next_step=next_key)
             else:
                 record.send_back(reason=reason, fields=fields)
             record.save()
@@ -124,7 +138,8 @@ def record_decide(
             task.decided_at = now
             task.outcome = Task.Outcome.APPROVED if approve else Task.Outcome.RETURNED
             task.reason = reason
-            task.save(update_fields=["status", "decided_by", "decided_at", "outcome", "reason"])
+            task.data_level = record.data_level if record.state == State.APPROVED else ""
+            task.save(update_fields=["status", "decided_by", "decided_at", "outcome", "reason", "data_level"])
         if record.state == State.IN_REVIEW:
             open_task(record)
         elif record.state == State.APPROVED:
@@ -137,10 +152,19 @@ def record_decide(
             to_state=record.state,
             step=old_step,
             reason=reason,
-            data={"revision": record.revision, "fields": fields} if fields else {"revision": record.revision},
+            data=_decision_data(record, fields),
             ip=ip,
         )
         return record
+
+
+def _decision_data(record: ReviewableRecord, fields: list[str]) -> dict:
+    data: dict = {"revision": record.revision}
+    if fields:
+        data["fields"] = fields
+    if record.state == State.APPROVED:
+        data["data_level"] = record.data_level
+    return data
 
 
 def _on_approved(record: ReviewableRecord, actor) -> None:
@@ -151,6 +175,307 @@ def _on_approved(record: ReviewableRecord, actor) -> None:
     if spec.on_approved:
         import_string(spec.on_approved)(record=record, actor=actor)
     record_approved.send(sender=type(record), record=record, actor=actor)
+
+
+def record_revoke(
+    *,
+    actor,
+    kind: str,
+    record_id: int,
+    reason: str,
+    evidence,
+    lock_version: int | None = None,
+    ip: str | None = None,
+) -> Revocation:
+    """撤销认定: withdraw the approval of a record found false, with a reason and evidence (a scan).
+
+    Row lock → permission (review.jurisdiction.can_revoke) → reason and evidence → fsm transition
+    (approved → revoked) → the Revocation row and the evidence → audit entry → `record_revoked`, on
+    which sync queues the platform's revocation in this transaction. The enterprise sees it on its
+    home page and the record page. Raises PermissionDenied, ValidationError or Conflict; changes
+    nothing (and leaves no file) when it raises.
+    """
+    reason = (reason or "").strip()
+    stored = None
+    try:
+        with transaction.atomic():
+            record = lock_record(kind, record_id)
+            if record.state == State.REVOKED:
+                raise Conflict("该记录已撤销认定。")
+            if record.state != State.APPROVED:
+                raise Conflict("该记录未处于“已审核认定”状态，不能撤销认定。")
+            if not jurisdiction.can_revoke(actor, record):
+                raise PermissionDenied("您无权撤销该记录的审核认定。")
+            if lock_version is not None and record.lock_version != lock_version:
+                raise Conflict()
+            problems = {}
+            if not reason:
+                problems["reason"] = "请填写撤销认定的原因（如查实的虚假情况）。"
+            if not evidence:
+                problems["evidence"] = "请上传撤销认定的证据材料（PDF、JPG 或 PNG 扫描件）。"
+            if problems:
+                raise ValidationError(problems)
+            attachment = attachments.evidence_save(
+                actor=actor, record=record, upload=evidence, description="撤销认定证据材料"
+            )
+            stored = (attachment.file.storage, attachment.file.name)
+            old_state, level = record.state, record.data_level
+            try:
+                record.revoke()
+                record.save()
+            except ConcurrentTransition as exc:  # backstop behind the row lock
+                raise Conflict() from exc
+            revocation = Revocation.objects.create(
+                kind=kind,
+                record_id=record.pk,
+                revision=record.revision,
+                number=(record.number or "")[:60],
+                project_id=record.project_id,
+                owner_org_id=record.owner_org_id,
+                data_level=level,
+                reason=reason,
+                evidence=attachment,
+                revoked_by=actor,
+                revoked_org_id=actor.organization_id,
+            )
+            audit.record(
+                action=AuditEntry.Action.REVOKE,
+                actor=actor,
+                obj=record,
+                from_state=old_state,
+                to_state=record.state,
+                reason=reason,
+                data={
+                    "revision": record.revision,
+                    "data_level": level,
+                    "revocation": revocation.pk,
+                    "evidence": attachment.pk,
+                    "sha256": attachment.sha256,
+                },
+                ip=ip,
+            )
+            record_revoked.send(sender=type(record), record=record, revocation=revocation, actor=actor)
+            return revocation
+    except BaseException:
+        if stored is not None:
+            storage, name = stored
+            storage.delete(name)
+        raise
+
+
+# --- 提级 (issue 18; CHAINS["level_raise"]) -----------------------------------------------------------
+
+LEVEL_REQUEST_MAX = 50  # records in one request
+
+
+def level_request_submit(
+    *, actor, kind: str, record_ids: list[int], purpose: str, ip: str | None = None
+) -> LevelRequest:
+    """An enterprise asks for a higher 数据等级 for approved records of its own (one kind, one authority).
+
+    Row locks on the records → permission (their enterer) → each can be raised (review.jurisdiction
+    .level_target: approved here, at C or B, by a roster step) and all go to the same authority → none
+    already in an open request → the request and its items → audit entry. Raises PermissionDenied or
+    ValidationError; changes nothing when it raises.
+    """
+    purpose = (purpose or "").strip()
+    ids = sorted(set(record_ids))
+    with transaction.atomic():
+        problems = {}
+        if not purpose:
+            problems["purpose"] = "请填写申请用途（如：申请施工总承包一级资质）。"
+        if not ids:
+            problems["records"] = "请至少选择一条记录。"
+        elif len(ids) > LEVEL_REQUEST_MAX:
+            problems["records"] = f"一次最多申请 {LEVEL_REQUEST_MAX} 条记录，请分批申请。"
+        if problems:
+            raise ValidationError(problems)
+        model = workflow.KINDS[kind].model
+        records = list(
+            model.objects.select_for_update(of=("self",))
+            .select_related("project")
+            .filter(pk__in=ids)
+            .order_by("pk")
+        )
+        if len(records) != len(ids) or not all(workflow.is_enterer(actor, r) for r in records):
+            raise PermissionDenied("只能为本单位录入的记录申请提级。")
+        targets = {}
+        for record in records:
+            target = jurisdiction.level_target(record)
+            if target is None:
+                raise ValidationError(
+                    {
+                        "records": f"{record.number or record.pk}：只有已审核认定、数据等级为 C 级或 B 级的记录可以申请提级。"
+                    }
+                )
+            targets[record.pk] = (record.data_level, target)
+        if len(set(targets.values())) > 1:
+            raise ValidationError(
+                {"records": "所选记录的数据等级或核实部门不同，请按等级和所在州（市）分开申请。"}
+            )
+        pending = (
+            LevelRequestItem.objects.filter(
+                record_id__in=ids, request__kind=kind, request__status=LevelRequest.Status.SUBMITTED
+            )
+            .values_list("number", flat=True)
+            .first()
+        )
+        if pending is not None:
+            raise ValidationError(
+                {"records": f"{pending or '所选记录'} 已有待核实的提级申请，请等待核实结果。"}
+            )
+        from_level, target = next(iter(targets.values()))
+        request = LevelRequest.objects.create(
+            kind=kind,
+            owner_org_id=actor.organization_id,
+            requested_by=actor,
+            purpose=purpose[:200],
+            from_level=from_level,
+            to_level=target.to_level,
+            stage=target.stage,
+            division_code=target.division_code,
+        )
+        LevelRequestItem.objects.bulk_create(
+            LevelRequestItem(
+                request=request,
+                record_id=r.pk,
+                number=(r.number or "")[:60],
+                title=(r.project.name if r.project_id else "")[:200],
+            )
+            for r in records
+        )
+        audit.record(
+            action=AuditEntry.Action.SUBMIT,
+            actor=actor,
+            object_type="level_request",
+            object_id=request.pk,
+            to_state=request.status,
+            reason=purpose,
+            data={"kind": kind, "records": ids, "from": from_level, "to": target.to_level},
+            ip=ip,
+        )
+        return request
+
+
+def level_request_decide(
+    *,
+    actor,
+    request_id: int,
+    raise_level: bool,
+    checklist: list[str],
+    onsite_date=None,
+    onsite_findings: str = "",
+    files=(),
+    reason: str = "",
+    lock_version: int | None = None,
+    ip: str | None = None,
+) -> LevelRequest:
+    """The authority one level up verifies (a checklist of the documents seen, an optional on-site
+    check with its date and findings, scans) and raises the records' level or refuses with a reason.
+
+    Row lock → permission (review.jurisdiction.performs_level) → the verification's rules → the
+    records (still approved at the level asked from, for a raise) → fsm transition → each record's new
+    level, its audit entry and `level_raised` (sync sends its next version) → the request's audit
+    entry. Raises PermissionDenied, ValidationError or Conflict; changes nothing (and leaves no file)
+    when it raises.
+    """
+    reason = (reason or "").strip()
+    onsite_findings = (onsite_findings or "").strip()
+    stored: list[tuple] = []
+    try:
+        with transaction.atomic():
+            request = LevelRequest.objects.select_for_update().get(pk=request_id)
+            if request.status != LevelRequest.Status.SUBMITTED:
+                raise Conflict("该提级申请已办理。")
+            if not jurisdiction.performs_level(actor, request):
+                raise PermissionDenied("该提级申请不由您核实。")
+            if lock_version is not None and request.lock_version != lock_version:
+                raise Conflict()
+            problems = {}
+            if raise_level and not checklist:
+                problems["checklist"] = "提级前请勾选已核验的材料。"
+            if not raise_level and not reason:
+                problems["reason"] = "不予提级时必须填写理由。"
+            if onsite_date and not onsite_findings:
+                problems["onsite_findings"] = "填写了现场核查日期时，请填写现场核查情况。"
+            if onsite_findings and not onsite_date:
+                problems["onsite_date"] = "请填写现场核查日期。"
+            if onsite_date and onsite_date > timezone.localdate():
+                problems["onsite_date"] = "现场核查日期不能晚于今天。"
+            if problems:
+                raise ValidationError(problems)
+            model = workflow.KINDS[request.kind].model
+            ids = list(request.items.values_list("record_id", flat=True))
+            records = list(
+                model.objects.select_for_update(of=("self",))
+                .select_related("project")
+                .filter(pk__in=ids)
+                .order_by("pk")
+            )
+            if raise_level:
+                changed = [
+                    r for r in records if r.state != State.APPROVED or r.data_level != request.from_level
+                ]
+                if changed or len(records) != len(ids):
+                    number = changed[0].number if changed else ""
+                    raise ValidationError(
+                        {
+                            "__all__": f"记录{number}已撤销认定或等级已变化，不能按本申请提级，请不予提级并说明。"
+                        }
+                    )
+            for upload in files:
+                for record in records:
+                    attachment = attachments.evidence_save(
+                        actor=actor, record=record, upload=upload, description="提级核实材料", field="files"
+                    )
+                    stored.append((attachment.file.storage, attachment.file.name))
+            if raise_level:
+                request.raise_level()
+            else:
+                request.refuse()
+            request.decided_by = actor
+            request.decided_at = timezone.now()
+            request.checklist = list(checklist)
+            request.onsite_date = onsite_date
+            request.onsite_findings = onsite_findings
+            request.reason = reason
+            request.save()
+            if raise_level:
+                for record in records:
+                    old = record.data_level
+                    record.data_level = request.to_level
+                    record.save()
+                    audit.record(
+                        action=AuditEntry.Action.UPDATE,
+                        actor=actor,
+                        obj=record,
+                        to_state=record.state,
+                        reason=f"提级：{old}级 → {record.data_level}级（经核实）",
+                        data={"level_request": request.pk, "from": old, "to": record.data_level},
+                        ip=ip,
+                    )
+                    level_raised.send(sender=type(record), record=record, actor=actor)
+            audit.record(
+                action=AuditEntry.Action.APPROVE if raise_level else AuditEntry.Action.RETURN,
+                actor=actor,
+                object_type="level_request",
+                object_id=request.pk,
+                from_state=LevelRequest.Status.SUBMITTED,
+                to_state=request.status,
+                reason=reason,
+                data={
+                    "checklist": list(checklist),
+                    "onsite_date": onsite_date.isoformat() if onsite_date else "",
+                    "onsite_findings": onsite_findings,
+                    "records": ids,
+                },
+                ip=ip,
+            )
+            return request
+    except BaseException:
+        for storage, name in stored:
+            storage.delete(name)
+        raise
 
 
 @dataclass

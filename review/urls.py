@@ -12,4 +12,10 @@ urlpatterns = [
     path("done/", views.done, name="done"),
     path("done/export/", views.done_export, name="done-export"),
     path("records/<slug:kind>/<int:pk>/", views.record_page, name="record"),
+    path("records/<slug:kind>/<int:pk>/revoke/", views.record_revoke, name="record-revoke"),
+    path("revocations/", views.revocations, name="revocations"),
+    path("level-requests/", views.level_requests, name="level-requests"),
+    path("level-requests/new/<slug:kind>/", views.level_request_new, name="level-new"),
+    path("level-requests/mine/", views.level_requests_mine, name="level-mine"),
+    path("level-requests/<int:pk>/", views.level_request_page, name="level-request"),
 ]

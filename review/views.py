@@ -10,9 +10,9 @@ from collections import defaultdict
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
-from django.db.models import Q
-from django.http import HttpRequest, HttpResponse, QueryDict
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Count, Max, Q
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
@@ -21,18 +21,30 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from projects import presenters, snapshots, workflow
 from projects.models import (
+    Origin,
     RecordKind,
     ReviewableRecord,
+    Revocation,
     Round,
     State,
 )
+from projects.selectors import revocations_of_record
 from review import exports, jurisdiction, selectors, services
 from review.access import get_record_for_user
-from review.forms import BULK_MAX, BulkApproveForm, DecisionForm, DoneFilterForm, TaskFilterForm
-from review.models import Task
+from review.forms import (
+    BULK_MAX,
+    BulkApproveForm,
+    DecisionForm,
+    DoneFilterForm,
+    LevelDecisionForm,
+    LevelRequestForm,
+    RevokeForm,
+    TaskFilterForm,
+)
+from review.models import LevelRequest, Task
 from yunjian.core import audit
 from yunjian.core.models import AuditEntry, Role
-from yunjian.core.pagination import sort_for, sorted_page
+from yunjian.core.pagination import keyset_page, sort_for, sorted_page
 from yunjian.core.permissions import require_roles
 
 REVIEW_ROLES = {Role.INSTITUTION, Role.REVIEWER, Role.DESIGN_DIVISION}
@@ -303,6 +315,9 @@ def _record_context(request: HttpRequest, record: ReviewableRecord, form: Decisi
         "task": task,
         "can_decide": can_decide,
         "form": form if can_decide else None,
+        "can_revoke": jurisdiction.can_revoke(user, record),
+        "revoke_form": RevokeForm(initial={"lock_version": record.lock_version}),
+        "revocations": revocations_of_record(record.KIND, record.pk),
         "labels": _decision_labels(record),
         "next": _safe_next(request, reverse("review:inbox")),
     }
@@ -484,3 +499,230 @@ def _task_titles(keys: list[tuple[str, int]]) -> dict[tuple[str, int], tuple[str
     ):
         titles.setdefault((kind, record_id), (title, number))
     return titles
+
+
+@require_POST
+@login_required
+def record_revoke(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
+    """撤销认定 of an approved record (review.services.record_revoke). A reviewer who may not see the
+    record gets 404, one who sees it but may not revoke it 403; a missing reason or evidence, or a file
+    that is no scan, the page again with the error (400); a record changed since the page: 409."""
+    user = request.user
+    require_roles(user, REVIEW_ROLES)
+    record = get_record_for_user(user, kind, pk)
+    form = RevokeForm(request.POST, request.FILES)
+    status = 400
+    if form.is_valid():
+        try:
+            services.record_revoke(
+                actor=user,
+                kind=record.KIND,
+                record_id=record.pk,
+                reason=form.cleaned_data["reason"],
+                evidence=form.cleaned_data["evidence"],
+                lock_version=form.cleaned_data["lock_version"],
+                ip=audit.client_ip(request),
+            )
+        except services.Conflict as exc:
+            form.add_error(None, exc.message)
+            status = 409
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            messages.success(request, "已撤销该记录的审核认定，录入单位和省一体化平台将收到撤销信息。")
+            return redirect("review:record", kind=record.KIND, pk=record.pk)
+    record = get_record_for_user(user, kind, pk)
+    context = _record_context(request, record, None)
+    context["revoke_form"] = form
+    return render(request, "review/record.html", context, status=status)
+
+
+@require_GET
+@login_required
+def revocations(request: HttpRequest) -> HttpResponse:
+    """The province's list of revocations (撤销认定), per enterprise: how many each has, and every
+    revocation newest first (or one enterprise's with ?org=<id>); the basis of credit penalties, which
+    are outside this system. Province reviewers and the design division."""
+    user = request.user
+    if not (
+        jurisdiction.is_province_reviewer(user) or (user.has_role(Role.DESIGN_DIVISION) and user.is_active)
+    ):
+        raise PermissionDenied
+    org_id = request.GET.get("org", "")
+    org_id = int(org_id) if org_id.isdigit() and len(org_id) < 12 else None
+    rows = Revocation.objects.select_related("owner_org", "revoked_org", "project")
+    if org_id is not None:
+        rows = rows.filter(owner_org_id=org_id)
+    page = keyset_page(rows, request, key="id", descending=True)
+    per_org = list(
+        Revocation.objects.values("owner_org_id", "owner_org__name", "owner_org__credit_code")
+        .annotate(n=Count("id"), last=Max("revoked_at"))
+        .order_by("-n", "owner_org__name")[:PER_ORG_LIMIT]
+    )
+    return render(
+        request,
+        "review/revocations.html",
+        {"page": page, "per_org": per_org, "org_id": org_id, "per_org_limit": PER_ORG_LIMIT},
+    )
+
+
+PER_ORG_LIMIT = 50
+
+
+# --- 提级 (issue 18) --------------------------------------------------------------------------------
+
+RAISABLE_LIMIT = 200
+
+
+def _raisable(org_id: int, kind: str):
+    """The enterprise's records of `kind` that may be raised (approved here, at C or B), newest first."""
+    model = workflow.KINDS[kind].model
+    return (
+        model.objects.filter(
+            owner_org_id=org_id, state=State.APPROVED, data_level__in=list(workflow.RAISE_TO)
+        )
+        .exclude(origin=Origin.PLATFORM)
+        .select_related("project")
+        .order_by("-id")[:RAISABLE_LIMIT]
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def level_request_new(request: HttpRequest, kind: str) -> HttpResponse:
+    """An enterprise asks for a higher 数据等级 for approved records of one kind (review.services
+    .level_request_submit); the record page's link names the kind and a record to tick (?record=)."""
+    user = request.user
+    require_roles(user, {Role.ENTERPRISE})
+    params = request.POST if request.method == "POST" else request.GET
+    if kind not in workflow.PROJECT_KINDS or user.organization_id is None:
+        raise Http404
+    rows = list(_raisable(user.organization_id, kind))
+    choices = [
+        (r.pk, f"{r.number or '（无编号）'} · {r.project.name if r.project_id else ''} · {r.data_level}级")
+        for r in rows
+    ]
+    if request.method == "POST":
+        form = LevelRequestForm(request.POST, choices=choices)
+        if form.is_valid():
+            try:
+                services.level_request_submit(
+                    actor=user,
+                    kind=kind,
+                    record_ids=form.cleaned_data["records"],
+                    purpose=form.cleaned_data["purpose"],
+                    ip=audit.client_ip(request),
+                )
+            except ValidationError as exc:
+                for field, errors in exc.message_dict.items():
+                    form.add_error(field if field in form.fields else None, errors)
+            else:
+                messages.success(request, "提级申请已提交，由上级住房城乡建设部门核实。")
+                return redirect("review:level-mine")
+        status = 400
+    else:
+        chosen = params.get("record", "")
+        form = LevelRequestForm(
+            initial={"records": [int(chosen)] if chosen.isdigit() and len(chosen) < 12 else []},
+            choices=choices,
+        )
+        status = 200
+    context = {"form": form, "kind": kind, "kind_label": RecordKind(kind).label, "rows": rows}
+    return render(request, "review/level_new.html", context, status=status)
+
+
+@require_GET
+@login_required
+def level_requests_mine(request: HttpRequest) -> HttpResponse:
+    """The enterprise's level requests, newest first, with their outcome."""
+    user = request.user
+    require_roles(user, {Role.ENTERPRISE})
+    rows = (
+        LevelRequest.objects.filter(owner_org_id=user.organization_id)
+        .select_related("decided_by__organization")
+        .prefetch_related("items")
+    )
+    page = keyset_page(rows, request, key="id", descending=True)
+    return render(request, "review/level_mine.html", {"page": page})
+
+
+@require_GET
+@login_required
+def level_requests(request: HttpRequest) -> HttpResponse:
+    """The level requests filed with the reviewer's roster lines (review.jurisdiction.level_requests_q):
+    open ones by default, or all with ?status=all."""
+    user = request.user
+    require_roles(user, {Role.REVIEWER})
+    rows = (
+        LevelRequest.objects.filter(jurisdiction.level_requests_q(jurisdiction.assignments_of(user)))
+        .exclude(owner_org_id=user.organization_id)
+        .select_related("owner_org")
+        .prefetch_related("items")
+    )
+    show_all = request.GET.get("status") == "all"
+    if not show_all:
+        rows = rows.filter(status=LevelRequest.Status.SUBMITTED)
+    page = keyset_page(rows, request, key="id", descending=True)
+    return render(request, "review/level_requests.html", {"page": page, "show_all": show_all})
+
+
+def _level_context(request: HttpRequest, level_request: LevelRequest, form) -> dict:
+    model = workflow.KINDS[level_request.kind].model
+    ids = [item.record_id for item in level_request.items.all()]
+    return {
+        "level_request": level_request,
+        "records": list(model.objects.filter(pk__in=ids).select_related("project").order_by("pk")),
+        "form": form,
+        "kind_label": RecordKind(level_request.kind).label,
+    }
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def level_request_page(request: HttpRequest, pk: int) -> HttpResponse:
+    """One level request, and its verification by the authority it is filed with (404 for anyone else
+    but the reviewer who decided it)."""
+    user = request.user
+    require_roles(user, {Role.REVIEWER})
+    level_request = LevelRequest.objects.select_related("owner_org", "decided_by").filter(pk=pk).first()
+    if level_request is None or not (
+        jurisdiction.performs_level(user, level_request) or level_request.decided_by_id == user.pk
+    ):
+        raise Http404
+    open_ = level_request.status == LevelRequest.Status.SUBMITTED and jurisdiction.performs_level(
+        user, level_request
+    )
+    if request.method != "POST":
+        form = LevelDecisionForm(initial={"lock_version": level_request.lock_version}) if open_ else None
+        return render(request, "review/level_request.html", _level_context(request, level_request, form))
+    form = LevelDecisionForm(request.POST, request.FILES)
+    status = 400
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.level_request_decide(
+                actor=user,
+                request_id=level_request.pk,
+                raise_level=data["decision"] == "raise",
+                checklist=data["checklist"],
+                onsite_date=data["onsite_date"],
+                onsite_findings=data["onsite_findings"],
+                files=data["files"],
+                reason=data["reason"],
+                lock_version=data["lock_version"],
+                ip=audit.client_ip(request),
+            )
+        except services.Conflict as exc:
+            form.add_error(None, exc.message)
+            status = 409
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            messages.success(request, "已办理该提级申请。")
+            return redirect("review:level-request", pk=level_request.pk)
+    level_request = LevelRequest.objects.select_related("owner_org", "decided_by").get(pk=pk)
+    return render(
+        request, "review/level_request.html", _level_context(request, level_request, form), status=status
+    )

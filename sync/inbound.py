@@ -28,6 +28,7 @@ from projects import codes
 from projects.codes import SCOPE_CONTRACT_TYPE, SCOPE_ORG_KIND, Scope, TenderMethod
 from projects.models import (
     ConstructionPermit,
+    DataLevel,
     DrawingReview,
     Origin,
     Project,
@@ -503,6 +504,12 @@ def _same(ours: Any, theirs: Any) -> bool:
         return a.upper() == b.upper()
 
 
+def _data_level(item: protocol.Item, record) -> str:
+    """The platform's 数据等级 of a record it handled (§2.11), when it sends one of A–D."""
+    level = str(item["data"].get("DataLevel") or "").strip().upper()
+    return level if level in DataLevel.values else record.data_level
+
+
 def _differences(table: str, ours: dict[str, Any], theirs: dict[str, Any]) -> list[str]:
     """Compared facts present on both sides that disagree (a fact missing on one side is no conflict)."""
     return [
@@ -679,6 +686,7 @@ def _apply_permit(
             state=State.APPROVED, origin=Origin.PLATFORM, approved_at=timezone.now(), revision=item["version"]
         )
     _set(permit, values)
+    permit.data_level = _data_level(item, permit)
     _clean(
         permit, PERMIT_FIELDS, exclude=["state", "project", "owner_org", "issuing_org", "issuing_division"]
     )
@@ -704,6 +712,7 @@ def _save_tender_contract(
             state=State.APPROVED, origin=Origin.PLATFORM, approved_at=timezone.now(), revision=item["version"]
         )
     _set(contract, values)
+    contract.data_level = _data_level(item, contract)
     mapping = TENDER_FIELDS if item["table"] == protocol.TB_TENDER else CONTRACT_FIELDS
     _clean(contract, mapping, exclude=["state", "project", "owner_org"])
     contract.save()

@@ -45,6 +45,9 @@ class Outbox(models.Model):
     schema_version = models.CharField(_("报文版本"), max_length=8, default=protocol.SCHEMA_VERSION)
     idempotency_key = models.CharField(_("幂等键"), max_length=80, unique=True)
     payload = models.JSONField(_("数据"))
+    # What the platform does with the row: store this version (upsert) or withdraw the record (revoke,
+    # 撤销认定); a revocation is the next version of the same record_key, so it never overtakes it.
+    op = models.CharField(_("操作"), max_length=10, choices=protocol.Op.choices(), default=protocol.UPSERT)
     status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveSmallIntegerField(_("尝试次数"), default=0)
     next_attempt_at = models.DateTimeField(_("下次尝试时间"), default=timezone.now)

@@ -18,8 +18,12 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from projects import codes
+from django.utils import timezone
+from django.utils.module_loading import import_string
+
+from projects import codes, workflow
 from projects.models import (
+    DATA_SOURCE_CAMPAIGN,
     Completion,
     ConstructionPermit,
     DrawingReview,
@@ -28,6 +32,7 @@ from projects.models import (
     ReviewableRecord,
     State,
     TenderContract,
+    data_source_of,
 )
 from review.models import Task
 from sync import protocol
@@ -59,6 +64,7 @@ FIELD_LABELS = {
     "BEGINDATE": "计划开工日期",
     "ENDDATE": "计划竣工日期",
     "DataSource": "数据来源",
+    "DataLevel": "数据等级",
     "CensorNum": "施工图审查合格书编号",
     "CensorInnerNum": "合格书内部编号",
     "CensorCorpName": "施工图审查机构名称",
@@ -154,7 +160,7 @@ def field_label(name: str) -> str:
     return FIELD_LABELS.get(name) or label(name)
 
 
-DATA_SOURCE = "历史业绩补录"  # every record of this campaign (docs/data-standard.md §2.11)
+DATA_SOURCE = DATA_SOURCE_CAMPAIGN  # every record of this campaign (docs/data-standard.md §2.11)
 ID_CARD = codes.IDCardType.ID_CARD.value
 
 
@@ -188,7 +194,8 @@ def _checker(record: ReviewableRecord) -> dict:
 
 
 def _common(record: ReviewableRecord) -> dict:
-    return {"DataSource": DATA_SOURCE, **_checker(record)}
+    """What every record's row carries (§2.11): its data source and level, and who approved it."""
+    return {"DataSource": record.data_source, "DataLevel": record.data_level, **_checker(record)}
 
 
 def _id_type(number: str) -> str:
@@ -222,7 +229,7 @@ def project_info(project: Project) -> dict:
         "ADDRESS": project.address,
         "BEGINDATE": _d(project.planned_start),
         "ENDDATE": _d(project.planned_end),
-        "DataSource": DATA_SOURCE,
+        "DataSource": data_source_of(project.origin),
     }
 
 
@@ -548,3 +555,32 @@ def completion_items(completion: Completion, project: Project, *, preflight: boo
             protocol.TB_FINISH, f"completion:{completion.pk}", finish_manage(completion), completion.revision
         )
     ]
+
+
+# --- what a revocation (撤销认定) withdraws ----------------------------------------------------------
+
+
+def own_items(record: ReviewableRecord, project: Project) -> list[Item]:
+    """The rows the record itself feeds: its own tables, not the project or the drawing reviews a
+    permit's bundle carries — except a direct specialty project's basic info, which is the project
+    (and its buildings). Built whether or not its bundle is due (a revocation or a new level needs
+    them then)."""
+    build = import_string(workflow.kind_of(record).outbound)
+    own = ("project", "buildings") if record.KIND == "specialty_info" else ("",)
+    return [item for item in build(record, project, preflight=True) if item.source in own]
+
+
+def own_keys(record: ReviewableRecord, project: Project) -> list[tuple[str, str]]:
+    """(table, record_key) of `own_items`."""
+    return [(item.table, item.record_key) for item in own_items(record, project)]
+
+
+def revocation(revocation) -> dict:
+    """The data of a "revoke" row: why, when and by whom the approval was withdrawn."""
+    org = revocation.revoked_org.name if revocation.revoked_org_id else ""
+    return {
+        "RevokeReason": revocation.reason,
+        "RevokeDate": _d(timezone.localdate(revocation.revoked_at)),
+        "RevokeDepartName": org,
+        "DataLevel": revocation.data_level,
+    }

@@ -3,7 +3,10 @@
 Request (POST <base>batch), signed with `sync.signing`:
     {"schema_version": "1", "sender": "yunjian", "request_id": "<uuid>",
      "items": [{"idempotency_key": str, "table": str, "record_key": str, "version": int,
-                "data": {<standard field name>: value}}]}
+                "data": {<standard field name>: value}, "op": "revoke" (optional)}]}
+An item without "op" (or "op": "upsert") stores that version of the record; "op": "revoke" withdraws
+the record (撤销认定): it is the record's next version, its data says why (RevokeReason, RevokeDate,
+RevokeDepartName), and a later upsert of a higher version (a new submission approved) restores it.
 Dates are "YYYY-MM-DD" strings; money and areas are decimal strings or numbers.
 `request_id` is optional; `build_envelope` adds a fresh one so that a retry of the same items
 is a different request and never trips the receiver's replay guard.
@@ -61,6 +64,19 @@ TABLE_LABELS: dict[str, str] = {
     TB_FINISH: "竣工验收备案信息",
 }
 
+UPSERT = "upsert"
+REVOKE = "revoke"
+OPS: tuple[str, ...] = (UPSERT, REVOKE)
+
+
+class Op:
+    LABELS = {UPSERT: "报送", REVOKE: "撤销认定"}
+
+    @classmethod
+    def choices(cls) -> list[tuple[str, str]]:
+        return list(cls.LABELS.items())
+
+
 SENDER_YUNJIAN = "yunjian"
 SENDER_PLATFORM = "platform"
 
@@ -84,12 +100,13 @@ class FieldError(TypedDict):
     message: str
 
 
-class Item(TypedDict):
+class Item(TypedDict, total=False):
     idempotency_key: str
     table: str
     record_key: str
     version: int
     data: dict[str, Any]
+    op: str  # absent for an upsert
 
 
 class Receipt(TypedDict):
@@ -122,14 +139,18 @@ def make_item(
     record_key: str,
     version: int,
     data: dict[str, Any],
+    op: str = UPSERT,
 ) -> Item:
-    return {
+    item: Item = {
         "idempotency_key": idempotency_key,
         "table": table,
         "record_key": record_key,
         "version": version,
         "data": data,
     }
+    if op != UPSERT:
+        item["op"] = op
+    return item
 
 
 def build_envelope(items: list[Item], sender: str = SENDER_YUNJIAN) -> bytes:
@@ -178,6 +199,8 @@ def _item_problem(item: object) -> str:
         return "version 应为正整数"
     if not isinstance(item.get("data"), dict):
         return "data 应为对象"
+    if item.get("op", UPSERT) not in OPS:
+        return f"op 应为 {' 或 '.join(OPS)}"
     return ""
 
 

@@ -23,10 +23,12 @@ class Report:
     missing: list[dict] = field(default_factory=list)  # synced here, absent on the platform
     extra: list[dict] = field(default_factory=list)  # on the platform, never synced from here
     version_mismatch: list[dict] = field(default_factory=list)
+    # Revoked here (the newest delivered row is a revocation) but in force there, or the reverse.
+    revocation_mismatch: list[dict] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        return not (self.missing or self.extra or self.version_mismatch)
+        return not (self.missing or self.extra or self.version_mismatch or self.revocation_mismatch)
 
     def as_dict(self) -> dict:
         return {"ok": self.ok, **asdict(self)}
@@ -76,6 +78,15 @@ def reconcile(platform_records: list[dict], table: str = "") -> Report:
         .values_list("table", "record_key", "v")
         .iterator(chunk_size=5000)
     }
+    # Revocations delivered (few): a key is revoked here when its newest delivered row is one.
+    revoked_ours = {
+        (t, key)
+        for t, key, version in delivered.filter(op=protocol.REVOKE)
+        .values_list("table", "record_key", "version")
+        .iterator(chunk_size=5000)
+        if ours.get((t, key)) == version
+    }
+    revoked_theirs = {(r["table"], r["record_key"]) for r in platform_records if r.get("revoked")}
     theirs = {
         (r["table"], r["record_key"]): int(r["version"])
         for r in platform_records
@@ -91,6 +102,15 @@ def reconcile(platform_records: list[dict], table: str = "") -> Report:
             report.version_mismatch.append(
                 {"table": t, "record_key": key, "ours": version, "theirs": theirs[(t, key)]}
             )
+    for t, key in sorted((revoked_ours ^ revoked_theirs) & ours.keys() & theirs.keys()):
+        report.revocation_mismatch.append(
+            {
+                "table": t,
+                "record_key": key,
+                "ours": (t, key) in revoked_ours,
+                "theirs": (t, key) in revoked_theirs,
+            }
+        )
     for (t, key), version in sorted(theirs.items()):
         if (t, key) not in ours and (t, key) not in inbound:
             report.extra.append({"table": t, "record_key": key, "version": version})

@@ -61,8 +61,11 @@ def _add(
     record_key: str,
     payload: dict,
     version: int | None = None,
+    op: str = protocol.UPSERT,
 ) -> Outbox:
-    version = version or _next_version(record_key)
+    # Versions of a record_key only grow: after a revocation (the next version), a new submission's
+    # approval goes out as the version after it, whatever its round number.
+    version = max(version or 0, _next_version(record_key))
     return Outbox.objects.create(
         bundle=bundle,
         project=project,
@@ -71,6 +74,7 @@ def _add(
         version=version,
         idempotency_key=f"{record_key}:v{version}",
         payload=payload,
+        op=op,
     )
 
 
@@ -100,6 +104,45 @@ def enqueue_for_approval(record: ReviewableRecord) -> list[Outbox]:
 def enqueue_on_approval(sender, *, record: ReviewableRecord, **kwargs) -> None:
     """Receiver of review.hooks.record_approved (connected in sync.apps)."""
     enqueue_for_approval(record)
+
+
+def enqueue_revocation(record: ReviewableRecord, revocation) -> list[Outbox]:
+    """Queue the platform's revocation (撤销认定) of what it holds of `record`, inside the revocation's
+    transaction: one "revoke" row per record_key of the record that was queued before, as that key's
+    next version — so it goes after every version of the record and is idempotent like any row.
+    A record never sent (e.g. a drawing review still waiting for its permit's bundle) needs none."""
+    if record.origin == Origin.PLATFORM or not record.project_id:
+        return []
+    project = Project.objects.select_for_update().get(pk=record.project_id)
+    keys = payloads.own_keys(record, project)
+    sent = set(
+        Outbox.objects.filter(record_key__in=[k for _, k in keys]).values_list("record_key", flat=True)
+    )
+    data = payloads.revocation(revocation)
+    bundle = uuid.uuid4()
+    return [_add(bundle, project, table, key, data, op=protocol.REVOKE) for table, key in keys if key in sent]
+
+
+def enqueue_new_version(sender, *, record: ReviewableRecord, **kwargs) -> list[Outbox]:
+    """Receiver of review.hooks.level_raised: the record's own rows the platform already has, built
+    again (with the new 数据等级) as each key's next version. A record not sent yet goes out with its
+    bundle later, carrying the level it has then."""
+    if record.origin == Origin.PLATFORM or not record.project_id:
+        return []
+    project = Project.objects.select_for_update().get(pk=record.project_id)
+    items = payloads.own_items(record, project)
+    sent = set(
+        Outbox.objects.filter(record_key__in=[i.record_key for i in items]).values_list(
+            "record_key", flat=True
+        )
+    )
+    bundle = uuid.uuid4()
+    return [_add(bundle, project, i.table, i.record_key, i.payload) for i in items if i.record_key in sent]
+
+
+def enqueue_on_revocation(sender, *, record: ReviewableRecord, revocation, **kwargs) -> None:
+    """Receiver of review.hooks.record_revoked (connected in sync.apps)."""
+    enqueue_revocation(record, revocation)
 
 
 # --- 2. Claim a batch -------------------------------------------------------------------------

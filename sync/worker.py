@@ -99,7 +99,7 @@ class Worker:
         started = time.perf_counter()
         try:
             items = [
-                protocol.make_item(r.idempotency_key, r.table, r.record_key, r.version, r.payload)
+                protocol.make_item(r.idempotency_key, r.table, r.record_key, r.version, r.payload, r.op)
                 for r in claim.rows
             ]
             receipts, error = self.post(items)

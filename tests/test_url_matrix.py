@@ -28,6 +28,7 @@ from bulk.models import BulkUpload
 from projects import attachments
 from projects import services as ps
 from projects.stages import REVIEW_STAGES, Stage
+from review import services as review_services
 from sync.models import SyncConflict
 from tests import factories as f
 from tests.conftest import Client
@@ -142,6 +143,19 @@ def build_world() -> dict:
     bulk_upload = BulkUpload.objects.create(
         kind="tender_contract", owner_org=orgs["builder"], uploaded_by=users["builder"], filename="历史.xlsx"
     )
+    # 提级: a permit of another 麒麟区 project approved by the county (level C), its contractor's request
+    # at 曲靖 (the prefecture verifies it).
+    project_level = f.make_project("530302", owner=orgs["owner"], name="麒麟区提级项目")
+    review_level = f.register_review(project_level, orgs["design"], orgs["institution"])
+    f.complete_and_submit_review(review_level, users["design"])
+    f.approve(review_level, users["institution"])
+    f.approve(review_level, users["division"])
+    permit_level = f.approve(
+        submit_permit(users["builder"], review_level, orgs["bureau_qlq"]), users["reviewer_qlq"]
+    )
+    level_request = review_services.level_request_submit(
+        actor=users["builder"], kind="permit", record_ids=[permit_level.pk], purpose="资质申请"
+    )
     return {
         "bulk_upload": bulk_upload,
         "users": users,
@@ -155,6 +169,7 @@ def build_world() -> dict:
         "attachment": attachment,
         "conflict": conflict,
         "addition": addition,
+        "level_request": level_request,
     }
 
 
@@ -305,6 +320,27 @@ RULES: dict[str, Rule] = {
         kwargs=_record("permit"),
         elsewhere=((_record("permit_hh"), ("reviewer_hh",)),),
     ),
+    # 撤销认定 of the approved drawing review: the design division (its reviewer); the institution sees
+    # it but only confirms (403); everyone else does not see it (404) or is no reviewer (403).
+    "review:record-revoke": Rule(
+        ("division",),
+        method="post",
+        ok=(302,),
+        kwargs=_record("review"),
+        data=lambda w: {
+            "lock_version": type(w["review"]).objects.get(pk=w["review"].pk).lock_version,
+            "reason": "经核实系伪造",
+            "evidence": upload("核查报告.pdf", PDF_BYTES),
+        },
+    ),
+    # The revocations of every enterprise: the province's reviewers and the design division.
+    "review:revocations": Rule(("division",), lists=True),
+    # 提级: enterprises ask (the form lists their own raisable records); reviewers list what is filed
+    # with their roster lines; a request is verified by the prefecture's reviewer of its stage only.
+    "review:level-new": Rule(ENTERPRISE, kwargs=lambda w: {"kind": "permit"}),
+    "review:level-mine": Rule(ENTERPRISE, lists=True),
+    "review:level-requests": Rule(REVIEWERS, lists=True),
+    "review:level-request": Rule(("reviewer_qj",), kwargs=_pk("level_request")),
     # Rosters: the system administrator (a prefecture's liaison sees their own: tests/review).
     "roster:index": Rule(ADMIN),
     "roster:template": Rule(ADMIN),

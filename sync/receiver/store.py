@@ -44,6 +44,16 @@ CREATE TABLE IF NOT EXISTS deliveries (
     at TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS deliveries_key ON deliveries (idempotency_key, status);
+-- Records withdrawn (撤销认定): the revoking item's version and data; removed again when a later
+-- version of the record is accepted.
+CREATE TABLE IF NOT EXISTS revocations (
+    tbl TEXT NOT NULL,
+    record_key TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    data TEXT NOT NULL,
+    revoked_at TEXT NOT NULL,
+    PRIMARY KEY (tbl, record_key)
+);
 """
 
 
@@ -101,6 +111,9 @@ class Store:
             ).fetchone()
         ) and row[0] >= version:
             status = protocol.STALE
+        elif item.get("op") == protocol.REVOKE:
+            errors = self._revocation_problems(row, item["data"])
+            status = protocol.REJECTED if errors else protocol.ACCEPTED
         else:
             errors = validate(
                 table,
@@ -112,13 +125,49 @@ class Store:
                 name = reject_field["field"]
                 errors.append({"field": name, "message": f"平台拒收该字段（故障注入）：{name}"})
             status = protocol.REJECTED if errors else protocol.ACCEPTED
-        if status == protocol.ACCEPTED:
+        if status == protocol.ACCEPTED and item.get("op") == protocol.REVOKE:
+            self._revoke(db, item, received_at)
+        elif status == protocol.ACCEPTED:
             self._store(db, item, received_at)
         db.execute(
             "INSERT INTO deliveries (idempotency_key, status, at) VALUES (?, ?, ?)",
             (key, status, received_at),
         )
         return protocol.make_receipt(item, status, received_at, errors)
+
+    @staticmethod
+    def _revocation_problems(row, data: dict[str, Any]) -> list[FieldError]:
+        """A revocation withdraws a record the platform holds, and says why."""
+        if not row:
+            return [{"field": "record_key", "message": "平台无此记录，无法撤销认定"}]
+        if not str(data.get("RevokeReason") or "").strip():
+            return [{"field": "RevokeReason", "message": "撤销认定原因不能为空"}]
+        return []
+
+    @staticmethod
+    def _revoke(db: sqlite3.Connection, item: Item, revoked_at: str) -> None:
+        """The record stays (with its data) at the revocation's version, marked revoked."""
+        db.execute(
+            "UPDATE records SET version = ?, idempotency_key = ?, accepted_at = ? WHERE tbl = ? AND record_key = ?",
+            (item["version"], item["idempotency_key"], revoked_at, item["table"], item["record_key"]),
+        )
+        db.execute(
+            "INSERT INTO revocations (tbl, record_key, version, data, revoked_at) VALUES (?, ?, ?, ?, ?)"
+            " ON CONFLICT (tbl, record_key) DO UPDATE SET version = excluded.version,"
+            " data = excluded.data, revoked_at = excluded.revoked_at",
+            (
+                item["table"],
+                item["record_key"],
+                item["version"],
+                protocol.dumps(item["data"]).decode(),
+                revoked_at,
+            ),
+        )
+        db.execute(
+            "INSERT INTO applied_keys (idempotency_key, tbl, record_key, version, accepted_at)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (item["idempotency_key"], item["table"], item["record_key"], item["version"], revoked_at),
+        )
 
     @staticmethod
     def _project_known(db: sqlite3.Connection, prj_num: str) -> bool:
@@ -139,6 +188,10 @@ class Store:
     @staticmethod
     def _store(db: sqlite3.Connection, item: Item, accepted_at: str) -> None:
         data = item["data"]
+        # A later version (a new submission approved) restores a revoked record.
+        db.execute(
+            "DELETE FROM revocations WHERE tbl = ? AND record_key = ?", (item["table"], item["record_key"])
+        )
         prj_num = str(data.get("PrjNum") or "").strip()
         db.execute(
             "INSERT INTO records (tbl, record_key, version, prj_num, data, idempotency_key, accepted_at)"
@@ -169,12 +222,15 @@ class Store:
         )
 
     def records(self, table: str | None = None) -> list[dict[str, Any]]:
-        sql = "SELECT tbl, record_key, version, idempotency_key, accepted_at FROM records"
+        sql = (
+            "SELECT r.tbl, r.record_key, r.version, r.idempotency_key, r.accepted_at, v.version IS NOT NULL"
+            " FROM records r LEFT JOIN revocations v ON v.tbl = r.tbl AND v.record_key = r.record_key"
+        )
         params: tuple[str, ...] = ()
         if table:
-            sql, params = sql + " WHERE tbl = ?", (table,)
+            sql, params = sql + " WHERE r.tbl = ?", (table,)
         with self._lock:
-            rows = self._db.execute(sql + " ORDER BY tbl, record_key", params).fetchall()
+            rows = self._db.execute(sql + " ORDER BY r.tbl, r.record_key", params).fetchall()
         return [
             {
                 "table": t,
@@ -182,9 +238,18 @@ class Store:
                 "version": v,
                 "idempotency_key": i,
                 "accepted_at": a,
+                "revoked": bool(revoked),
             }
-            for t, k, v, i, a in rows
+            for t, k, v, i, a, revoked in rows
         ]
+
+    def revocation(self, table: str, record_key: str) -> dict[str, Any] | None:
+        """The data of the revocation in force for a record, or None."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT data FROM revocations WHERE tbl = ? AND record_key = ?", (table, record_key)
+            ).fetchone()
+        return json.loads(row[0]) if row else None
 
     def record_data(self, table: str, record_key: str) -> dict[str, Any] | None:
         with self._lock:

@@ -122,7 +122,13 @@ LABELS = {
     "UserType": "人员类型",
     "UnitNum": "单体编码",
     "UnitName": "单体名称",
+    "DataLevel": "数据等级",
+    "DataSource": "数据来源",
 }
+
+# docs/data-standard.md §2.11: the grades, and the sources as the platform's public data writes them.
+DATA_LEVELS = ("A", "B", "C", "D")
+DATA_SOURCES = ("业务办理", "信息登记", "历史业绩补录", "共享交换")
 
 # Column widths of the standard's DDL.
 MAX_LENGTHS = {
@@ -355,6 +361,11 @@ def validate(
                 name,
                 f"{label(name)}“{value}”不在代码表中（可选：{'、'.join(allowed)}）",
             )
+
+    for name, allowed in (("DataLevel", DATA_LEVELS), ("DataSource", DATA_SOURCES)):
+        value = values.get(name)
+        if value and value not in allowed:
+            errors.add(name, f"{label(name)}“{value}”不在代码表中（可选：{'、'.join(allowed)}）")
 
     for type_name, number_name in rules.id_numbers:
         number = values.get(number_name, "")

@@ -174,6 +174,8 @@ def load_projects(orgs: dict[str, Organization]) -> int:
     from datetime import date
     from decimal import Decimal
 
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
     from projects import services as ps
     from projects.codes import ContractType, PrjFunction, PrjProperty, PrjType, Scope, TenderMethod
     from projects.models import Project
@@ -207,19 +209,19 @@ def load_projects(orgs: dict[str, Organization]) -> int:
             **extra,
         )
 
-    def review(p, num, inst="institution"):
+    def review(p, num, inst="institution", design_org="design"):
         return ps.drawing_review_register(
             project=p,
             censor_num=num,
             censor_org=orgs[inst],
-            design_org=orgs["design"],
+            design_org=orgs[design_org],
             scale="地上18层，地下2层",
             censor_date=date(2019, 3, 20),
         )
 
-    def complete(r, submit=True):
+    def complete(r, submit=True, actor=None):
         return ps.drawing_review_update(
-            actor=design,
+            actor=actor or design,
             review_id=r.pk,
             data={
                 "one_pass": True,
@@ -391,6 +393,17 @@ def load_projects(orgs: dict[str, Organization]) -> int:
             "actual_end": date(2020, 11, 30),
         },
         data={"specialty_scope": "消防设施工程"},
+    )
+    # 11. An approved drawing review found false and revoked by the design division (撤销认定, issue 18).
+    p11 = project(11, "麒麟区某商住楼（撤销认定示例）", "530302")
+    r11 = complete(review(p11, "5303021903110011-TX-001", design_org="design2"), actor=users["design2"])
+    r11 = approve(approve(r11, institution), division)
+    rs.record_revoke(
+        actor=division,
+        kind=r11.KIND,
+        record_id=r11.pk,
+        reason="经核实，该施工图审查合格书系伪造，审查机构无此审查记录。",
+        evidence=SimpleUploadedFile("核查报告.pdf", b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"),
     )
     return Project.objects.count()
 

@@ -359,6 +359,7 @@ class AuditEntry(models.Model):
         SUBMIT = "submit", _("提交")
         APPROVE = "approve", _("审核通过")
         RETURN = "return", _("退回")
+        REVOKE = "revoke", _("撤销认定")
         DELETE = "delete", _("删除")
         IMPORT = "import", _("导入")
         EXPORT = "export", _("导出")

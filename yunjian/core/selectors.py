@@ -10,11 +10,13 @@ from yunjian.core.models import Role, User
 
 
 def enterprise_home(user) -> dict:
-    from projects.selectors import owed_counts
+    from projects.selectors import owed_counts, revocations_of_org
     from sync.performance import performance_summary
 
     # 业绩 (projects.performance): one aggregate query over the organization's projects.
-    return {**owed_counts(user), "performance": performance_summary(user.organization_id)}
+    context = {**owed_counts(user), "performance": performance_summary(user.organization_id)}
+    context["revocations"] = revocations_of_org(user.organization_id) if user.organization_id else []
+    return context
 
 
 def reviewer_home(user) -> dict:
@@ -24,6 +26,10 @@ def reviewer_home(user) -> dict:
     counts = reviewer_counts(user)
     labels = dict(RecordKind.choices)
     counts["is_liaison"] = any(a.stage == "liaison" for a in counts["assignments"])
+    # The province's reviewers and the design division see the revocations of every enterprise.
+    counts["sees_revocations"] = user.has_role(Role.DESIGN_DIVISION) or any(
+        a.division_id and a.division.level == "province" for a in counts["assignments"]
+    )
     counts["per_kind_rows"] = [
         (kind, labels.get(kind, kind), n) for kind, n in sorted(counts["per_kind"].items())
     ]

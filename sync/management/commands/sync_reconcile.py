@@ -43,6 +43,13 @@ class Command(BaseCommand):
             ("缺失（本系统已同步，平台没有）", report.missing, lambda d: f"v{d['version']}"),
             ("多余（平台有，本系统未同步）", report.extra, lambda d: f"v{d['version']}"),
             ("版本不一致", report.version_mismatch, lambda d: f"本系统 v{d['ours']}，平台 v{d['theirs']}"),
+            (
+                "撤销认定不一致",
+                report.revocation_mismatch,
+                lambda d: (
+                    f"本系统{'已撤销' if d['ours'] else '有效'}，平台{'已撤销' if d['theirs'] else '有效'}"
+                ),
+            ),
         )
         for title, rows, detail in sections:
             if not rows:
