@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET
 
 from projects import performance
 from projects.views import enterprise_required
-from sync.performance import performance_rows, performance_states, performance_summary
+from sync.performance import performance_rows, performance_states, performance_verdicts
 from yunjian.core.pagination import keyset_page
 
 PAGE_SIZE = 50
@@ -37,9 +37,11 @@ def performance_list(request: HttpRequest) -> HttpResponse:
     each step and the next thing to do; filtered by verified / one step away / blocked at a step."""
     org = request.user.organization
     show, blocked = _filters(request)
+    # Every row's verdict once: the figures and the filter share it.
+    verdicts = performance_verdicts(org.pk)
     with performance.without_jit():
         page = keyset_page(
-            performance_rows(org.pk, show=show, blocked=blocked),
+            performance_rows(org.pk, show=show, blocked=blocked, known=verdicts),
             request,
             key=("project_id", "id"),
             descending=True,
@@ -48,7 +50,7 @@ def performance_list(request: HttpRequest) -> HttpResponse:
     context = {
         "page": page,
         "rows": performance.build_rows(performance_states(page.rows, org.pk)),
-        "summary": performance_summary(org.pk),
+        "summary": verdicts.summary(),
         "show": show,
         "blocked": blocked,
         "blocked_label": performance.step_label(blocked) if blocked else "",
