@@ -87,5 +87,10 @@ def performance_print(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "projects/performance_print.html",
-        {"lines": lines, "org": request.user.organization, "today": timezone.localdate()},
+        {
+            "lines": lines,
+            "rows": performance.print_rows(lines),
+            "org": request.user.organization,
+            "today": timezone.localdate(),
+        },
     )

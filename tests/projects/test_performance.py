@@ -368,6 +368,12 @@ def test_the_print_page_lists_the_verified_projects(client, three_states, contra
     assert f'data-project="{three_states.prj_num}"' in html
     assert "已认定业绩清单" in html
     assert "print-wide" in html
+    # The rows are formatted in Python (projects.performance.print_rows): every value escaped.
+    Project.objects.filter(pk=three_states.pk).update(name="<b>第一中学</b>")
+    html = client.get(reverse("projects:performance-print")).content.decode()
+    assert "&lt;b&gt;第一中学&lt;/b&gt;" in html
+    assert "<b>第一中学" not in html
+    assert '<td class="mono">' + three_states.prj_num + "</td><td>&lt;b&gt;" in html
     client.force_login(designer)
     html = client.get(reverse("projects:performance-print")).content.decode()
     assert three_states.prj_num not in html
