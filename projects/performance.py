@@ -18,7 +18,7 @@ platform has acknowledged is the sync layer's knowledge: it passes `acknowledged
 
 from __future__ import annotations
 
-import io
+import itertools
 from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -38,10 +38,6 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.html import format_html
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
 
 from projects import codes, workflow
 from projects.models import (
@@ -787,55 +783,48 @@ def list_lines(verified: QuerySet[ProjectParty], org_id: int) -> list[ListLine]:
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
+EXPORT_WIDTHS = (
+    6,
+    18,
+    36,
+    18,
+    24,
+    24,
+    16,
+    10,
+    20,
+    12,
+    12,
+    20,
+    24,
+    12,
+    12,
+    22,
+    12,
+    22,
+    12,
+    18,
+    12,
+    22,
+    12,
+    12,
+    12,
+    18,
+)
+
+
 def export_xlsx(lines: list[ListLine], org_name: str) -> bytes:
-    """The verified list as .xlsx (write-only, every text cell formula-safe: yunjian.core.spreadsheets)."""
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet("已认定业绩")
-    sheet.freeze_panes = "A3"
-    for index, width in enumerate(
-        (
-            6,
-            18,
-            36,
-            18,
-            24,
-            24,
-            16,
-            10,
-            20,
-            12,
-            12,
-            20,
-            24,
-            12,
-            12,
-            22,
-            12,
-            22,
-            12,
-            18,
-            12,
-            22,
-            12,
-            12,
-            12,
-            18,
-        )
-    ):
-        sheet.column_dimensions[get_column_letter(index + 1)].width = width
-    sheet.append(spreadsheets.text_cells(sheet, [f"{org_name} 已认定业绩清单（共 {len(lines)} 项）"]))
-    bold = Font(bold=True)
-    header = []
-    for title in LIST_COLUMNS:
-        cell = WriteOnlyCell(sheet, value=title)
-        cell.font = bold
-        header.append(cell)
-    sheet.append(header)
-    for index, line in enumerate(lines, start=1):
-        sheet.append(spreadsheets.text_cells(sheet, line.values(index)))
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    """The verified list as .xlsx, streamed row by row (every text cell formula-safe:
+    yunjian.core.spreadsheets.write_xlsx; openpyxl's objects per cell took 4 s for 2,000 lines)."""
+    title = [f"{org_name} 已认定业绩清单（共 {len(lines)} 项）"]
+    body = (line.values(index) for index, line in enumerate(lines, start=1))
+    return spreadsheets.write_xlsx(
+        "已认定业绩",
+        itertools.chain([title, LIST_COLUMNS], body),
+        widths=EXPORT_WIDTHS,
+        bold_rows=(2,),
+        frozen_rows=2,
+    )
 
 
 __all__ = [
