@@ -10,7 +10,8 @@ row, so that a file of any length is streamed rather than held in memory.
 It also writes: users' text goes into .xlsx files as text, never as a formula (CSV/formula
 injection). openpyxl stores a string that starts with "=" as a live formula, and Excel re-evaluates a
 cell starting with "+", "-" or "@" as soon as someone edits it; every such cell is written as a string
-with Excel's quote prefix (`text_cells`, `save`).
+with Excel's quote prefix (`text_cells`, `save`; `write_xlsx` streams one sheet of plain values
+without openpyxl's per-cell objects, for long exports).
 """
 
 from __future__ import annotations
