@@ -1,6 +1,6 @@
 """业绩 benchmark (issue 14 §2): an enterprise with 5,000 projects, its 业绩 page, home and export.
 
-    .venv/bin/python bench/performance_bench.py [--projects 5000] [--repeat 5] [--keep]
+    .venv/bin/python bench/performance_bench.py [--projects 5000] [--repeat 5] [--keep] [--reuse]
 
 Builds, with bulk_create (no per-row saves), one general contractor with `--projects` projects
 (spread over Yunnan's counties) and, on each, a design unit's drawing review, the contractor's
@@ -370,17 +370,27 @@ def main() -> None:
     parser.add_argument("--projects", type=int, default=5000)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--keep", action="store_true", help="keep the rows for inspection")
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="measure the rows a previous run kept (--keep) instead of building",
+    )
     args = parser.parse_args()
     url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_BENCH_DB)
     load = os.getloadavg()
     print(f"机器负载（1/5/15 分钟）：{load[0]:.2f} {load[1]:.2f} {load[2]:.2f}，CPU {os.cpu_count()} 核")
     prepare(url)
-    clean()
-    start = time.perf_counter()
-    user, mix = build(args.projects)
-    print(
-        f"生成 {args.projects} 个本企业项目（另 {args.projects} 个其他企业项目）：{time.perf_counter() - start:.1f} 秒；构成 {mix}"
-    )
+    if args.reuse:
+        from yunjian.core.models import User
+
+        user = User.objects.get(username="bench_builder")
+    else:
+        clean()
+        start = time.perf_counter()
+        user, mix = build(args.projects)
+        print(
+            f"生成 {args.projects} 个本企业项目（另 {args.projects} 个其他企业项目）：{time.perf_counter() - start:.1f} 秒；构成 {mix}"
+        )
     from sync.performance import performance_summary
 
     summary = performance_summary(user.organization_id)

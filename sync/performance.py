@@ -49,8 +49,12 @@ def acknowledged(kind: str) -> Q:
     return condition
 
 
-def performance_rows(org_id: int, *, show: str = "", blocked: str = ""):
-    return performance.rows(org_id, acknowledged, show=show, blocked=blocked)
+def performance_rows(org_id: int, *, show: str = "", blocked: str = "", known=None):
+    return performance.rows(org_id, acknowledged, show=show, blocked=blocked, known=known)
+
+
+def performance_verdicts(org_id: int) -> performance.Verdicts:
+    return performance.verdicts(org_id, acknowledged)
 
 
 def performance_states(page: list, org_id: int) -> list:

@@ -101,3 +101,47 @@ def test_the_roster_error_report_writes_uploaded_cells_as_text(roster_admin, wor
     values = all_values(content)
     assert HOSTILE[0] in values
     assert HOSTILE[1] in values
+
+
+@pytest.mark.parametrize("text", HOSTILE)
+def test_the_streaming_writer_writes_formula_like_text_as_text(text):
+    content = spreadsheets.write_xlsx("清单", [["标题"], ["列"], ["正常文字", 12, text]], bold_rows=(2,))
+    assert formulas_in(content) == []
+    sheet = openpyxl.load_workbook(io.BytesIO(content)).active
+    assert sheet["C3"].value == text
+    assert sheet["C3"].data_type == "s"
+    assert sheet["C3"].quotePrefix
+    assert not sheet["A3"].quotePrefix
+
+
+def test_the_streaming_writer_keeps_types_layout_and_drops_what_xml_cannot_hold():
+    import datetime as dt
+    from decimal import Decimal
+
+    rows = [
+        ["单位 <甲> & 乙 已认定业绩清单"],
+        ["序号", "日期", "时间", "金额", "空", "控制字符"],
+        [1, dt.date(2021, 6, 1), dt.datetime(2021, 6, 1, 8, 30), Decimal("1234.50"), None, "甲\x01乙\x0b"],
+    ]
+    content = spreadsheets.write_xlsx("已认定业绩", rows, widths=(6, 18), bold_rows=(2,), frozen_rows=2)
+    sheet = openpyxl.load_workbook(io.BytesIO(content)).active
+    assert sheet.title == "已认定业绩"
+    assert sheet.freeze_panes == "A3"
+    assert sheet.column_dimensions["B"].width == 18
+    assert sheet["A1"].value == "单位 <甲> & 乙 已认定业绩清单"
+    assert sheet["A2"].font.b
+    assert not sheet["A3"].font.b
+    assert sheet["A3"].value == 1
+    assert sheet["B3"].value == dt.datetime(2021, 6, 1)
+    assert sheet["B3"].is_date
+    assert sheet["C3"].value == dt.datetime(2021, 6, 1, 8, 30)
+    assert sheet["D3"].value == 1234.5
+    assert sheet["E3"].value is None
+    assert sheet["F3"].value == "甲乙"
+    # The app's own reader (python-calamine) reads it back too.
+    assert spreadsheets.read_rows(content, "清单.xlsx")[2][1][:4] == [
+        "1",
+        "2021-06-01",
+        "2021-06-01 08:30:00",
+        "1234.5",
+    ]

@@ -14,7 +14,7 @@ from projects import performance
 from projects import services as ps
 from projects.codes import Scope
 from projects.models import Project, ProjectParty, RecordKind, State
-from sync.performance import performance_rows, performance_states, performance_summary
+from sync.performance import performance_rows, performance_states, performance_summary, performance_verdicts
 from tests import factories as f
 from tests.synchelpers import acknowledge_project_offline
 from yunjian.core import spreadsheets
@@ -281,6 +281,27 @@ def test_the_list_shows_each_role_chain_and_filters_by_blocking_step(client, thr
     assert len(response.context["rows"]) == 2
 
 
+def test_the_list_requests_verdicts_agree_with_the_home_figures_and_each_rows_chain(
+    three_states, world, contractor
+):
+    """The list computes every row's verdict once (figures and filter share it): the same figures
+    as the home's aggregate, the same verdict as each row's own chain, the same rows per filter."""
+    second = f.make_project("530302", owner=world["owner"], name="第二个项目")
+    ProjectParty.objects.create(project=second, organization=world["builder"], role=Role.GENERAL_CONTRACTOR)
+    for org in (world["builder"], world["design"], world["supervision"]):
+        verdicts = performance_verdicts(org.pk)
+        assert verdicts.summary() == performance_summary(org.pk)
+        parties = performance_states(list(performance_rows(org.pk)), org.pk)
+        assert verdicts.by_id == {p.pk: (p.missing, p.blocking) for p in parties}
+        for show in performance.FILTERS:
+            expected = {p.pk for p in parties if performance.FILTERS[show][1](p.missing)}
+            assert set(performance_rows(org.pk, show=show).values_list("id", flat=True)) == expected
+        for step in performance.STEPS:
+            expected = {p.pk for p in parties if p.blocking == step}
+            assert set(verdicts.ids(blocked=step)) == expected
+    assert performance_verdicts(world["builder"].pk).summary().verified == 1
+
+
 def test_home_shows_verified_near_and_the_blocking_steps(client, three_states, designer, supervisor):
     client.force_login(designer)
     response = client.get(reverse("core:home-role", args=["enterprise"]))
@@ -347,6 +368,12 @@ def test_the_print_page_lists_the_verified_projects(client, three_states, contra
     assert f'data-project="{three_states.prj_num}"' in html
     assert "已认定业绩清单" in html
     assert "print-wide" in html
+    # The rows are formatted in Python (projects.performance.print_rows): every value escaped.
+    Project.objects.filter(pk=three_states.pk).update(name="<b>第一中学</b>")
+    html = client.get(reverse("projects:performance-print")).content.decode()
+    assert "&lt;b&gt;第一中学&lt;/b&gt;" in html
+    assert "<b>第一中学" not in html
+    assert '<td class="mono">' + three_states.prj_num + "</td><td>&lt;b&gt;" in html
     client.force_login(designer)
     html = client.get(reverse("projects:performance-print")).content.decode()
     assert three_states.prj_num not in html
