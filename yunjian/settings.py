@@ -84,6 +84,8 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
+    # The job queue (docs/architecture.md: 作业队列): before the apps whose tasks.py it discovers.
+    "procrastinate.contrib.django",
     "yunjian.core",
     "projects",
     "review",
@@ -255,6 +257,13 @@ LOAD_MAX_ROWS = env_int("LOAD_MAX_ROWS", 2_000_000)
 LOAD_BATCH_SIZE = env_int("LOAD_BATCH_SIZE", 5000)
 LOAD_LEASE_SECONDS = env_int("LOAD_LEASE_SECONDS", 120)  # a load whose process died is resumed after this
 LOAD_POLL_SECONDS = env_int("LOAD_POLL_SECONDS", 2)
+
+# The job queue (procrastinate, PostgreSQL only): each app's tasks.py is discovered; the worker is
+# `manage.py procrastinate worker` (README: 作业队列). Finished jobs are kept this many days.
+PROCRASTINATE_AUTODISCOVER_MODULE_NAME = "tasks"
+JOB_RETENTION_DAYS = env_int("JOB_RETENTION_DAYS", 30)
+# procrastinate's schema is PostgreSQL functions and triggers: not migrated on the SQLite fallback.
+DATABASE_ROUTERS = ["yunjian.core.routers.QueueOnPostgresRouter"]
 
 # Personal data (身份证号码) is encrypted at rest with these keys (Fernet: urlsafe base64 of 32 bytes),
 # comma-separated, newest first: the first encrypts, every one decrypts (rotation: prepend a new key,
