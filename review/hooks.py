@@ -9,3 +9,7 @@ from django.dispatch import Signal
 
 # A record's final approval (record=, actor=): sync writes the outbox rows it makes due.
 record_approved = Signal()
+
+# Every decision, after the record and its task are saved (record=, actor=, approved=, reason=): the
+# message centre (notices) writes the enterer's message and defers its email in the same transaction.
+record_decided = Signal()

@@ -19,7 +19,7 @@ from projects.models import ReviewableRecord, State
 from projects.services import Conflict, lock_record
 from review import jurisdiction
 from review.access import can_view_record
-from review.hooks import record_approved
+from review.hooks import record_approved, record_decided
 from review.models import StageDeadline, Task
 from review.workdays import add_working_days, deadline
 from yunjian.core import audit
@@ -140,6 +140,7 @@ def record_decide(
             data={"revision": record.revision, "fields": fields} if fields else {"revision": record.revision},
             ip=ip,
         )
+        record_decided.send(sender=type(record), record=record, actor=actor, approved=approve, reason=reason)
         return record
 
 

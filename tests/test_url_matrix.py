@@ -24,6 +24,7 @@ import pytest
 from django.db import transaction
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from notices.models import Message
 from projects import attachments
 from projects import services as ps
 from projects.stages import REVIEW_STAGES, Stage
@@ -149,6 +150,8 @@ def build_world() -> dict:
         "attachment": attachment,
         "conflict": conflict,
         "addition": addition,
+        # The design unit was told of its drawing review's approval (notices): its message.
+        "message": Message.objects.filter(recipient=users["design"]).first(),
     }
 
 
@@ -315,6 +318,13 @@ RULES: dict[str, Rule] = {
     "sync:project": Rule(ADMIN, kwargs=_pk("project")),
     "sync:conflicts": Rule(ADMIN, lists=True),
     "sync:conflict": Rule(ADMIN, kwargs=_pk("conflict")),
+    # The message centre: everyone signed in has one; a message only its recipient opens; the list of
+    # failed sends is the system administrator's.
+    "notices:list": Rule(SIGNED_IN, lists=True),
+    "notices:open": Rule(("design",), method="post", ok=(302,), kwargs=_pk("message")),
+    "notices:read-all": Rule(SIGNED_IN, method="post", ok=(302,)),
+    "notices:preferences": Rule(SIGNED_IN),
+    "notices:failed": Rule(ADMIN, lists=True),
     # Loads of the existing systems' exports: the system administrator (a job that is not there: 404).
     "loads:index": Rule(ADMIN),
     "loads:job": Rule(ADMIN, ok=(404,), kwargs=lambda w: {"pk": 987654}),

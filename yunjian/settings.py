@@ -91,6 +91,7 @@ INSTALLED_APPS = [
     "review",
     "sync",
     "loads",
+    "notices",
 ]
 
 MIDDLEWARE = [
@@ -128,6 +129,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "yunjian.core.context_processors.navigation",
                 "yunjian.core.context_processors.session",
+                "notices.context_processors.unread",
             ],
         },
     },
@@ -264,6 +266,26 @@ PROCRASTINATE_AUTODISCOVER_MODULE_NAME = "tasks"
 JOB_RETENTION_DAYS = env_int("JOB_RETENTION_DAYS", 30)
 # procrastinate's schema is PostgreSQL functions and triggers: not migrated on the SQLite fallback.
 DATABASE_ROUTERS = ["yunjian.core.routers.QueueOnPostgresRouter"]
+
+# Email (the message centre's sends; README: 消息与邮件). SMTP when EMAIL_HOST is set, else the console.
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "")
+EMAIL_BACKEND = (
+    "django.core.mail.backends.smtp.EmailBackend"
+    if EMAIL_HOST
+    else "django.core.mail.backends.console.EmailBackend"
+)
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 20)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "yunjian@localhost")
+# The address the links in emails and SMS start with.
+SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# SMS: an optional HTTP hook (notices/sms.py), off when empty.
+SMS_HOOK_URL = os.environ.get("SMS_HOOK_URL", "")
+SMS_HOOK_TIMEOUT_SECONDS = env_int("SMS_HOOK_TIMEOUT_SECONDS", 10)
 
 # Personal data (身份证号码) is encrypted at rest with these keys (Fernet: urlsafe base64 of 32 bytes),
 # comma-separated, newest first: the first encrypts, every one decrypts (rotation: prepend a new key,

@@ -18,6 +18,7 @@ urlpatterns = [
     path("roster/", include("review.roster.urls")),
     path("sync/", include("sync.urls")),
     path("loads/", include("loads.urls")),
+    path("messages/", include("notices.urls")),
     path("admin/", admin.site.urls),
 ]
 
