@@ -21,13 +21,15 @@ $(STAMP_DEV): requirements.txt requirements-dev.txt | $(PY)
 	$(PIP) install --quiet -r requirements-dev.txt
 	touch $@ $(STAMP_RUN)
 
-## make run: install, migrate, load the demo data and accounts, serve http://127.0.0.1:8000
-run: $(STAMP_RUN)
+## make run: install, migrate, load the demo data and accounts, serve http://127.0.0.1:8000 (on PostgreSQL:
+## the job queue lives there; DATABASE_URL, else the local server as for make test)
+RUN_DB = DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/yunjian}
+run: $(STAMP_RUN) check-db
 	mkdir -p var/staticfiles
-	DEBUG=true $(PY) manage.py migrate --no-input
-	DEBUG=true $(PY) manage.py load_demo
+	$(RUN_DB) DEBUG=true $(PY) manage.py migrate --no-input
+	$(RUN_DB) DEBUG=true $(PY) manage.py load_demo
 # The demo accounts sign in with a password only: the second factor is off here, and only here.
-	DEBUG=true OTP_REQUIRED=false $(PY) manage.py rundemo
+	$(RUN_DB) DEBUG=true OTP_REQUIRED=false $(PY) manage.py rundemo
 
 ## make test: install dev requirements, lint, check the layers (docs/architecture.md), check migrations, run every test on PostgreSQL
 test: $(STAMP_DEV) check-db

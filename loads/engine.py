@@ -35,7 +35,6 @@ from django.contrib.auth.models import Group, Permission
 from django.db import connection, reset_queries, transaction
 from django.db.models import Q
 from django.utils import timezone
-from psycopg2.extras import execute_values
 
 from loads import tables as T
 from loads.models import LoadedRecord, LoadFile, LoadIssue, LoadJob
@@ -806,17 +805,21 @@ def _field_label(table: str, name: str) -> str:
 def _insert(
     model, columns: tuple[str, ...], rows: list[tuple], conflict: str = "ON CONFLICT DO NOTHING"
 ) -> None:
-    """One multi-row INSERT (psycopg2's execute_values, pages of 1,000) into a plain link table."""
+    """Multi-row INSERTs (pages of 1,000 rows) into a plain link table; plain parameters, so the same
+    statement runs on psycopg2, psycopg 3 and SQLite."""
     if not rows:
         return
     table = connection.ops.quote_name(model._meta.db_table)
     names = ", ".join(connection.ops.quote_name(c) for c in columns)
     sql = f"INSERT INTO {table} ({names}) VALUES %s {conflict}"  # noqa: S608 - quoted names from model meta
+    row_marks = "(" + ", ".join(["%s"] * len(columns)) + ")"
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            execute_values(cursor.cursor, sql, rows, page_size=1000)
-        else:  # the SQLite demo database
-            cursor.executemany(sql.replace("%s", "(" + ", ".join(["%s"] * len(columns)) + ")"), rows)
+        for start in range(0, len(rows), 1000):
+            page = rows[start : start + 1000]
+            cursor.execute(
+                sql.replace("VALUES %s", "VALUES " + ", ".join([row_marks] * len(page))),
+                [value for row in page for value in row],
+            )
 
 
 def _create(model, rows: list[dict]) -> list[SimpleNamespace]:
@@ -834,8 +837,16 @@ def _create(model, rows: list[dict]) -> list[SimpleNamespace]:
     table = connection.ops.quote_name(model._meta.db_table)
     columns = ", ".join(connection.ops.quote_name(n) for n in names)
     sql = f"INSERT INTO {table} ({columns}) VALUES %s RETURNING id"  # noqa: S608 - quoted names from model meta
+    row_marks = "(" + ", ".join(["%s"] * len(names)) + ")"
+    ids: list[tuple[int]] = []
     with connection.cursor() as cursor:
-        ids = execute_values(cursor.cursor, sql, values, page_size=len(values), fetch=True)
+        for start in range(0, len(values), 1000):
+            page = values[start : start + 1000]
+            cursor.execute(
+                sql.replace("VALUES %s", "VALUES " + ", ".join([row_marks] * len(page))),
+                [value for row in page for value in row],
+            )
+            ids.extend(cursor.fetchall())
     return [
         SimpleNamespace(**{**dict.fromkeys(names), **row}, pk=pk)
         for (pk,), row in zip(ids, rows, strict=True)

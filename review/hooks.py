@@ -17,3 +17,7 @@ record_revoked = Signal()
 # A record's 数据等级 raised after verification (提级; record=, actor=): sync queues the record's next
 # version, carrying the new level, in the same transaction.
 level_raised = Signal()
+
+# Every decision, after the record and its task are saved (record=, actor=, approved=, reason=): the
+# message centre (notices) writes the enterer's message and defers its email in the same transaction.
+record_decided = Signal()

@@ -19,7 +19,7 @@ from projects.models import ReviewableRecord, Revocation, State
 from projects.services import Conflict, lock_record
 from review import jurisdiction
 from review.access import can_view_record
-from review.hooks import level_raised, record_approved, record_revoked
+from review.hooks import level_raised, record_approved, record_decided, record_revoked
 from review.models import LevelRequest, LevelRequestItem, StageDeadline, Task
 from review.workdays import add_working_days, deadline
 from yunjian.core import audit
@@ -155,6 +155,7 @@ def record_decide(
             data=_decision_data(record, fields),
             ip=ip,
         )
+        record_decided.send(sender=type(record), record=record, actor=actor, approved=approve, reason=reason)
         return record
 
 

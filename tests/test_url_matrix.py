@@ -25,6 +25,7 @@ from django.db import transaction
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from bulk.models import BulkUpload
+from notices.models import Message
 from projects import attachments
 from projects import services as ps
 from projects.stages import REVIEW_STAGES, Stage
@@ -170,6 +171,8 @@ def build_world() -> dict:
         "conflict": conflict,
         "addition": addition,
         "level_request": level_request,
+        # The design unit was told of its drawing review's approval (notices): its message.
+        "message": Message.objects.filter(recipient=users["design"]).first(),
     }
 
 
@@ -362,6 +365,13 @@ RULES: dict[str, Rule] = {
     "sync:project": Rule(ADMIN, kwargs=_pk("project")),
     "sync:conflicts": Rule(ADMIN, lists=True),
     "sync:conflict": Rule(ADMIN, kwargs=_pk("conflict")),
+    # The message centre: everyone signed in has one; a message only its recipient opens; the list of
+    # failed sends is the system administrator's.
+    "notices:list": Rule(SIGNED_IN, lists=True),
+    "notices:open": Rule(("design",), method="post", ok=(302,), kwargs=_pk("message")),
+    "notices:read-all": Rule(SIGNED_IN, method="post", ok=(302,)),
+    "notices:preferences": Rule(SIGNED_IN),
+    "notices:failed": Rule(ADMIN, lists=True),
     # Loads of the existing systems' exports: the system administrator (a job that is not there: 404).
     # Bulk entry from Excel: the kinds the organisation enters (the 建设单位 enters neither); an
     # upload only for its own organisation. An upload without a file is refused (400).

@@ -84,12 +84,15 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
+    # The job queue (docs/architecture.md: 作业队列): before the apps whose tasks.py it discovers.
+    "procrastinate.contrib.django",
     "yunjian.core",
     "projects",
     "review",
     "sync",
     "loads",
     "bulk",
+    "notices",
 ]
 
 MIDDLEWARE = [
@@ -127,6 +130,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "yunjian.core.context_processors.navigation",
                 "yunjian.core.context_processors.session",
+                "notices.context_processors.unread",
             ],
         },
     },
@@ -258,6 +262,33 @@ LOAD_MAX_ROWS = env_int("LOAD_MAX_ROWS", 2_000_000)
 LOAD_BATCH_SIZE = env_int("LOAD_BATCH_SIZE", 5000)
 LOAD_LEASE_SECONDS = env_int("LOAD_LEASE_SECONDS", 120)  # a load whose process died is resumed after this
 LOAD_POLL_SECONDS = env_int("LOAD_POLL_SECONDS", 2)
+
+# The job queue (procrastinate, PostgreSQL only): each app's tasks.py is discovered; the worker is
+# `manage.py procrastinate worker` (README: 作业队列). Finished jobs are kept this many days.
+PROCRASTINATE_AUTODISCOVER_MODULE_NAME = "tasks"
+JOB_RETENTION_DAYS = env_int("JOB_RETENTION_DAYS", 30)
+# procrastinate's schema is PostgreSQL functions and triggers: not migrated on the SQLite fallback.
+DATABASE_ROUTERS = ["yunjian.core.routers.QueueOnPostgresRouter"]
+
+# Email (the message centre's sends; README: 消息与邮件). SMTP when EMAIL_HOST is set, else the console.
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "")
+EMAIL_BACKEND = (
+    "django.core.mail.backends.smtp.EmailBackend"
+    if EMAIL_HOST
+    else "django.core.mail.backends.console.EmailBackend"
+)
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 20)
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "yunjian@localhost")
+# The address the links in emails and SMS start with.
+SITE_URL = env_str("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# SMS: an optional HTTP hook (notices/sms.py), off when empty.
+SMS_HOOK_URL = os.environ.get("SMS_HOOK_URL", "")
+SMS_HOOK_TIMEOUT_SECONDS = env_int("SMS_HOOK_TIMEOUT_SECONDS", 10)
 
 # Personal data (身份证号码) is encrypted at rest with these keys (Fernet: urlsafe base64 of 32 bytes),
 # comma-separated, newest first: the first encrypts, every one decrypts (rotation: prepend a new key,

@@ -19,6 +19,7 @@ urlpatterns = [
     path("sync/", include("sync.urls")),
     path("loads/", include("loads.urls")),
     path("bulk/", include("bulk.urls")),
+    path("messages/", include("notices.urls")),
     path("admin/", admin.site.urls),
 ]
 

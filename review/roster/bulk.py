@@ -37,8 +37,14 @@ def insert(model: type[models.Model], attnames: Sequence[str], rows: Sequence[Se
     buffer = io.StringIO()
     buffer.writelines("\t".join(map(_copy_text, row)) + "\n" for row in rows)
     buffer.seek(0)
+    statement = f"COPY {quote(model._meta.db_table)} ({columns}) FROM STDIN"
     with connection.cursor() as cursor:
-        cursor.copy_expert(f"COPY {quote(model._meta.db_table)} ({columns}) FROM STDIN", buffer)
+        raw = cursor.cursor
+        if hasattr(raw, "copy_expert"):  # psycopg2
+            raw.copy_expert(statement, buffer)
+        else:  # psycopg 3 (what Django uses once the job queue's driver is installed)
+            with raw.copy(statement) as copy:
+                copy.write(buffer.getvalue())
 
 
 def _copy_text(value: object) -> str:

@@ -18,6 +18,7 @@ NAV = (
     ("已办审核", "review:done", REVIEWERS, None),
     ("审核人员名单", "roster:index", {Role.PROVINCE_ADMIN}, None),
     ("数据同步", "sync:operations", {Role.PROVINCE_ADMIN}, None),
+    ("发送失败的通知", "notices:failed", {Role.PROVINCE_ADMIN}, None),
     ("账号管理", "core:accounts", {Role.SECURITY_ADMIN}, None),
     ("审计日志", "core:audit-log", {Role.AUDIT_ADMIN}, None),
 )

@@ -16,7 +16,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import dj_database_url
-from psycopg2 import sql
+
+# The driver Django uses (psycopg 3 once installed, else psycopg2): its SQL composition objects must
+# match the cursor they run on.
+from django.db.backends.postgresql.psycopg_any import sql
 
 SCHEMA = "public"
 AUDIT_TABLE = "core_auditentry"

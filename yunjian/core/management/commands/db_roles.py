@@ -5,9 +5,10 @@ from __future__ import annotations
 import os
 
 import dj_database_url
-import psycopg2
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.db.backends.postgresql.base import Database  # the driver Django uses (dbroles.sql matches it)
+from django.db.backends.postgresql.psycopg_any import is_psycopg3
 
 from yunjian.core import dbroles
 
@@ -40,12 +41,14 @@ class Command(BaseCommand):
         except ValueError as exc:
             raise CommandError(str(exc)) from None
         database = app_config["NAME"]
-        connection = psycopg2.connect(
+        connection = Database.connect(
             dbname=database,
             user=admin.get("USER") or None,
             password=admin.get("PASSWORD") or None,
             host=admin.get("HOST") or None,
             port=admin.get("PORT") or None,
+            # psycopg 3 binds parameters on the server, which ALTER ROLE … PASSWORD does not accept.
+            **({"cursor_factory": Database.ClientCursor} if is_psycopg3 else {}),
         )
         try:
             with connection, connection.cursor() as cursor:
@@ -56,7 +59,7 @@ class Command(BaseCommand):
                     )
                 dbroles.create_roles(cursor, database=database, owner=owner, app=app)
                 dbroles.grant_application(cursor, owner=owner.name, app=app.name)
-        except (ValueError, psycopg2.Error) as exc:
+        except (ValueError, Database.Error) as exc:
             raise CommandError(str(exc).strip()) from None
         finally:
             connection.close()

@@ -1,5 +1,5 @@
-"""Serve the demo on one machine: the web app, the reference platform receiver, the sync worker and
-the load worker."""
+"""Serve the demo on one machine: the web app, the reference platform receiver, the sync worker, the
+load worker and the job queue's worker."""
 
 import os
 import signal
@@ -10,6 +10,7 @@ import time
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
 
 from sync.receiver.__main__ import SECRET_ENV
 
@@ -34,6 +35,12 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         if not settings.DEBUG:
             raise CommandError("rundemo 仅用于演示环境（DEBUG=true）。生产环境请使用 gunicorn，见 README。")
+        if connection.vendor != "postgresql":
+            # The job queue (procrastinate) lives in PostgreSQL: email, digests and snapshots need it.
+            raise CommandError(
+                "演示需要 PostgreSQL（作业队列存放在数据库中）：请设置 DATABASE_URL，"
+                "例如 postgres://postgres@127.0.0.1:5432/yunjian（make run 默认如此）。"
+            )
         receiver_port = int(options["receiver_port"])
         endpoint = f"http://127.0.0.1:{receiver_port}/exchange/"
         # The shared secret travels in the environment, never on a command line (ps shows argv).
@@ -67,6 +74,10 @@ class Command(BaseCommand):
             children.append(subprocess.Popen([sys.executable, "manage.py", "sync_worker"], env=env))
             # Loads uploaded in the browser are checked and applied here, beside the app (issue 13).
             children.append(subprocess.Popen([sys.executable, "manage.py", "load_worker"], env=env))
+            # The job queue's worker (procrastinate): email, digests, the daily snapshot, housekeeping.
+            children.append(
+                subprocess.Popen([sys.executable, "manage.py", "procrastinate", "worker"], env=env)
+            )
             self.stdout.write(
                 self.style.SUCCESS(f"打开浏览器访问 http://127.0.0.1:{options['port']}/ （Ctrl+C 退出）")
             )
