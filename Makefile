@@ -24,7 +24,8 @@ $(STAMP_DEV): requirements.txt requirements-dev.txt | $(PY)
 ## make run: install, migrate, load the demo data and accounts, serve http://127.0.0.1:8000 (on PostgreSQL:
 ## the job queue lives there; DATABASE_URL, else the local server as for make test)
 RUN_DB = DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/yunjian}
-run: $(STAMP_RUN) check-db
+run: $(STAMP_RUN)
+	$(RUN_DB) $(PY) -m yunjian.dbcheck --create
 	mkdir -p var/staticfiles
 	$(RUN_DB) DEBUG=true $(PY) manage.py migrate --no-input
 	$(RUN_DB) DEBUG=true $(PY) manage.py load_demo

@@ -1,29 +1,35 @@
-"""Fail early, with a clear message, when the test database server does not answer."""
+"""Fail early, with a clear message, when the database server does not answer.
+
+`python -m yunjian.dbcheck --create` (used by `make run`) also creates the database DATABASE_URL names
+when the server answers but has no such database yet, as on a fresh machine.
+"""
 
 import os
 import sys
 
 import dj_database_url
 import psycopg2
+from psycopg2 import sql
 
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/yunjian"
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    create = "--create" in (sys.argv[1:] if argv is None else argv)
     url = os.environ.get("DATABASE_URL", DEFAULT_URL)
     config = dj_database_url.parse(url)
     if config["ENGINE"] != "django.db.backends.postgresql":
         print(f"测试须在 PostgreSQL 上运行，DATABASE_URL 当前为 {config['ENGINE']}。", file=sys.stderr)
         return 2
     try:
-        psycopg2.connect(
+        server = psycopg2.connect(
             dbname="postgres",
             user=config.get("USER") or "postgres",
             password=config.get("PASSWORD") or None,
             host=config.get("HOST") or "127.0.0.1",
             port=config.get("PORT") or 5432,
             connect_timeout=5,
-        ).close()
+        )
     except psycopg2.OperationalError as exc:
         print(
             "无法连接 PostgreSQL（cannot reach PostgreSQL）："
@@ -34,6 +40,20 @@ def main() -> int:
             file=sys.stderr,
         )
         return 2
+    try:
+        name = config.get("NAME") or ""
+        if create and name:
+            server.autocommit = True
+            with server.cursor() as cursor:
+                cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
+                if cursor.fetchone() is None:
+                    cursor.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+                    print(f"已创建数据库 {name}（created database {name}）")
+    except psycopg2.Error as exc:
+        print(f"无法创建数据库 {name}（cannot create database {name}）：{str(exc).strip()}", file=sys.stderr)
+        return 2
+    finally:
+        server.close()
     print(f"PostgreSQL OK: {config.get('HOST')}:{config.get('PORT')}")
     return 0
 
