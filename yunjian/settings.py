@@ -139,9 +139,9 @@ TEMPLATES = [
 # Widgets render through the project's templates too (templates/projects/widgets/).
 FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 
-# PostgreSQL is the production database and the one the tests run on. Without
-# DATABASE_URL the demo falls back to an SQLite file under var/ so `make run`
-# works on any machine.
+# PostgreSQL is the production database, the demo's (`make run` passes DATABASE_URL, else the local
+# server) and the one the tests run on. Without DATABASE_URL, manage.py falls back to an SQLite file
+# under var/ for quick checks; the job queue needs PostgreSQL (rundemo refuses SQLite).
 VAR_DIR = Path(env_str("YUNJIAN_VAR_DIR", str(BASE_DIR / "var")))
 _default_db = f"sqlite:///{VAR_DIR / 'yunjian.sqlite3'}"
 DATABASES = {
