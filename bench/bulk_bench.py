@@ -12,8 +12,8 @@ row per project, saved as .xlsx by openpyxl.
 
 Reported, per kind: preview (read the file with the one spreadsheet reader, check every row through
 the entry form and the rules, keep the upload: bulk.services.upload_check), the same file's preview
-again after applying (every row "will update your draft"), apply (bulk.services.apply_upload: every
-row through the kind's entry service, one savepoint each) and the re-apply of that second upload,
+again after applying (every row "will update your draft"), apply (bulk.services.apply_upload: the number
+locks, every row checked again, the drafts written in bulk with one audit entry each) and the re-apply of that second upload,
 with the machine's load average (the machine may be shared). Targets: preview under 3 s, apply
 under 10 s, on 2 cores.
 """
