@@ -4,6 +4,8 @@ are transactional (`transactional_db`)."""
 
 from __future__ import annotations
 
+import threading
+
 from django.db import connection
 from procrastinate.contrib.django import app
 
@@ -14,7 +16,22 @@ def run_jobs(*queues: str) -> None:
     options = {"wait": False, "install_signal_handlers": False, "listen_notify": False}
     if queues:
         options["queues"] = list(queues)
-    worker_app.run_worker(**options)
+    # In a thread of its own: the worker calls asyncio.run(), which refuses to start inside a running
+    # event loop — and Playwright's sync API leaves one running in the main thread after the browser
+    # tests of the same session.
+    failure: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            worker_app.run_worker(**options)
+        except BaseException as exc:  # re-raised in the test's thread
+            failure.append(exc)
+
+    thread = threading.Thread(target=work, name="procrastinate-worker")
+    thread.start()
+    thread.join()
+    if failure:
+        raise failure[0]
 
 
 def jobs(task_name: str | None = None) -> list[dict]:
