@@ -43,7 +43,8 @@ def setup_django() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "yunjian.settings_test")
     import dj_database_url
     import psycopg2
-    from psycopg2 import sql
+
+    from yunjian.dbcheck import ensure_database
 
     config = dj_database_url.parse(url)
     if "bench" not in config["NAME"]:
@@ -55,11 +56,7 @@ def setup_django() -> None:
         host=config["HOST"],
         port=config["PORT"] or 5432,
     )
-    admin.autocommit = True
-    with admin.cursor() as cursor:
-        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [config["NAME"]])
-        if cursor.fetchone() is None:
-            cursor.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(config["NAME"])))
+    ensure_database(admin, config["NAME"])
     admin.close()
     import django
     from django.core.management import call_command

@@ -43,7 +43,8 @@ PREFIX = "91539900"  # credit codes of the organizations this benchmark makes
 def prepare(url: str) -> None:
     import dj_database_url
     import psycopg2
-    from psycopg2 import sql
+
+    from yunjian.dbcheck import ensure_database
 
     config = dj_database_url.parse(url)
     if "bench" not in config["NAME"]:
@@ -55,11 +56,7 @@ def prepare(url: str) -> None:
         host=config["HOST"],
         port=config["PORT"] or 5432,
     )
-    admin.autocommit = True
-    with admin.cursor() as cursor:
-        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [config["NAME"]])
-        if cursor.fetchone() is None:
-            cursor.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(config["NAME"])))
+    ensure_database(admin, config["NAME"])
     admin.close()
     os.environ["DATABASE_URL"] = url
     os.environ["DEBUG"] = "true"

@@ -14,6 +14,17 @@ from psycopg2 import sql
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/yunjian"
 
 
+def ensure_database(server, name: str) -> bool:
+    """Create database `name` on the open server connection when it is not there; True if created."""
+    server.autocommit = True
+    with server.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
+        if cursor.fetchone() is not None:
+            return False
+        cursor.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    return True
+
+
 def main(argv: list[str] | None = None) -> int:
     create = "--create" in (sys.argv[1:] if argv is None else argv)
     url = os.environ.get("DATABASE_URL", DEFAULT_URL)
@@ -42,13 +53,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         name = config.get("NAME") or ""
-        if create and name:
-            server.autocommit = True
-            with server.cursor() as cursor:
-                cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
-                if cursor.fetchone() is None:
-                    cursor.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-                    print(f"已创建数据库 {name}（created database {name}）")
+        if create and name and ensure_database(server, name):
+            print(f"已创建数据库 {name}（created database {name}）")
     except psycopg2.Error as exc:
         print(f"无法创建数据库 {name}（cannot create database {name}）：{str(exc).strip()}", file=sys.stderr)
         return 2
