@@ -77,7 +77,8 @@ class Row:
 
 
 class Lookups:
-    """Everything the rows refer to, fetched once for the whole workbook."""
+    """Everything the rows refer to, fetched once for the whole workbook (the thousands of numbers
+    of a workbook are sent as one array each: `__any`, yunjian.core.lookups)."""
 
     def __init__(self, actor, kind: str, rows: list[dict]):
         self.actor = actor
@@ -98,11 +99,13 @@ class Lookups:
         numbers = {normalize_code(r["cells"].get("prj_num", "")) for r in rows} - {""}
         self.projects = {
             p.prj_num: p
-            for p in Project.objects.filter(prj_num__in=numbers).select_related("specialty_info", "owner_org")
+            for p in Project.objects.filter(prj_num__any=numbers).select_related(
+                "specialty_info", "owner_org"
+            )
         }
         ids = [p.pk for p in self.projects.values()]
         self.parties = set(
-            ProjectParty.objects.filter(project_id__in=ids, organization_id=self.org.pk).values_list(
+            ProjectParty.objects.filter(project_id__any=ids, organization_id=self.org.pk).values_list(
                 "project_id", flat=True
             )
         )
@@ -111,7 +114,7 @@ class Lookups:
         if kind == RecordKind.SPECIALTY_INFO:
             names = {normalize_text(r["cells"].get(PROJECT_PREFIX + "name", "")) for r in rows} - {""}
             for info in SpecialtyProjectInfo.objects.filter(
-                Q(project__prj_num__in=numbers) | Q(project__name__in=names), owner_org=self.org
+                Q(project__prj_num__any=numbers) | Q(project__name__any=names), owner_org=self.org
             ).select_related("project"):
                 self.own_specialty[("prj_num", info.project.prj_num)] = info
                 self.own_specialty[("name", f"{info.project.county_id}|{info.project.name}")] = info
@@ -120,7 +123,7 @@ class Lookups:
             wanted = {normalize_text(r["cells"].get(n, "")) for r in rows for n in names} - {""}
             query = Q()
             for name in names:
-                query |= Q(**{f"{name}__in": wanted})
+                query |= Q(**{f"{name}__any": wanted})
             for record in model.objects.filter(query).select_related("project", "owner_org").order_by("id"):
                 for name in names:
                     if getattr(record, name) in wanted:
@@ -133,14 +136,14 @@ class Lookups:
         self.bureaus: dict[str, list[Organization]] = defaultdict(list)
         if kind == RecordKind.COMPLETION:
             for contract in TenderContract.objects.filter(
-                project_id__in=ids, owner_org=self.org, scope=Scope.SPECIALTY
+                project_id__any=ids, owner_org=self.org, scope=Scope.SPECIALTY
             ).select_related("project"):
                 self.with_specialty.add(contract.project_id)
                 for number in (contract.contract_num, contract.tender_num):
                     if number:
                         self.specialty_contracts.setdefault((contract.project_id, number), contract)
             # rules.is_general_contractor, for every project at once.
-            mine = {"project_id__in": ids, "owner_org": self.org, "state": State.APPROVED}
+            mine = {"project_id__any": ids, "owner_org": self.org, "state": State.APPROVED}
             self.general_contractor = set(
                 ConstructionPermit.objects.filter(**mine).values_list("project_id", flat=True)
             ) | set(
@@ -148,7 +151,7 @@ class Lookups:
                     "project_id", flat=True
                 )
             )
-            for permit in ConstructionPermit.objects.filter(project_id__in=ids, state=State.APPROVED):
+            for permit in ConstructionPermit.objects.filter(project_id__any=ids, state=State.APPROVED):
                 self.permits[(permit.project_id, permit.permit_num)] = permit
                 self.approved_permits[permit.project_id].append(permit)
         if kind in (RecordKind.COMPLETION, RecordKind.PERMIT):
@@ -162,16 +165,16 @@ class Lookups:
         self.supervisors: dict[str, list[Organization]] = defaultdict(list)
         if kind == RecordKind.PERMIT:
             named = {n for r in rows for n in review_numbers(r["cells"].get("review_ids", ""))}
-            for review in DrawingReview.objects.filter(censor_num__in=named).select_related("project"):
+            for review in DrawingReview.objects.filter(censor_num__any=named).select_related("project"):
                 self.reviews[review.censor_num] = review
             # The approved reviews of each project named: the form's choices (and its date check).
             for review in DrawingReview.objects.filter(
-                project_id__in=ids, state=State.APPROVED
+                project_id__any=ids, state=State.APPROVED
             ).select_related("censor_org"):
                 self.candidates[review.project_id].append(review)
             texts = {normalize_text(r["cells"].get("supervision_org", "")) for r in rows} - {""}
             for org in Organization.objects.filter(
-                Q(name__in=texts) | Q(credit_code__in={normalize_code(t) for t in texts}),
+                Q(name__any=texts) | Q(credit_code__any={normalize_code(t) for t in texts}),
                 kinds__contains=f"|{Organization.Kind.SUPERVISION}|",
             ):
                 self.supervisors[org.name].append(org)

@@ -33,6 +33,27 @@ def test_ordinary_text_passes(value):
     assert text_problem(value) == ""
 
 
+def test_every_character_is_judged_by_its_unicode_category():
+    """text_problem's fast path for printable text gives the answer of the character-by-character
+    rule for every code point of the basic plane (and a few astral ones), inside ordinary text."""
+    import unicodedata
+
+    from yunjian.core.validators import ALLOWED_CONTROLS, INVISIBLE_CATEGORIES, INVISIBLE_LETTERS
+
+    wrong = []
+    for code in [*range(0x10000), 0x1F600, 0x20000, 0xE0001, 0xF0000, 0x10FFFF]:
+        ch = chr(code)
+        invisible = ch not in ALLOWED_CONTROLS and (
+            unicodedata.category(ch) in INVISIBLE_CATEGORIES or ch in INVISIBLE_LETTERS
+        )
+        if bool(text_problem(f"名称{ch}A")) != invisible:
+            wrong.append(f"U+{code:04X}")
+    assert wrong == []
+    assert (
+        text_problem("\u3000\u3000") == "不能只填写空白字符"
+    )  # ideographic spaces: not printable, still blank
+
+
 @pytest.mark.parametrize("value", [date(1, 1, 1), date(1900, 1, 1), date(1949, 12, 31), date(2999, 1, 1)])
 def test_implausible_dates_are_refused(value):
     assert "日期应在1950年1月1日至" in date_problem(value)

@@ -8,7 +8,9 @@ class CoreConfig(AppConfig):
     verbose_name = "基础信息与账号"
 
     def ready(self) -> None:
-        from yunjian.core import checks, signals  # noqa: F401  (connects the audit receivers, the checks)
+        from yunjian.core import checks, lookups, signals  # noqa: F401  (connects the audit receivers, the checks)
+
+        lookups.register()  # field__any=values (yunjian.core.lookups)
 
 
 class YunjianAdminConfig(admin_apps.AdminConfig):

@@ -29,6 +29,7 @@ MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
 # then a local number of 7 or 8 digits, and an optional extension.
 LANDLINE_RE = re.compile(r"^(?:010|02\d|0[3-9]\d{2})-?\d{7,8}(?:-\d{1,6})?$")
 MODEL_TEXT_RE = re.compile(r"^GF-\d{4}-\d{4}$", re.IGNORECASE)
+SPACES_RE = re.compile(r"\s+")
 
 
 def normalize_text(value: object) -> str:
@@ -37,12 +38,12 @@ def normalize_text(value: object) -> str:
         return ""
     text = unicodedata.normalize("NFKC", str(value))
     text = text.replace("\r", "").replace("\n", "").replace("\t", " ")
-    return re.sub(r"\s+", " ", text).strip()
+    return SPACES_RE.sub(" ", text).strip()
 
 
 def normalize_code(value: object) -> str:
     """Normalize an identifier: NFKC, no spaces at all, upper case."""
-    return re.sub(r"\s+", "", normalize_text(value)).upper()
+    return SPACES_RE.sub("", normalize_text(value)).upper()
 
 
 # How to fix a check-digit error: the digit is computed from the others, so the typo is usually elsewhere.
@@ -255,6 +256,10 @@ def text_problem(value: str | None) -> str:
     """Why `value` holds invisible or direction-control characters, or is nothing but them ("")."""
     if not value:
         return ""
+    # Fast path: a printable string holds no character of the categories above (str.isprintable is
+    # false exactly for Other and Separator characters but the ASCII space).
+    if value.isprintable() and INVISIBLE_LETTERS.isdisjoint(value):
+        return "" if value.strip() else "不能只填写空白字符"
     bad = [
         ch
         for ch in value
