@@ -32,13 +32,14 @@ run: $(STAMP_RUN)
 # The demo accounts sign in with a password only: the second factor is off here, and only here.
 	$(RUN_DB) DEBUG=true OTP_REQUIRED=false $(PY) manage.py rundemo
 
-## make test: install dev requirements, lint, check the layers (docs/architecture.md), check migrations, run every test on PostgreSQL
+## make test: install dev requirements, lint, check the layers (docs/architecture.md), check migrations, run every
+## test on PostgreSQL, in two processes (pytest-xdist: each has its own test database)
 test: $(STAMP_DEV) check-db
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(VENV)/bin/lint-imports --no-cache
 	DEBUG=true DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/yunjian} $(PY) manage.py makemigrations --check --dry-run
-	$(PY) -m pytest -q -p no:randomly
+	$(PY) -m pytest -q -p no:randomly -n 2
 
 ## make mutation [MODULES="review.services ..."]: mutation testing of the rule modules (mutmut; takes hours
 ## for all of them, so not part of `make test`; docs/testing.md). Its own database: MUTATION_DATABASE_URL.
