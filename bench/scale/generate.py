@@ -21,7 +21,8 @@ read); no attachments, level requests, revocations or specialty projects.
 
 Personas (password PASSWORD below): scale_qujing (曲靖 prefecture reviewer, every stage), scale_qilin
 (麒麟区 county reviewer), scale_division (省厅勘察设计处), scale_institution (the first review
-institution), scale_builder (the general contractor with 5,000 projects), scale_admin (系统管理员).
+institution), scale_builder (the general contractor with 5,000 projects), scale_admin (系统管理员),
+scale_auditor (审计管理员: the audit log).
 
 The database's name must contain "bench"; it is dropped and created again, migrated, filled, ANALYZEd.
 """
@@ -51,6 +52,7 @@ PERSONAS = {
     "institution": "scale_institution",
     "enterprise": "scale_builder",
     "admin": "scale_admin",
+    "auditor": "scale_auditor",
 }
 QUJING, QILIN = "530300", "530302"
 BIG_PROJECTS = 5000
@@ -134,26 +136,34 @@ class Table:
         return n
 
 
-def generate(scale: float, conn, started: float, seed: int = 15) -> dict[str, int]:
-    from django.contrib.auth.hashers import make_password
+def generate(scale: float, conn, started: float, seed: int = 15, *, commit: bool = True) -> dict[str, int]:
+    """Fill the (migrated, empty) database behind `conn`, a psycopg 3 connection; commit=False leaves
+    the transaction to the caller (the test runs it inside its own)."""
+    from django.contrib.auth.hashers import PBKDF2PasswordHasher, make_password
     from django.utils import timezone
 
     from projects import workflow
-    from projects.codes import ApprovalLevel, ContractType, PrjFunction, PrjProperty, PrjType, Scope, TenderMethod
+    from projects.codes import (
+        ApprovalLevel,
+        ContractType,
+        PrjFunction,
+        PrjProperty,
+        PrjType,
+        Scope,
+        TenderMethod,
+    )
     from projects.models import (
         Completion,
         ConstructionPermit,
         DrawingReview,
         Project,
         ProjectParty,
-        Round,
         State,
         TenderContract,
     )
     from review.models import ReviewerAssignment, Task
     from review.workdays import deadline
     from sync import protocol
-    from sync.models import Outbox
     from yunjian.core.models import AuditEntry, Organization, Role, User
     from yunjian.core.validators import complete_credit_code
 
@@ -226,7 +236,8 @@ def generate(scale: float, conn, started: float, seed: int = 15) -> dict[str, in
     counts["core_organization"] = Table(Organization, with_id=True).copy(conn, orgs)
     log(f"{len(orgs)} organizations", started)
 
-    password = make_password(PASSWORD)
+    # The production hasher, whatever the settings this runs under (the tests' settings hash with MD5).
+    password = make_password(PASSWORD, hasher=PBKDF2PasswordHasher())
     user_id = next_id("core_user")
     users: list[dict] = []
     user_of: dict[int, int] = {}
@@ -257,6 +268,7 @@ def generate(scale: float, conn, started: float, seed: int = 15) -> dict[str, in
         "institution": add_user(PERSONAS["institution"], institutions[0], (Role.INSTITUTION,)),
         "enterprise": add_user(PERSONAS["enterprise"], big, (Role.ENTERPRISE,)),
         "admin": add_user(PERSONAS["admin"], province, (Role.PROVINCE_ADMIN,), is_staff=True),
+        "auditor": add_user(PERSONAS["auditor"], province, (Role.AUDIT_ADMIN,)),
     }
     # 曲靖's bureau: the prefecture rows come after the 129 counties, in code order (530300 is third).
     qujing_bureau = next(o["id"] for o in orgs if o["division_id"] == QUJING)
@@ -268,14 +280,16 @@ def generate(scale: float, conn, started: float, seed: int = 15) -> dict[str, in
     for o in [big, *designs, *gcs, *owners]:
         user_of[o] = add_user(f"ent{o}", o, (Role.ENTERPRISE,))
     user_of[big] = persona["enterprise"]
-    users = [u for u in users if not (u["username"] == f"ent{big}")]
+    users = [u for u in users if u["username"] != f"ent{big}"]
     counts["core_user"] = Table(User, with_id=True).copy(conn, users)
     member = Table(User.groups.through)
     group_of = {o["id"]: o["group_id"] for o in orgs}
     member.copy(conn, ({"user_id": u["id"], "group_id": group_of[u["organization_id"]]} for u in users))
     roster = []
     for stage in workflow.REVIEW_STAGES:
-        roster.append({"user_id": persona["prefecture"], "stage": stage, "division_id": QUJING, "roster_key": QUJING})
+        roster.append(
+            {"user_id": persona["prefecture"], "stage": stage, "division_id": QUJING, "roster_key": QUJING}
+        )
         for c in counties:
             uid = persona["county"] if c == QILIN else reviewer[c]
             roster.append({"user_id": uid, "stage": stage, "division_id": c, "roster_key": c[:4] + "00"})
@@ -289,7 +303,8 @@ def generate(scale: float, conn, started: float, seed: int = 15) -> dict[str, in
     plans = []  # (id, prj_num, county, owner, gc, design, institution, created, progress, last_state)
     serial: dict[str, int] = {}
     for i in range(n_projects):
-        county = rng.choice(counties)
+        # 麒麟区 (曲靖's urban district, the county persona's) is busier than the average county.
+        county = QILIN if i % 20 == 1 else rng.choice(counties)
         created = campaign + timedelta(seconds=rng.randrange(100 * 86400))
         day = f"{county}{timezone.localtime(created):%y%m%d}"
         serial[day] = serial.get(day, 0) + 1
@@ -390,15 +405,28 @@ def generate(scale: float, conn, started: float, seed: int = 15) -> dict[str, in
             if state == State.DRAFT and rng.random() < 0.3:
                 state, n_rounds = State.RETURNED, 1
             audits.append(
-                {"at": at, "actor_id": enterer, "actor_org_id": enterer_org, "action": A.CREATE,
-                 "object_type": kind, "object_id": str(rid), "to_state": State.DRAFT, "data": "{}"}
+                {
+                    "at": at,
+                    "actor_id": enterer,
+                    "actor_org_id": enterer_org,
+                    "action": A.CREATE,
+                    "object_type": kind,
+                    "object_id": str(rid),
+                    "to_state": State.DRAFT,
+                    "data": "{}",
+                }
             )
             lock = 1
             submitted = approved = None
             step_now = ""
             level = "D"
             snapshot = json.dumps(
-                {"number": number, "project.name": title, "project.county": names[county], "owner": str(enterer_org)},
+                {
+                    "number": number,
+                    "project.name": title,
+                    "project.county": names[county],
+                    "owner": str(enterer_org),
+                },
                 ensure_ascii=False,
             )
             for r in range(1, n_rounds + 1):
@@ -406,13 +434,29 @@ def generate(scale: float, conn, started: float, seed: int = 15) -> dict[str, in
                 at += timedelta(hours=rng.randrange(2, 72))
                 submitted = at
                 lock += 1
-                rounds.append({"kind": kind, "record_id": rid, "revision": r, "data": snapshot,
-                               "submitted_by_id": enterer, "submitted_at": at})
+                rounds.append(
+                    {
+                        "kind": kind,
+                        "record_id": rid,
+                        "revision": r,
+                        "data": snapshot,
+                        "submitted_by_id": enterer,
+                        "submitted_at": at,
+                    }
+                )
                 audits.append(
-                    {"at": at, "actor_id": enterer, "actor_org_id": enterer_org, "action": A.SUBMIT,
-                     "object_type": kind, "object_id": str(rid),
-                     "from_state": State.DRAFT if r == 1 else State.RETURNED, "to_state": State.IN_REVIEW,
-                     "step": chain[0].key, "data": '{"revision": %d, "snapshot": %s}' % (r, snapshot)}
+                    {
+                        "at": at,
+                        "actor_id": enterer,
+                        "actor_org_id": enterer_org,
+                        "action": A.SUBMIT,
+                        "object_type": kind,
+                        "object_id": str(rid),
+                        "from_state": State.DRAFT if r == 1 else State.RETURNED,
+                        "to_state": State.IN_REVIEW,
+                        "step": chain[0].key,
+                        "data": f'{{"revision": {r}, "snapshot": {snapshot}}}',
+                    }
                 )
                 # How far this round goes: returned rounds stop at a step, the last round's state decides.
                 if not final or state == State.RETURNED:
@@ -432,12 +476,25 @@ def generate(scale: float, conn, started: float, seed: int = 15) -> dict[str, in
                     else:
                         decider, assignee = reviewer[county] if county != QILIN else persona["county"], None
                     due_at, note = due(opened)
-                    row = {"kind": kind, "record_id": rid, "revision": r, "step": step.key,
-                           "step_label": step.label, "performer": performer, "stage": step.stage,
-                           "division_code": post_div, "assignee_org_id": assignee, "project_id": pid,
-                           "owner_org_id": enterer_org, "title": title, "prj_num": num,
-                           "number": number if kind != "tender_contract" else number,
-                           "submitted_at": opened, "due_at": due_at, "due_note": note}
+                    row = {
+                        "kind": kind,
+                        "record_id": rid,
+                        "revision": r,
+                        "step": step.key,
+                        "step_label": step.label,
+                        "performer": performer,
+                        "stage": step.stage,
+                        "division_code": post_div,
+                        "assignee_org_id": assignee,
+                        "project_id": pid,
+                        "owner_org_id": enterer_org,
+                        "title": title,
+                        "prj_num": num,
+                        "number": number if kind != "tender_contract" else number,
+                        "submitted_at": opened,
+                        "due_at": due_at,
+                        "due_note": note,
+                    }
                     is_last = s == stop
                     if is_last and outcome == "open":
                         row["status"] = Task.Status.OPEN
@@ -462,55 +519,116 @@ def generate(scale: float, conn, started: float, seed: int = 15) -> dict[str, in
                             data["data_level"] = level
                             approved = decided
                     tasks.append(row)
-                    decider_org = assignee or (division_org if performer == "design_division" else bureau[county])
+                    decider_org = assignee or (
+                        division_org if performer == "design_division" else bureau[county]
+                    )
                     audits.append(
-                        {"at": decided, "actor_id": decider, "actor_org_id": decider_org,
-                         "action": A.APPROVE if approve else A.RETURN, "object_type": kind,
-                         "object_id": str(rid), "from_state": State.IN_REVIEW, "to_state": to_state,
-                         "step": step.key, "reason": "" if approve else returned_reason, "data": json.dumps(data)}
+                        {
+                            "at": decided,
+                            "actor_id": decider,
+                            "actor_org_id": decider_org,
+                            "action": A.APPROVE if approve else A.RETURN,
+                            "object_type": kind,
+                            "object_id": str(rid),
+                            "from_state": State.IN_REVIEW,
+                            "to_state": to_state,
+                            "step": step.key,
+                            "reason": "" if approve else returned_reason,
+                            "data": json.dumps(data),
+                        }
                     )
                     opened = decided
                 at = max(at, opened)
-            rec = {"id": rid, "state": state, "step": step_now if state == State.IN_REVIEW else "",
-                   "revision": n_rounds, "lock_version": lock, "data_level": level, "owner_org_id": enterer_org,
-                   "entered_by_id": enterer, "submitted_at": submitted, "approved_at": approved,
-                   "return_reason": returned_reason if state == State.RETURNED else "",
-                   "created_at": created, "updated_at": at, "project_id": pid}
+            rec = {
+                "id": rid,
+                "state": state,
+                "step": step_now if state == State.IN_REVIEW else "",
+                "revision": n_rounds,
+                "lock_version": lock,
+                "data_level": level,
+                "owner_org_id": enterer_org,
+                "entered_by_id": enterer,
+                "submitted_at": submitted,
+                "approved_at": approved,
+                "return_reason": returned_reason if state == State.RETURNED else "",
+                "created_at": created,
+                "updated_at": at,
+                "project_id": pid,
+            }
             if kind == "drawing_review":
-                rec.update(censor_num=number, censor_org_id=inst, censor_date=date(2025, 4, 1), one_pass=True,
-                           scale="地上18层", design_lead="张设计")
+                rec.update(
+                    censor_num=number,
+                    censor_org_id=inst,
+                    censor_date=date(2025, 4, 1),
+                    one_pass=True,
+                    scale="地上18层",
+                    design_lead="张设计",
+                )
             elif kind == "permit":
-                rec.update(permit_num=number, issuing_org_id=bureau[county], issuing_division_id=county,
-                           issue_date=date(2025, 5, 1), contract_amount=Decimal("12000.00"),
-                           area=Decimal("15000.00"), project_manager="李经理", contract_num=f"HT-{pid}")
+                rec.update(
+                    permit_num=number,
+                    issuing_org_id=bureau[county],
+                    issuing_division_id=county,
+                    issue_date=date(2025, 5, 1),
+                    contract_amount=Decimal("12000.00"),
+                    area=Decimal("15000.00"),
+                    project_manager="李经理",
+                    contract_num=f"HT-{pid}",
+                )
                 links.append({"constructionpermit_id": rid, "drawingreview_id": made["drawing_review"]})
             elif kind == "tender_contract":
-                rec.update(scope=Scope.CONSTRUCTION, tender_method=TenderMethod.OPEN, tender_num=number,
-                           tender_date=date(2025, 4, 20), tender_amount=Decimal("11800.00"),
-                           agency_name="基准招标代理公司", agency_code="91530100MA6K000000",
-                           contract_num=f"HT-{pid}", contract_type=ContractType.GENERAL,
-                           contract_amount=Decimal("11800.00"), contract_date=date(2025, 4, 28),
-                           record_num=f"{num}-HZ-001" if state == State.APPROVED else "")
+                rec.update(
+                    scope=Scope.CONSTRUCTION,
+                    tender_method=TenderMethod.OPEN,
+                    tender_num=number,
+                    tender_date=date(2025, 4, 20),
+                    tender_amount=Decimal("11800.00"),
+                    agency_name="基准招标代理公司",
+                    agency_code="91530100MA6K000000",
+                    contract_num=f"HT-{pid}",
+                    contract_type=ContractType.GENERAL,
+                    contract_amount=Decimal("11800.00"),
+                    contract_date=date(2025, 4, 28),
+                    record_num=f"{num}-HZ-001" if state == State.APPROVED else "",
+                )
             else:
-                rec.update(permit_id=made["permit"], acceptance_num=f"{num}-JY-001", acceptance_date=date(2026, 9, 1),
-                           filing_num=number, filing_date=date(2026, 9, 20), filing_org_id=bureau[county],
-                           actual_cost=Decimal("11900.00"), actual_area=Decimal("15000.00"))
+                rec.update(
+                    permit_id=made["permit"],
+                    acceptance_num=f"{num}-JY-001",
+                    acceptance_date=date(2026, 9, 1),
+                    filing_num=number,
+                    filing_date=date(2026, 9, 20),
+                    filing_org_id=bureau[county],
+                    actual_cost=Decimal("11900.00"),
+                    actual_area=Decimal("15000.00"),
+                )
             records[kind].append(rec)
             if state == State.APPROVED:
                 # What the approval sets off: parties (projects.services) and the outbox rows (sync).
                 if kind == "drawing_review":
-                    parties.append({"project_id": pid, "organization_id": design, "role": ProjectParty.Role.DESIGN})
+                    parties.append(
+                        {"project_id": pid, "organization_id": design, "role": ProjectParty.Role.DESIGN}
+                    )
                 if kind == "permit":
-                    parties.append({"project_id": pid, "organization_id": gc,
-                                    "role": ProjectParty.Role.GENERAL_CONTRACTOR})
-                    keys = [(protocol.TB_PROJECT, f"project:{num}", 1),
-                            (protocol.TB_CENSOR, f"drawing_review:{made['drawing_review']}", 1),
-                            (protocol.TB_DESIGN_STAFF, f"design_staff:{made['drawing_review']}", 1),
-                            (protocol.TB_PERMIT, f"permit:{rid}", n_rounds),
-                            (protocol.TB_BUILDER_STAFF, f"builder_staff:{rid}", n_rounds)]
+                    parties.append(
+                        {
+                            "project_id": pid,
+                            "organization_id": gc,
+                            "role": ProjectParty.Role.GENERAL_CONTRACTOR,
+                        }
+                    )
+                    keys = [
+                        (protocol.TB_PROJECT, f"project:{num}", 1),
+                        (protocol.TB_CENSOR, f"drawing_review:{made['drawing_review']}", 1),
+                        (protocol.TB_DESIGN_STAFF, f"design_staff:{made['drawing_review']}", 1),
+                        (protocol.TB_PERMIT, f"permit:{rid}", n_rounds),
+                        (protocol.TB_BUILDER_STAFF, f"builder_staff:{rid}", n_rounds),
+                    ]
                 elif kind == "tender_contract":
-                    keys = [(protocol.TB_TENDER, f"tender:{rid}", n_rounds),
-                            (protocol.TB_CONTRACT, f"contract:{rid}", n_rounds)]
+                    keys = [
+                        (protocol.TB_TENDER, f"tender:{rid}", n_rounds),
+                        (protocol.TB_CONTRACT, f"contract:{rid}", n_rounds),
+                    ]
                 elif kind == "completion":
                     keys = [(protocol.TB_FINISH, f"completion:{rid}", n_rounds)]
                 else:
@@ -518,24 +636,43 @@ def generate(scale: float, conn, started: float, seed: int = 15) -> dict[str, in
                 bundle = f"{rng.getrandbits(128):032x}"
                 for table, key, version in keys:
                     status = rng.choices(("delivered", "pending", "failed"), (97, 2, 1))[0]
-                    outbox.append({"bundle": bundle, "project_id": pid, "table": table, "record_key": key,
-                                   "version": version, "idempotency_key": f"{key}:v{version}",
-                                   "payload": json.dumps({"PrjNum": num, "key": key}, ensure_ascii=False),
-                                   "status": status, "attempts": 1 if status != "pending" else 0,
-                                   "created_at": approved, "next_attempt_at": approved,
-                                   "last_attempt_at": approved if status != "pending" else None,
-                                   "receipt_status": "ok" if status == "delivered" else "",
-                                   "last_error": "连接超时" if status == "failed" else "",
-                                   "delivered_at": approved + timedelta(minutes=1) if status == "delivered" else None})
+                    outbox.append(
+                        {
+                            "bundle": bundle,
+                            "project_id": pid,
+                            "table": table,
+                            "record_key": key,
+                            "version": version,
+                            "idempotency_key": f"{key}:v{version}",
+                            "payload": json.dumps({"PrjNum": num, "key": key}, ensure_ascii=False),
+                            "status": status,
+                            "attempts": 1 if status != "pending" else 0,
+                            "created_at": approved,
+                            "next_attempt_at": approved,
+                            "last_attempt_at": approved if status != "pending" else None,
+                            "receipt_status": "ok" if status == "delivered" else "",
+                            "last_error": "连接超时" if status == "failed" else "",
+                            "delivered_at": approved + timedelta(minutes=1)
+                            if status == "delivered"
+                            else None,
+                        }
+                    )
             at += timedelta(days=rng.randrange(1, 10))
-        if len(tasks) > 200_000:
-            flush(conn, records, rounds, tasks, audits, outbox, parties, links, models, counts)
-    flush(conn, records, rounds, tasks, audits, outbox, parties, links, models, counts)
+        if len(tasks) > 50_000:  # bounded memory: flush every ~12,000 projects
+            flush(conn, records, rounds, tasks, audits, outbox, parties, links, models, counts, commit)
+    flush(conn, records, rounds, tasks, audits, outbox, parties, links, models, counts, commit)
     log("records, rounds, inbox rows, audit entries, outbox rows", started)
     with conn.cursor() as c:
-        for table in ("core_organization", "auth_group", "core_user", "projects_project",
-                      *(m._meta.db_table for m in models.values())):
-            c.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
+        for table in (
+            "core_organization",
+            "auth_group",
+            "core_user",
+            "projects_project",
+            *(m._meta.db_table for m in models.values()),
+        ):
+            c.execute(
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"
+            )
         # Permits approved: the project's basic info is settled (projects.services.mark_permit_approved).
         c.execute(
             "UPDATE projects_project p SET permit_approved_at = c.approved_at FROM projects_constructionpermit c "
@@ -544,7 +681,7 @@ def generate(scale: float, conn, started: float, seed: int = 15) -> dict[str, in
     return counts
 
 
-def flush(conn, records, rounds, tasks, audits, outbox, parties, links, models, counts) -> None:
+def flush(conn, records, rounds, tasks, audits, outbox, parties, links, models, counts, commit) -> None:
     from projects.models import ConstructionPermit, ProjectParty, Round
     from review.models import Task
     from sync.models import Outbox
@@ -566,7 +703,8 @@ def flush(conn, records, rounds, tasks, audits, outbox, parties, links, models, 
     ):
         add(name, Table(model).copy(conn, rows))
         rows.clear()
-    conn.commit()
+    if commit:
+        conn.commit()
 
 
 def main() -> None:
@@ -589,7 +727,9 @@ def main() -> None:
     log("ANALYZE done", started)
     for table, n in sorted(counts.items()):
         print(f"  {table:45} {n:>10,}")
-    print(f"total {sum(counts.values()):,} rows in {time.monotonic() - started:.0f} s at --scale {args.scale}")
+    print(
+        f"total {sum(counts.values()):,} rows in {time.monotonic() - started:.0f} s at --scale {args.scale}"
+    )
 
 
 if __name__ == "__main__":
