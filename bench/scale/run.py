@@ -233,8 +233,10 @@ def main() -> None:
         times: dict[str, list[float]] = {label: [] for label, _, _ in pages + exports}
         status_seen: dict[str, set[int]] = {label: set() for label in times}
         for _ in range(2):  # warm-up: each worker's first requests fill its caches
-            for _label, persona, path in pages:
-                sessions[persona].get(path)
+            for label, persona, path in pages:
+                status = sessions[persona].get(path)[0]
+                if status != 200:  # e.g. a redirect to the second factor: nothing worth timing
+                    raise SystemExit(f"{label}: {path} answers HTTP {status} to {PERSONAS[persona]}, not 200")
         for r in range(args.repeat):
             for label, persona, path in pages + (exports if r < args.export_repeat else []):
                 status, _body, elapsed = sessions[persona].get(path)

@@ -31,6 +31,8 @@ class EstimatedCountPaginator(Paginator):
     @staticmethod
     def _estimate(qs) -> int:
         with connections[qs.db].cursor() as cursor:
-            cursor.execute("SELECT reltuples::bigint FROM pg_class WHERE oid = %s::regclass", [qs.model._meta.db_table])
+            cursor.execute(
+                "SELECT reltuples::bigint FROM pg_class WHERE oid = %s::regclass", [qs.model._meta.db_table]
+            )
             row = cursor.fetchone()
         return max(int(row[0]), 0) if row else 0
