@@ -1,6 +1,7 @@
 from django.contrib import admin
 
 from review.models import ReviewerAssignment, StageDeadline, Task, WorkdayOverride
+from yunjian.core.admin_paging import EstimatedCountPaginator
 
 
 @admin.register(StageDeadline)
@@ -45,6 +46,9 @@ class TaskAdmin(admin.ModelAdmin):
     )
     list_filter = ("status", "kind")
     show_full_result_count = False
+    # Millions of rows: no whole-table count per page, the deciders in the page's query.
+    paginator = EstimatedCountPaginator
+    list_select_related = ("decided_by",)
 
     def has_add_permission(self, request):
         return False

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
 from yunjian.core import audit, organizations
+from yunjian.core.admin_paging import EstimatedCountPaginator
 from yunjian.core.models import AuditEntry, Division, Organization, User, Zone
 
 
@@ -62,6 +63,9 @@ class AuditEntryAdmin(admin.ModelAdmin):
     list_display = ("at", "action", "actor", "object_type", "object_id", "from_state", "to_state")
     list_filter = ("action",)
     show_full_result_count = False
+    # Millions of rows: no whole-table count per page, the actors in the page's query.
+    paginator = EstimatedCountPaginator
+    list_select_related = ("actor",)
 
     def has_add_permission(self, request):
         return False
