@@ -259,7 +259,7 @@ def staff_password(request: HttpRequest, pk: int) -> HttpResponse:
 def staff_audit(request: HttpRequest) -> HttpResponse:
     """Who of the organization did what: the audit entries its accounts wrote (newest first)."""
     _enterprise_admin(request)
-    rows = AuditEntry.objects.filter(actor_org_id=request.user.organization_id).select_related("actor")
+    rows = AuditEntry.objects.filter(actor_org_id=request.user.organization_id).select_related("actor", "actor_org")
     page = keyset_page(rows, request, key="id", descending=True)
     return render(request, "enterprises/staff_audit.html", {"page": page})
 
