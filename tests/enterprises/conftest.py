@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import pytest
-from django.core.cache import cache
 
 from tests import factories as f
 from tests.projects.conftest import PDF_BYTES, upload
@@ -39,13 +38,6 @@ def form_data(code: str, **overrides) -> dict:
     data.pop("licence_name")
     data["licence"] = upload("营业执照.pdf", PDF_BYTES)
     return data
-
-
-@pytest.fixture(autouse=True)
-def _clear_cache():
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture

@@ -55,11 +55,6 @@ def verified(people):
     return verified_project(*people, name="麒麟区公开查询项目")
 
 
-@pytest.fixture(autouse=True)
-def _fresh_cache():
-    cache.clear()
-
-
 def test_search_by_name_or_code_without_signing_in(client, verified, world):
     builder = world["builder"]
     url = reverse("enterprises:public-search")
