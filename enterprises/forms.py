@@ -50,21 +50,32 @@ class RegistrationForm(forms.Form):
     credit_code = forms.CharField(label="统一社会信用代码", max_length=30)
     name = forms.CharField(label="单位名称（与营业执照一致）", max_length=200)
     kinds = forms.MultipleChoiceField(
-        label="单位类型", choices=KIND_CHOICES, widget=forms.CheckboxSelectMultiple,
+        label="单位类型",
+        choices=KIND_CHOICES,
+        widget=forms.CheckboxSelectMultiple,
         error_messages={"required": "请至少选择一种单位类型。"},
     )
     division = DivisionChoiceField(
         label="所在行政区划",
         queryset=Division.objects.exclude(level=Division.Level.PROVINCE).select_related("parent"),
         empty_label="请选择",
-        error_messages={"required": "请选择单位所在的州（市）或县（市、区）。", "invalid_choice": "请从列表中选择行政区划。"},
+        error_messages={
+            "required": "请选择单位所在的州（市）或县（市、区）。",
+            "invalid_choice": "请从列表中选择行政区划。",
+        },
     )
     contact_name = forms.CharField(label="联系人姓名", max_length=50)
     contact_mobile = forms.CharField(label="联系人手机", max_length=20)
-    contact_email = forms.EmailField(label="联系人邮箱", max_length=200, error_messages={"invalid": "请填写正确的邮箱地址。"})
+    contact_email = forms.EmailField(
+        label="联系人邮箱", max_length=200, error_messages={"invalid": "请填写正确的邮箱地址。"}
+    )
     username = forms.CharField(label="企业管理员用户名", max_length=30, help_text=USERNAME_HELP)
-    password = forms.CharField(label="密码", strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
-    password2 = forms.CharField(label="再次输入密码", strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
+    password = forms.CharField(
+        label="密码", strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+    )
+    password2 = forms.CharField(
+        label="再次输入密码", strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+    )
     licence = forms.FileField(
         label="营业执照扫描件（PDF、JPG 或 PNG）",
         widget=forms.ClearableFileInput(attrs={"accept": ".pdf,.jpg,.jpeg,.png"}),
@@ -124,16 +135,22 @@ class RegistrationForm(forms.Form):
 
 class RefuseForm(forms.Form):
     reason = forms.CharField(
-        label="不予通过的原因（申请人可见）", max_length=1000, widget=forms.Textarea(attrs={"rows": 3}),
+        label="不予通过的原因（申请人可见）",
+        max_length=1000,
+        widget=forms.Textarea(attrs={"rows": 3}),
         error_messages={"required": "请写明不予通过的原因。"},
     )
 
 
 class StaffForm(forms.Form):
-    username = forms.CharField(label="用户名", max_length=30, help_text=USERNAME_HELP, error_messages={"required": "请填写用户名。"})
+    username = forms.CharField(
+        label="用户名", max_length=30, help_text=USERNAME_HELP, error_messages={"required": "请填写用户名。"}
+    )
     full_name = forms.CharField(label="姓名", max_length=50, error_messages={"required": "请填写姓名。"})
     phone = forms.CharField(label="手机", max_length=20, required=False)
-    email = forms.EmailField(label="邮箱", max_length=200, required=False, error_messages={"invalid": "请填写正确的邮箱地址。"})
+    email = forms.EmailField(
+        label="邮箱", max_length=200, required=False, error_messages={"invalid": "请填写正确的邮箱地址。"}
+    )
 
     def clean_username(self):
         return _username(self.cleaned_data["username"])

@@ -113,7 +113,9 @@ def register(*, data: dict, licence, ip: str | None = None) -> tuple[Registratio
     except IntegrityError:
         registration.licence.delete(save=False)
         # Another application of the same code or username got in first (the partial unique constraints).
-        raise ValidationError({"credit_code": code_refusal(code) or username_refusal(data["username"])}) from None
+        raise ValidationError(
+            {"credit_code": code_refusal(code) or username_refusal(data["username"])}
+        ) from None
     audit.record(
         action=AuditEntry.Action.CREATE,
         obj=registration,
@@ -159,7 +161,9 @@ def approve(*, actor, registration_id: int, ip: str | None = None) -> Registrati
             f"统一社会信用代码 {org.credit_code} 已由“{org.name}”注册使用，不能批准本申请，请不予通过并写明原因。"
         )
     if User.objects.filter(username__iexact=registration.username).exists():
-        raise ValidationError(f"用户名“{registration.username}”已被其他账号使用，请不予通过，请申请人换用户名后重新申请。")
+        raise ValidationError(
+            f"用户名“{registration.username}”已被其他账号使用，请不予通过，请申请人换用户名后重新申请。"
+        )
     if org is None:
         org = Organization(
             credit_code=registration.credit_code,

@@ -58,7 +58,9 @@ def register(request: HttpRequest) -> HttpResponse:
         if form.is_valid():
             try:
                 registration, token = services.register(
-                    data=form.service_data(), licence=form.cleaned_data["licence"], ip=audit.client_ip(request)
+                    data=form.service_data(),
+                    licence=form.cleaned_data["licence"],
+                    ip=audit.client_ip(request),
                 )
             except ValidationError as error:
                 _errors(form, error)
@@ -95,7 +97,9 @@ def queue(request: HttpRequest) -> HttpResponse:
     if state not in Registration.State.values:
         state = Registration.State.PENDING
     rows = Registration.objects.filter(state=state).select_related("division")
-    descending = state != Registration.State.PENDING  # the oldest application first; decided ones newest first
+    descending = (
+        state != Registration.State.PENDING
+    )  # the oldest application first; decided ones newest first
     page = keyset_page(rows, request, key=("submitted_at", "id"), descending=descending)
     return render(
         request,
@@ -108,7 +112,9 @@ def queue(request: HttpRequest) -> HttpResponse:
 @require_GET
 def registration(request: HttpRequest, pk: int) -> HttpResponse:
     _approver(request)
-    item = get_object_or_404(Registration.objects.select_related("division", "decided_by", "organization"), pk=pk)
+    item = get_object_or_404(
+        Registration.objects.select_related("division", "decided_by", "organization"), pk=pk
+    )
     existing = Organization.objects.filter(credit_code=item.credit_code).first()
     return render(
         request,
@@ -128,7 +134,10 @@ def licence(request: HttpRequest, pk: int) -> HttpResponse:
         raise Http404 from exc
     content_type = mimetypes.guess_type(item.licence.name)[0] or "application/octet-stream"
     response = FileResponse(
-        handle, as_attachment=request.GET.get("inline") != "1", filename=item.licence_name, content_type=content_type
+        handle,
+        as_attachment=request.GET.get("inline") != "1",
+        filename=item.licence_name,
+        content_type=content_type,
     )
     response["X-Content-Type-Options"] = "nosniff"
     return response
@@ -144,7 +153,9 @@ def approve(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, "；".join(error.messages))
         return redirect("enterprises:registration", pk=pk)
     verb = "认领了已有的待核实单位" if item.claimed else "新建了单位"
-    messages.success(request, f"已批准“{item.name}”的注册申请，{verb}，企业管理员账号 {item.username} 已开通。")
+    messages.success(
+        request, f"已批准“{item.name}”的注册申请，{verb}，企业管理员账号 {item.username} 已开通。"
+    )
     return redirect("enterprises:queue")
 
 
@@ -156,7 +167,10 @@ def refuse(request: HttpRequest, pk: int) -> HttpResponse:
     if form.is_valid():
         try:
             item = services.refuse(
-                actor=request.user, registration_id=pk, reason=form.cleaned_data["reason"], ip=audit.client_ip(request)
+                actor=request.user,
+                registration_id=pk,
+                reason=form.cleaned_data["reason"],
+                ip=audit.client_ip(request),
             )
         except ValidationError as error:
             _errors(form, error)
@@ -166,7 +180,10 @@ def refuse(request: HttpRequest, pk: int) -> HttpResponse:
     item = get_object_or_404(Registration.objects.select_related("division"), pk=pk)
     existing = Organization.objects.filter(credit_code=item.credit_code).first()
     return render(
-        request, "enterprises/registration.html", {"item": item, "existing": existing, "refuse_form": form}, status=400
+        request,
+        "enterprises/registration.html",
+        {"item": item, "existing": existing, "refuse_form": form},
+        status=400,
     )
 
 
@@ -183,7 +200,9 @@ def _enterprise_admin(request) -> None:
 @require_GET
 def staff(request: HttpRequest) -> HttpResponse:
     _enterprise_admin(request)
-    rows = User.objects.filter(organization_id=request.user.organization_id, roles__contains=f"|{Role.ENTERPRISE}|")
+    rows = User.objects.filter(
+        organization_id=request.user.organization_id, roles__contains=f"|{Role.ENTERPRISE}|"
+    )
     page = keyset_page(rows, request, key="id")
     return render(request, "enterprises/staff.html", {"page": page, "form": StaffForm()})
 
@@ -196,7 +215,9 @@ def staff_new(request: HttpRequest) -> HttpResponse:
     form = StaffForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            user, link = services.staff_create(actor=request.user, data=form.cleaned_data, ip=audit.client_ip(request))
+            user, link = services.staff_create(
+                actor=request.user, data=form.cleaned_data, ip=audit.client_ip(request)
+            )
         except ValidationError as error:
             _errors(form, error)
         else:
@@ -225,7 +246,9 @@ def _staff_action(request, pk: int, action) -> HttpResponse:
 @require_POST
 def staff_disable(request: HttpRequest, pk: int) -> HttpResponse:
     def run():
-        user = services.staff_set_active(actor=request.user, user_id=pk, active=False, ip=audit.client_ip(request))
+        user = services.staff_set_active(
+            actor=request.user, user_id=pk, active=False, ip=audit.client_ip(request)
+        )
         messages.success(request, f"已停用账号 {user.username}（{user.display_name}）。")
         return redirect("enterprises:staff")
 
@@ -236,7 +259,9 @@ def staff_disable(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def staff_enable(request: HttpRequest, pk: int) -> HttpResponse:
     def run():
-        user = services.staff_set_active(actor=request.user, user_id=pk, active=True, ip=audit.client_ip(request))
+        user = services.staff_set_active(
+            actor=request.user, user_id=pk, active=True, ip=audit.client_ip(request)
+        )
         messages.success(request, f"已重新启用账号 {user.username}（{user.display_name}）。")
         return redirect("enterprises:staff")
 
@@ -248,7 +273,9 @@ def staff_enable(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def staff_password(request: HttpRequest, pk: int) -> HttpResponse:
     def run():
-        user, link = services.staff_password_reset(actor=request.user, user_id=pk, ip=audit.client_ip(request))
+        user, link = services.staff_password_reset(
+            actor=request.user, user_id=pk, ip=audit.client_ip(request)
+        )
         return _link_page(request, user, link, created=False)
 
     return _staff_action(request, pk, run)
@@ -259,7 +286,9 @@ def staff_password(request: HttpRequest, pk: int) -> HttpResponse:
 def staff_audit(request: HttpRequest) -> HttpResponse:
     """Who of the organization did what: the audit entries its accounts wrote (newest first)."""
     _enterprise_admin(request)
-    rows = AuditEntry.objects.filter(actor_org_id=request.user.organization_id).select_related("actor", "actor_org")
+    rows = AuditEntry.objects.filter(actor_org_id=request.user.organization_id).select_related(
+        "actor", "actor_org"
+    )
     page = keyset_page(rows, request, key="id", descending=True)
     return render(request, "enterprises/staff_audit.html", {"page": page})
 
@@ -280,7 +309,12 @@ class SetPasswordView(auth_views.PasswordResetConfirmView):
 
     def get_user(self, uidb64):
         user = super().get_user(uidb64)
-        ok = user is not None and user.is_active and user.has_role(Role.ENTERPRISE) and not user.has_usable_password()
+        ok = (
+            user is not None
+            and user.is_active
+            and user.has_role(Role.ENTERPRISE)
+            and not user.has_usable_password()
+        )
         return user if ok else None
 
     def form_valid(self, form):
@@ -332,7 +366,11 @@ def public_enterprise(request: HttpRequest, code: str) -> HttpResponse:
     if page is None:
         raise Http404("没有找到该单位。")
     return _public(
-        render(request, "enterprises/public_enterprise.html", {"enterprise": page, "code": code, "after": after_id}),
+        render(
+            request,
+            "enterprises/public_enterprise.html",
+            {"enterprise": page, "code": code, "after": after_id},
+        ),
         request,
     )
 

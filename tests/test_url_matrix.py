@@ -431,9 +431,13 @@ RULES: dict[str, Rule] = {
     # the accounts of its own organisation only.
     "enterprises:register": Rule(PERSONAS),
     "enterprises:status": Rule(PERSONAS, kwargs=lambda w: {"token": w["registration_token"]}),
-    "enterprises:set-password": Rule(PERSONAS, kwargs=lambda w: {"uidb64": "MTIz", "token": "cqv1x2-0123456789abcdef"}),
+    "enterprises:set-password": Rule(
+        PERSONAS, kwargs=lambda w: {"uidb64": "MTIz", "token": "cqv1x2-0123456789abcdef"}
+    ),
     "enterprises:public-search": Rule(PERSONAS),
-    "enterprises:public-enterprise": Rule(PERSONAS, kwargs=lambda w: {"code": w["orgs"]["builder"].credit_code}),
+    "enterprises:public-enterprise": Rule(
+        PERSONAS, kwargs=lambda w: {"code": w["orgs"]["builder"].credit_code}
+    ),
     "enterprises:queue": Rule(ADMIN, lists=True),
     "enterprises:registration": Rule(ADMIN, kwargs=_pk("registration")),
     "enterprises:licence": Rule(ADMIN, kwargs=_pk("registration")),
@@ -444,9 +448,26 @@ RULES: dict[str, Rule] = {
     "enterprises:staff": Rule(("design",), lists=True),
     "enterprises:staff-new": Rule(("design",)),
     "enterprises:staff-audit": Rule(("design",), lists=True),
-    "enterprises:staff-disable": Rule(("design",), method="post", ok=(302,), kwargs=_pk("colleague")),
-    "enterprises:staff-enable": Rule(("design",), method="post", ok=(302,), kwargs=_pk("colleague")),
-    "enterprises:staff-password": Rule(("design",), method="post", kwargs=_pk("colleague")),
+    "enterprises:staff-disable": Rule(
+        ("design",),
+        method="post",
+        ok=(302,),
+        kwargs=_pk("colleague"),
+        elsewhere=((lambda w: {"pk": w["users"]["design_other"].pk}, ()),),  # another enterprise's
+    ),
+    "enterprises:staff-enable": Rule(
+        ("design",),
+        method="post",
+        ok=(302,),
+        kwargs=_pk("colleague"),
+        elsewhere=((lambda w: {"pk": w["users"]["design_other"].pk}, ()),),  # another enterprise's
+    ),
+    "enterprises:staff-password": Rule(
+        ("design",),
+        method="post",
+        kwargs=_pk("colleague"),
+        elsewhere=((lambda w: {"pk": w["users"]["design_other"].pk}, ()),),  # another enterprise's
+    ),
     "loads:index": Rule(ADMIN),
     "loads:job": Rule(ADMIN, ok=(404,), kwargs=lambda w: {"pk": 987654}),
     "loads:apply": Rule(ADMIN, method="post", ok=(404,), kwargs=lambda w: {"pk": 987654}),

@@ -92,7 +92,8 @@ def test_register_approve_add_a_colleague_who_enters_a_record(page, demo_site):
     assert Registration.objects.get(credit_code=code).organization == org
     assert User.objects.get(username="qj_newdesign").has_role(Role.ENTERPRISE_ADMIN)
     colleague = User.objects.get(username="qj_newdesign_li")
-    assert colleague.organization == org and not colleague.has_role(Role.ENTERPRISE_ADMIN)
+    assert colleague.organization == org
+    assert not colleague.has_role(Role.ENTERPRISE_ADMIN)
     request = DrawingReviewAdditionRequest.objects.get(censor_num="5303021903110099-TX-001")
     assert request.owner_org == org
 

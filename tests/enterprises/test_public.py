@@ -38,7 +38,9 @@ def verified_project(world, designer, contractor, institution, division, permit_
         actor=contractor, project_id=project.pk, data=f.tender_data(Scope.CONSTRUCTION), submit=True
     )
     f.approve(record, reviewer)
-    completion = ps.completion_save(actor=contractor, project_id=project.pk, data=f.completion_data(), submit=True)
+    completion = ps.completion_save(
+        actor=contractor, project_id=project.pk, data=f.completion_data(), submit=True
+    )
     f.approve(completion, reviewer)
     acknowledge_project_offline(project)
     project.refresh_from_db()
@@ -72,7 +74,9 @@ def test_the_enterprise_page_lists_verified_projects_and_hides_the_rest(client, 
     builder = world["builder"]
     # A second project where the builder's permit is still missing: not verified, not listed.
     second = f.make_project("530302", owner=world["owner"], name="未认定的项目")
-    ProjectParty.objects.create(project=second, organization=builder, role=ProjectParty.Role.GENERAL_CONTRACTOR)
+    ProjectParty.objects.create(
+        project=second, organization=builder, role=ProjectParty.Role.GENERAL_CONTRACTOR
+    )
     response = client.get(reverse("enterprises:public-enterprise", args=[builder.credit_code]))
     assert response.status_code == 200
     page = response.context["enterprise"]
@@ -82,17 +86,22 @@ def test_the_enterprise_page_lists_verified_projects_and_hides_the_rest(client, 
     permit = verified.permits.get()
     completion = verified.completions.get()
     assert (line.prj_num, line.name, line.role) == (verified.prj_num, verified.name, "施工总承包单位")
-    assert line.record_nums == contract.record_num and line.contract_nums == contract.contract_num
+    assert line.record_nums == contract.record_num
+    assert line.contract_nums == contract.contract_num
     assert float(line.contract_amount) == float(contract.contract_amount)
-    assert line.permit_nums == permit.permit_num and line.permit_date == permit.issue_date
-    assert line.completion_date == completion.acceptance_date and line.filing_nums == completion.filing_num
+    assert line.permit_nums == permit.permit_num
+    assert line.permit_date == permit.issue_date
+    assert line.completion_date == completion.acceptance_date
+    assert line.filing_nums == completion.filing_num
     assert line.acknowledged_at == verified.platform_synced_at
     html = response.content.decode()
-    assert verified.prj_num in html and "未认定的项目" not in html
+    assert verified.prj_num in html
+    assert "未认定的项目" not in html
     # Nothing personal: no ID numbers, phones, reviewers' or enterers' names.
     for person in people[1:]:
         assert person.full_name not in html
-    assert contract.leader_id and contract.leader_id not in html
+    assert contract.leader_id
+    assert contract.leader_id not in html
     assert contract.project_leader not in html
     for value in (permit.project_manager, permit.project_manager_id, permit.chief_supervisor_id):
         if value:
@@ -100,8 +109,15 @@ def test_the_enterprise_page_lists_verified_projects_and_hides_the_rest(client, 
     # The supervision unit's tender was never entered: its page shows no verified project.
     response = client.get(reverse("enterprises:public-enterprise", args=[world["supervision"].credit_code]))
     assert response.context["enterprise"].total == 0
-    assert client.get(reverse("enterprises:public-enterprise", args=["000000000000000000"])).status_code == 404
-    assert client.get(reverse("enterprises:public-enterprise", args=[world["institution"].credit_code])).status_code == 404
+    assert (
+        client.get(reverse("enterprises:public-enterprise", args=["000000000000000000"])).status_code == 404
+    )
+    assert (
+        client.get(
+            reverse("enterprises:public-enterprise", args=[world["institution"].credit_code])
+        ).status_code
+        == 404
+    )
 
 
 def test_the_61st_request_in_a_minute_from_one_address_is_refused(client, verified, world):
@@ -110,7 +126,8 @@ def test_the_61st_request_in_a_minute_from_one_address_is_refused(client, verifi
         assert client.get(url if n % 2 else reverse("enterprises:public-search")).status_code == 200, n
     response = client.get(url)
     assert response.status_code == 429
-    assert "查询过于频繁" in response.content.decode() and "60次" in response.content.decode()
+    assert "查询过于频繁" in response.content.decode()
+    assert "60次" in response.content.decode()
     assert response["Retry-After"] == "60"
     # Another address is served.
     assert client.get(url, REMOTE_ADDR="10.1.2.3").status_code == 200

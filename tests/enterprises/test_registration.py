@@ -35,22 +35,31 @@ def test_registration_then_approval_creates_the_unit_and_its_administrator(media
     code = credit_code(1)
     registration, token = _register(code)
     assert registration.state == Registration.State.PENDING
-    assert registration.password_hash and NEW_PASSWORD not in registration.password_hash
+    assert registration.password_hash
+    assert NEW_PASSWORD not in registration.password_hash
     assert not Organization.objects.filter(credit_code=code).exists()
     assert AuditEntry.objects.filter(object_type="enterprise_registration", action="create").count() == 1
 
     services.approve(actor=province_admin, registration_id=registration.pk, ip="10.0.0.2")
     registration = Registration.objects.get(pk=registration.pk)
     org = Organization.objects.get(credit_code=code)
-    assert org.is_verified and org.name == "曲靖市新建筑工程有限公司" and org.has_kind("general_contractor")
+    assert org.is_verified
+    assert org.name == "曲靖市新建筑工程有限公司"
+    assert org.has_kind("general_contractor")
     admin = User.objects.get(username="qj_builder_admin")
     assert admin.organization == org
-    assert admin.has_role(Role.ENTERPRISE) and admin.has_role(Role.ENTERPRISE_ADMIN)
+    assert admin.has_role(Role.ENTERPRISE)
+    assert admin.has_role(Role.ENTERPRISE_ADMIN)
     assert admin.check_password(NEW_PASSWORD)
-    assert registration.state == Registration.State.APPROVED and registration.password_hash == ""
+    assert registration.state == Registration.State.APPROVED
+    assert registration.password_hash == ""
     assert (registration.organization, registration.admin_user, registration.claimed) == (org, admin, False)
     actions = set(AuditEntry.objects.filter(actor=province_admin).values_list("action", "object_type"))
-    assert {("approve", "enterprise_registration"), ("create", "organization"), ("permission", "user")} <= actions
+    assert {
+        ("approve", "enterprise_registration"),
+        ("create", "organization"),
+        ("permission", "user"),
+    } <= actions
     # The applicant's email is a job deferred in the approval's transaction.
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM procrastinate_jobs WHERE task_name = 'enterprises.send_outcome'")
@@ -91,7 +100,8 @@ def test_a_code_already_registered_or_pending_is_refused_with_whom_to_contact(me
     with pytest.raises(ValidationError) as error:
         _register(existing.credit_code)
     message = error.value.message_dict["credit_code"][0]
-    assert "已注册为“施工总包公司”" in message and "企业管理员" in message
+    assert "已注册为“施工总包公司”" in message
+    assert "企业管理员" in message
     code = credit_code(4)
     _register(code)
     with pytest.raises(ValidationError) as error:
@@ -100,7 +110,10 @@ def test_a_code_already_registered_or_pending_is_refused_with_whom_to_contact(me
     assert Registration.objects.filter(credit_code=code).count() == 1
     # A username taken by an account or a pending application is refused too.
     with pytest.raises(ValidationError) as error:
-        _register(credit_code(5), username=existing.users.first().username if existing.users.exists() else "qj_builder_admin")
+        _register(
+            credit_code(5),
+            username=existing.users.first().username if existing.users.exists() else "qj_builder_admin",
+        )
     assert "已被使用" in error.value.message_dict["username"][0]
 
 
@@ -112,12 +125,17 @@ def test_an_unverified_unit_created_by_an_entry_is_claimed_not_duplicated(media,
     services.approve(actor=province_admin, registration_id=registration.pk)
     assert Organization.objects.filter(credit_code=code).count() == 1
     org.refresh_from_db()
-    assert org.is_verified and org.name == "曲靖市新建筑工程有限公司"
-    assert org.has_kind("owner") and org.has_kind("general_contractor")  # both kinds kept
+    assert org.is_verified
+    assert org.name == "曲靖市新建筑工程有限公司"
+    assert org.has_kind("owner")
+    assert org.has_kind("general_contractor")
     registration = Registration.objects.get(pk=registration.pk)
-    assert registration.claimed and registration.organization == org
+    assert registration.claimed
+    assert registration.organization == org
     assert User.objects.get(username="qj_builder_admin").organization == org
-    assert AuditEntry.objects.filter(object_type="organization", object_id=str(org.pk), action="update").exists()
+    assert AuditEntry.objects.filter(
+        object_type="organization", object_id=str(org.pk), action="update"
+    ).exists()
 
 
 @pytest.mark.django_db(transaction=True)
@@ -238,20 +256,25 @@ def test_the_queue_approve_and_refuse_pages(media, client, province_admin):
     detail = client.get(reverse("enterprises:registration", args=[first.pk]))
     assert detail.status_code == 200
     licence_response = client.get(reverse("enterprises:licence", args=[first.pk]))
-    assert licence_response.status_code == 200 and b"".join(licence_response.streaming_content).startswith(b"%PDF")
+    assert licence_response.status_code == 200
+    assert b"".join(licence_response.streaming_content).startswith(b"%PDF")
     response = client.post(reverse("enterprises:refuse", args=[second.pk]), {"reason": ""})
     assert response.status_code == 400
     response = client.post(reverse("enterprises:refuse", args=[second.pk]), {"reason": "名称与执照不一致"})
     assert response.status_code == 302
     response = client.post(reverse("enterprises:approve", args=[first.pk]))
     assert response.status_code == 302
-    assert User.objects.filter(username="qj_builder_admin", organization__credit_code=credit_code(10)).exists()
+    assert User.objects.filter(
+        username="qj_builder_admin", organization__credit_code=credit_code(10)
+    ).exists()
     queue = client.get(reverse("enterprises:queue"))
     assert queue.context["page"].rows == []
 
 
 @pytest.mark.django_db
-def test_the_queue_costs_the_same_queries_for_more_rows(media, client, province_admin, django_assert_max_num_queries):
+def test_the_queue_costs_the_same_queries_for_more_rows(
+    media, client, province_admin, django_assert_max_num_queries
+):
     for n in range(3):
         _register(credit_code(20 + n), username=f"admin_{n}")
     client.force_login(province_admin)

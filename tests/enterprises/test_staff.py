@@ -37,12 +37,16 @@ def _set_password(client, link: str, password: str = STAFF_PASSWORD):
 
 
 def test_the_administrator_adds_a_colleague_who_sets_the_password_once(client, boss, world):
-    user, link = services.staff_create(actor=boss, data={"username": "li_clerk", "full_name": "李录入"}, ip="1.2.3.4")
-    assert user.organization == world["builder"] and user.role_list == [Role.ENTERPRISE]
+    user, link = services.staff_create(
+        actor=boss, data={"username": "li_clerk", "full_name": "李录入"}, ip="1.2.3.4"
+    )
+    assert user.organization == world["builder"]
+    assert user.role_list == [Role.ENTERPRISE]
     assert not user.has_usable_password()
     assert AuditEntry.objects.filter(actor=boss, action="create", object_id=str(user.pk)).exists()
     response = _set_password(client, link)
-    assert response.status_code == 302 and response["Location"] == reverse("core:login")
+    assert response.status_code == 302
+    assert response["Location"] == reverse("core:login")
     user.refresh_from_db()
     assert user.check_password(STAFF_PASSWORD)
     # One time only: the link no longer works.
@@ -65,15 +69,23 @@ def test_disable_and_enable_and_reset(client, boss, world):
     assert not user.check_password(STAFF_PASSWORD)  # the old password stops at once
     assert _set_password(client, link, "Nw@Staff-2027zz").status_code == 302
     reasons = list(
-        AuditEntry.objects.filter(actor=boss, object_id=str(user.pk)).order_by("id").values_list("reason", flat=True)
+        AuditEntry.objects.filter(actor=boss, object_id=str(user.pk))
+        .order_by("id")
+        .values_list("reason", flat=True)
     )
-    assert reasons[-3:] == ["企业管理员停用账号", "企业管理员重新启用账号", "企业管理员重置密码（一次性链接）"]
+    assert reasons[-3:] == [
+        "企业管理员停用账号",
+        "企业管理员重新启用账号",
+        "企业管理员重置密码（一次性链接）",
+    ]
     with pytest.raises(ValidationError):
         services.staff_set_active(actor=boss, user_id=boss.pk, active=False)
 
 
 def test_another_enterprises_accounts_are_not_found_and_staff_cannot_manage(boss, other_boss, contractor):
-    stranger, _ = services.staff_create(actor=other_boss, data={"username": "hh_clerk", "full_name": "红河录入"})
+    stranger, _ = services.staff_create(
+        actor=other_boss, data={"username": "hh_clerk", "full_name": "红河录入"}
+    )
     for call in (
         lambda: services.staff_set_active(actor=boss, user_id=stranger.pk, active=False),
         lambda: services.staff_password_reset(actor=boss, user_id=stranger.pk),
@@ -90,12 +102,17 @@ def test_another_enterprises_accounts_are_not_found_and_staff_cannot_manage(boss
 
 
 def test_the_pages_three_ways(client, boss, other_boss, contractor):
-    stranger, _ = services.staff_create(actor=other_boss, data={"username": "hh_clerk", "full_name": "红河录入"})
+    stranger, _ = services.staff_create(
+        actor=other_boss, data={"username": "hh_clerk", "full_name": "红河录入"}
+    )
     # Allowed: the administrator.
     client.force_login(boss)
     assert client.get(reverse("enterprises:staff")).status_code == 200
-    response = client.post(reverse("enterprises:staff-new"), {"username": "wang_clerk", "full_name": "王录入"})
-    assert response.status_code == 200 and "enterprises:set-password" not in response.content.decode()
+    response = client.post(
+        reverse("enterprises:staff-new"), {"username": "wang_clerk", "full_name": "王录入"}
+    )
+    assert response.status_code == 200
+    assert "enterprises:set-password" not in response.content.decode()
     assert "/enterprises/set-password/" in response.content.decode()
     colleague = User.objects.get(username="wang_clerk")
     assert client.post(reverse("enterprises:staff-disable", args=[colleague.pk])).status_code == 302
@@ -103,7 +120,8 @@ def test_the_pages_three_ways(client, boss, other_boss, contractor):
     assert client.post(reverse("enterprises:staff-password", args=[colleague.pk])).status_code == 200
     # A bad username is refused on the form, nothing created.
     response = client.post(reverse("enterprises:staff-new"), {"username": "a b", "full_name": "某"})
-    assert response.status_code == 400 and "用户名须为" in response.content.decode()
+    assert response.status_code == 400
+    assert "用户名须为" in response.content.decode()
     # Another enterprise's account: not found.
     assert client.post(reverse("enterprises:staff-disable", args=[stranger.pk])).status_code == 404
     stranger.refresh_from_db()
@@ -122,7 +140,8 @@ def test_who_entered_what_shows_the_organizations_entries_only(client, boss, oth
     own, _ = services.staff_create(actor=boss, data={"username": "li_clerk", "full_name": "李录入"})
     client.force_login(boss)
     rows = client.get(reverse("enterprises:staff-audit")).context["page"].rows
-    assert rows and all(e.actor_org_id == boss.organization_id for e in rows)
+    assert rows
+    assert all(e.actor_org_id == boss.organization_id for e in rows)
     assert any(e.object_id == str(own.pk) for e in rows)
 
 
