@@ -340,8 +340,8 @@ LIMIT_MESSAGE = "您查询过于频繁（每个地址每分钟最多查询60次�
 
 
 def _public(response: HttpResponse, request) -> HttpResponse:
-    if not request.user.is_authenticated:
-        patch_cache_control(response, public=True, max_age=60)
+    # Cached on the server (enterprises.public), not by shared caches: the page carries a CSRF token.
+    patch_cache_control(response, private=True, max_age=60)
     return response
 
 

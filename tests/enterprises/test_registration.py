@@ -290,3 +290,25 @@ def test_the_queue_costs_the_same_queries_for_more_rows(
     with CaptureQueriesContext(conn) as many:
         client.get(url)
     assert len(many) == len(few)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_applicant_is_emailed_after_the_decision_commits(media, settings):
+    from django.core import mail
+
+    from tests.conftest import ensure_divisions
+    from tests.jobs import clear_queue, run_jobs
+
+    ensure_divisions()
+    clear_queue()
+    admin_org = f.make_org("省厅", Organization.Kind.PROVINCE_DEPT, division="530000")
+    admin = f.make_user("prov_mail", admin_org, Role.PROVINCE_ADMIN, is_staff=True)
+    approved, _ = _register(credit_code(30))
+    refused, _ = _register(credit_code(31), username="refused_admin", contact_email="li@example.com")
+    services.approve(actor=admin, registration_id=approved.pk)
+    services.refuse(actor=admin, registration_id=refused.pk, reason="营业执照已过期")
+    run_jobs("notices")
+    sent = {m.to[0]: m for m in mail.outbox}
+    assert "申请已通过" in sent["wang@example.com"].subject
+    assert "qj_builder_admin" in sent["wang@example.com"].body
+    assert "营业执照已过期" in sent["li@example.com"].body
