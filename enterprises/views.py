@@ -10,11 +10,14 @@ from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import SetPasswordForm
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse, reverse_lazy
 from django.utils.cache import patch_cache_control
+from django.utils.safestring import mark_safe
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -365,14 +368,14 @@ def public_enterprise(request: HttpRequest, code: str) -> HttpResponse:
     page = public.enterprise(code, after_id)
     if page is None:
         raise Http404("没有找到该单位。")
-    return _public(
-        render(
-            request,
-            "enterprises/public_enterprise.html",
-            {"enterprise": page, "code": code, "after": after_id},
-        ),
-        request,
-    )
+    # The rows are rendered once per cached page (Django's templates cost more than the cache read).
+    key = f"public:enterprise-rows:{page.credit_code}:{after_id or 0}"
+    rows_html = cache.get(key)
+    if rows_html is None:
+        rows_html = render_to_string("enterprises/_public_rows.html", {"enterprise": page})
+        cache.set(key, rows_html, public.PUBLIC_CACHE_SECONDS)
+    context = {"enterprise": page, "code": code, "after": after_id, "rows_html": mark_safe(rows_html)}  # noqa: S308
+    return _public(render(request, "enterprises/public_enterprise.html", context), request)
 
 
 def public_url(code: str) -> str:
