@@ -54,7 +54,7 @@ def _too_many(request, text: str) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def register(request: HttpRequest) -> HttpResponse:
-    form = RegistrationForm(request.POST or None, request.FILES or None)
+    form = RegistrationForm(request.POST, request.FILES) if request.method == "POST" else RegistrationForm()
     if request.method == "POST":
         if not ratelimit.hit(request, "register", limit=REGISTER_LIMIT, window=REGISTER_WINDOW):
             return _too_many(request, "同一地址提交注册申请过于频繁，请一小时后再试。")
@@ -215,7 +215,7 @@ def staff(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def staff_new(request: HttpRequest) -> HttpResponse:
     _enterprise_admin(request)
-    form = StaffForm(request.POST or None)
+    form = StaffForm(request.POST) if request.method == "POST" else StaffForm()
     if request.method == "POST" and form.is_valid():
         try:
             user, link = services.staff_create(

@@ -312,3 +312,24 @@ def test_the_applicant_is_emailed_after_the_decision_commits(media, settings):
     assert "申请已通过" in sent["wang@example.com"].subject
     assert "qj_builder_admin" in sent["wang@example.com"].body
     assert "营业执照已过期" in sent["li@example.com"].body
+
+
+@pytest.mark.django_db
+def test_nonsense_input_gets_chinese_errors_and_changes_nothing(media, client):
+    url = reverse("enterprises:register")
+    data = form_data(credit_code(40), kinds=["province_dept"], contact_email="not-an-email")
+    data["division"] = "999999"
+    response = client.post(url, data)
+    assert response.status_code == 200
+    errors = response.context["form"].errors
+    assert set(errors) >= {"kinds", "division", "contact_email"}
+    assert "请从列表中选择行政区划" in str(errors["division"])
+    assert "邮箱" in str(errors["contact_email"])
+    response = client.post(url, {})
+    assert "请上传营业执照扫描件" in str(response.context["form"].errors["licence"])
+    assert "请填写统一社会信用代码" in str(response.context["form"].errors["credit_code"])
+    assert not Registration.objects.exists()
+    assert client.get(reverse("enterprises:status", args=["%E4%B8%AD" * 30])).status_code == 404
+    search = reverse("enterprises:public-search")
+    assert client.get(search, {"q": "x" * 1000}).status_code == 200
+    assert client.get(reverse("enterprises:public-enterprise", args=["中文代码"])).status_code == 404
