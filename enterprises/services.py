@@ -206,7 +206,13 @@ def approve(*, actor, registration_id: int, ip: str | None = None) -> Registrati
         password=registration.password_hash,
         password_changed_at=timezone.now(),
     )
-    admin.save()
+    try:
+        with transaction.atomic():
+            admin.save()
+    except IntegrityError:  # the username was taken a moment ago: nothing of this approval stays
+        raise ValidationError(
+            f"用户名“{registration.username}”刚被其他账号使用，请不予通过并请申请人换用户名。"
+        ) from None
     audit.record(
         action=AuditEntry.Action.PERMISSION,
         actor=actor,
