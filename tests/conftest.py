@@ -43,6 +43,14 @@ def _divisions(request):
     ensure_divisions()
 
 
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Django's cache (the public query's results and the per-address request counts) starts empty."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def world(db):
     """Organizations of every kind in 曲靖 and 红河, and the sync bureau."""

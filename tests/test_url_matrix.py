@@ -25,6 +25,7 @@ from django.db import transaction
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from bulk.models import BulkUpload
+from enterprises import services as enterprise_services
 from notices.models import Message
 from projects import attachments
 from projects import services as ps
@@ -36,7 +37,8 @@ from tests.conftest import Client
 from tests.projects.conftest import PDF_BYTES, upload
 from tests.review.conftest import submit_permit
 from yunjian.core import pagination
-from yunjian.core.models import Division, Organization, Role
+from yunjian.core.models import Division, Organization, Role, User
+from yunjian.core.validators import complete_credit_code
 
 # --- personas ------------------------------------------------------------------------------------
 
@@ -83,6 +85,10 @@ def build_world() -> dict:
         "division": f.make_org("省厅勘察设计处", K.PROVINCE_DEPT, K.DESIGN_DIVISION, division="530000"),
     }
     users = {name: f.make_user(f"m_{name}", orgs[name], Role.ENTERPRISE) for name in ENTERPRISE}
+    # The design unit's user is also its enterprise administrator (the enterprises app's staff pages).
+    users["design"].roles = User.encode_roles([Role.ENTERPRISE, Role.ENTERPRISE_ADMIN])
+    users["design"].save()
+    colleague = f.make_user("m_design_colleague", orgs["design"], Role.ENTERPRISE)
     users["institution"] = f.make_user("m_institution", orgs["institution"], Role.INSTITUTION)
     users["institution_other"] = f.make_user("m_institution_o", orgs["institution_other"], Role.INSTITUTION)
     users["division"] = f.make_user("m_division", orgs["division"], Role.DESIGN_DIVISION)
@@ -157,7 +163,26 @@ def build_world() -> dict:
     level_request = review_services.level_request_submit(
         actor=users["builder"], kind="permit", record_ids=[permit_level.pk], purpose="资质申请"
     )
+    # An enterprise's registration waiting for the province (the enterprises app).
+    registration, registration_token = enterprise_services.register(
+        data={
+            "credit_code": complete_credit_code("9153030277777777"),
+            "name": "矩阵注册企业",
+            "kinds": ["supervision"],
+            "division": Division.objects.get(pk="530302"),
+            "contact_name": "注册联系人",
+            "contact_mobile": "13900000000",
+            "contact_email": "reg@example.com",
+            "username": "m_registrant",
+            "password": "Reg@Matrix-2026",
+            "licence_name": "营业执照.pdf",
+        },
+        licence=upload("营业执照.pdf", PDF_BYTES),
+    )
     return {
+        "registration": registration,
+        "registration_token": registration_token,
+        "colleague": colleague,
         "bulk_upload": bulk_upload,
         "users": users,
         "orgs": orgs,
@@ -400,6 +425,49 @@ RULES: dict[str, Rule] = {
     "bulk:errors": Rule(("builder",), kwargs=_pk("bulk_upload")),
     "bulk:apply": Rule(("builder",), method="post", ok=(302,), kwargs=_pk("bulk_upload")),
     "bulk:submit": Rule(("builder",), method="post", ok=(302,), kwargs=_pk("bulk_upload")),
+    # Enterprises (issue 17): registration, its status by token link, the one-time password link and the
+    # public verified-performance query are public; the queue is the system administrator's (the province
+    # approves); the staff pages are the enterprise administrator's (the design unit's m_design here), for
+    # the accounts of its own organisation only.
+    "enterprises:register": Rule(PERSONAS),
+    "enterprises:status": Rule(PERSONAS, kwargs=lambda w: {"token": w["registration_token"]}),
+    "enterprises:set-password": Rule(
+        PERSONAS, kwargs=lambda w: {"uidb64": "MTIz", "token": "cqv1x2-0123456789abcdef"}
+    ),
+    "enterprises:public-search": Rule(PERSONAS),
+    "enterprises:public-enterprise": Rule(
+        PERSONAS, kwargs=lambda w: {"code": w["orgs"]["builder"].credit_code}
+    ),
+    "enterprises:queue": Rule(ADMIN, lists=True),
+    "enterprises:registration": Rule(ADMIN, kwargs=_pk("registration")),
+    "enterprises:licence": Rule(ADMIN, kwargs=_pk("registration")),
+    "enterprises:approve": Rule(ADMIN, method="post", ok=(302,), kwargs=_pk("registration")),
+    "enterprises:refuse": Rule(
+        ADMIN, method="post", ok=(302,), kwargs=_pk("registration"), data=lambda w: {"reason": "执照不清晰"}
+    ),
+    "enterprises:staff": Rule(("design",), lists=True),
+    "enterprises:staff-new": Rule(("design",)),
+    "enterprises:staff-audit": Rule(("design",), lists=True),
+    "enterprises:staff-disable": Rule(
+        ("design",),
+        method="post",
+        ok=(302,),
+        kwargs=_pk("colleague"),
+        elsewhere=((lambda w: {"pk": w["users"]["design_other"].pk}, ()),),  # another enterprise's
+    ),
+    "enterprises:staff-enable": Rule(
+        ("design",),
+        method="post",
+        ok=(302,),
+        kwargs=_pk("colleague"),
+        elsewhere=((lambda w: {"pk": w["users"]["design_other"].pk}, ()),),  # another enterprise's
+    ),
+    "enterprises:staff-password": Rule(
+        ("design",),
+        method="post",
+        kwargs=_pk("colleague"),
+        elsewhere=((lambda w: {"pk": w["users"]["design_other"].pk}, ()),),  # another enterprise's
+    ),
     "loads:index": Rule(ADMIN),
     "loads:job": Rule(ADMIN, ok=(404,), kwargs=lambda w: {"pk": 987654}),
     "loads:apply": Rule(ADMIN, method="post", ok=(404,), kwargs=lambda w: {"pk": 987654}),

@@ -20,6 +20,8 @@ NAV = (
     ("数据同步", "sync:operations", {Role.PROVINCE_ADMIN}, None),
     ("发送失败的通知", "notices:failed", {Role.PROVINCE_ADMIN}, None),
     ("账号管理", "core:accounts", {Role.SECURITY_ADMIN}, None),
+    ("本单位账号", "enterprises:staff", {Role.ENTERPRISE_ADMIN}, None),
+    ("企业注册审核", "enterprises:queue", {Role.PROVINCE_ADMIN}, None),
     ("审计日志", "core:audit-log", {Role.AUDIT_ADMIN}, None),
 )
 

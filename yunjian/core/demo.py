@@ -76,6 +76,13 @@ DEMO_ACCOUNTS = (
     DemoAccount("survey1", "赵勘察", Role.ENTERPRISE, "survey", "勘察单位：招投标（勘察）"),
     DemoAccount("builder1", "王施工", Role.ENTERPRISE, "builder", "施工总承包单位：施工许可、竣工验收"),
     DemoAccount("builder2", "刘施工", Role.ENTERPRISE, "builder2", "施工总承包单位（红河）"),
+    DemoAccount(
+        "builder_admin",
+        "王管理",
+        Role.ENTERPRISE_ADMIN,
+        "builder",
+        "施工总承包单位的企业管理员：开设、停用本单位账号",
+    ),
     DemoAccount("specialty1", "周专业", Role.ENTERPRISE, "specialty", "专业承包单位：分包及直接发包项目"),
     DemoAccount("supervisor1", "吴监理", Role.ENTERPRISE, "supervision", "监理单位：招投标（监理）"),
     DemoAccount("owner1", "孙建设", Role.ENTERPRISE, "owner", "建设单位：查看本单位项目"),
@@ -127,7 +134,9 @@ def load_accounts(orgs: dict[str, Organization]) -> list[dict]:
         user = User.objects.filter(username=spec.username).first() or User(username=spec.username)
         user.full_name = spec.full_name
         user.organization = org
-        user.roles = User.encode_roles([spec.role])
+        # An enterprise administrator is also one of its enterprise's users (enterprises app).
+        extra = [Role.ENTERPRISE] if spec.role == Role.ENTERPRISE_ADMIN else []
+        user.roles = User.encode_roles([spec.role, *extra])
         # No superuser, even in the demo (三员分立): the system administrator reaches the admin site
         # by role (yunjian.core.admin_site), the other two never do.
         user.is_staff = spec.role == Role.PROVINCE_ADMIN

@@ -170,6 +170,8 @@ class Organization(CleanInputMixin, models.Model):
 
 class Role(models.TextChoices):
     ENTERPRISE = "enterprise", _("企业填报人员")
+    # The enterprise's own account administrator (issue 17, the enterprises app): holds ENTERPRISE too.
+    ENTERPRISE_ADMIN = "enterprise_admin", _("企业管理员")
     INSTITUTION = "institution", _("审图机构人员")
     REVIEWER = "reviewer", _("审核人员")
     DESIGN_DIVISION = "design_division", _("省厅勘察设计处")
