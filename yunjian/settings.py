@@ -209,7 +209,11 @@ TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
 # off and the headers are always ignored (yunjian.core.certificates).
 CA_PROXY_SECRET = env_str("CA_PROXY_SECRET", "")
 CA_TRUSTED_PROXIES = env_list("CA_TRUSTED_PROXIES", "")
-if CA_PROXY_SECRET and not DEBUG and (_problem := secret_problem("CA_PROXY_SECRET", CA_PROXY_SECRET, min_length=32)):
+if (
+    CA_PROXY_SECRET
+    and not DEBUG
+    and (_problem := secret_problem("CA_PROXY_SECRET", CA_PROXY_SECRET, min_length=32))
+):
     raise ImproperlyConfigured(_problem)
 
 # Two factors (TOTP, django-otp) for the three administrators and every reviewing role; enterprise
