@@ -282,3 +282,33 @@ def test_ca_sign_in_skips_the_dynamic_password_but_password_sign_in_does_not(
     other = f.make_reviewer("plain_reviewer", "530300", "permit")
     client.post(reverse("core:login"), {"username": other.username, "password": f.PASSWORD})
     assert "/account/two-factor/" in client.get(reverse("core:home-role", args=["reviewer"])).url
+
+
+@pytest.mark.django_db(transaction=True)
+def test_one_certificate_bound_by_two_people_at_once_goes_to_one(certs, ca_reviewer, contractor):
+    import threading
+
+    from django.core.exceptions import ValidationError
+    from django.db import connections
+
+    presented = certificates.from_pem(certs.good.pem.decode())
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def bind(user):
+        try:
+            barrier.wait()
+            certificates.bind_own(actor=user, password=f.PASSWORD, certificate=presented)
+            outcomes.append("bound")
+        except ValidationError as error:
+            outcomes.append(error.messages[0])
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=bind, args=(user,)) for user in (ca_reviewer, contractor)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert sorted(outcomes) == ["bound", "该证书已绑定其他账号，请联系安全管理员。"]
+    assert BoundCertificate.objects.count() == 1

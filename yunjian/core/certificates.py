@@ -31,7 +31,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from yunjian.core import audit
@@ -252,7 +252,11 @@ def bind_own(
     _fill(row, certificate)
     row.bound_at = timezone.now()
     row.bound_by = user
-    row.save()
+    try:
+        with transaction.atomic():  # the same certificate bound at this moment by someone else
+            row.save()
+    except IntegrityError:
+        raise ValidationError("该证书已绑定其他账号，请联系安全管理员。") from None
     audit.record(
         action=AuditEntry.Action.PERMISSION,
         actor=user,
@@ -308,9 +312,13 @@ def bind_by_admin(
     if clash:
         owner = clash[0].user
         raise ValidationError(f"序列号和主题相同的证书已绑定账号 {owner.username}。")
-    row = BoundCertificate.objects.create(
-        user=user, serial=number, subject_dn=subject, issuer_dn=issuer, bound_by=actor
-    )
+    try:
+        with transaction.atomic():  # the same serial and subject bound at this moment by someone else
+            row = BoundCertificate.objects.create(
+                user=user, serial=number, subject_dn=subject, issuer_dn=issuer, bound_by=actor
+            )
+    except IntegrityError:
+        raise ValidationError("序列号和主题相同的证书已被绑定。") from None
     audit.record(
         action=AuditEntry.Action.PERMISSION,
         actor=actor,
