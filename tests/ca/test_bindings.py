@@ -168,7 +168,8 @@ def test_security_admin_binds_by_serial_and_subject_and_the_holder_signs_in(
     client.logout()
     signed_in = client.post(reverse("core:ca-login"), **proxy_headers(certs.good))
     assert signed_in.status_code == 302
-    assert client.get(reverse("core:home"), follow=True).request["PATH_INFO"] == "/home/reviewer/"
+    home = client.get(reverse("core:home"), follow=True, **proxy_headers(certs.good))
+    assert home.request["PATH_INFO"] == "/home/reviewer/"
     row.refresh_from_db()
     assert row.fingerprint
     # And now the password alone is refused, with the reason, and audited.
@@ -276,7 +277,10 @@ def test_ca_sign_in_skips_the_dynamic_password_but_password_sign_in_does_not(
         actor=ca_reviewer, password=f.PASSWORD, certificate=certificates.from_pem(certs.good.pem.decode())
     )
     client.post(reverse("core:ca-login"), **proxy_headers(certs.good))
-    assert client.get(reverse("core:home-role", args=["reviewer"])).status_code == 200
+    assert (
+        client.get(reverse("core:home-role", args=["reviewer"]), **proxy_headers(certs.good)).status_code
+        == 200
+    )
     # A reviewer without a certificate signing in by password is still asked for the dynamic password.
     client.logout()
     other = f.make_reviewer("plain_reviewer", "530300", "permit")
@@ -312,3 +316,33 @@ def test_one_certificate_bound_by_two_people_at_once_goes_to_one(certs, ca_revie
         thread.join(30)
     assert sorted(outcomes) == ["bound", "该证书已绑定其他账号，请联系安全管理员。"]
     assert BoundCertificate.objects.count() == 1
+
+
+@pytest.mark.parametrize("then", ["none", "other", "forged"])
+def test_a_certificate_session_ends_when_the_certificate_is_gone(
+    client, certs, ca_reviewer, contractor, then
+):
+    for user, issued in ((ca_reviewer, certs.good), (contractor, certs.second)):
+        certificates.bind_own(
+            actor=user, password=f.PASSWORD, certificate=certificates.from_pem(issued.pem.decode())
+        )
+    client.post(reverse("core:ca-login"), **proxy_headers(certs.good))
+    page = reverse("core:home-role", args=["reviewer"])
+    assert client.get(page, **proxy_headers(certs.good)).status_code == 200
+
+    headers = {
+        "none": {},
+        "other": proxy_headers(certs.second),
+        "forged": proxy_headers(certs.good, secret="guess"),
+    }[then]
+    response = client.get(page, follow=True, **headers)
+
+    assert response.request["PATH_INFO"] == reverse("core:login")
+    assert "未再检测到您登录时使用的CA数字证书" in response.content.decode()
+    assert "_auth_user_id" not in client.session
+    assert AuditEntry.objects.filter(action=AuditEntry.Action.LOGOUT, actor=ca_reviewer).exists()
+
+
+def test_a_password_session_does_not_need_a_certificate(client, certs, contractor):
+    client.post(reverse("core:login"), {"username": contractor.username, "password": f.PASSWORD})
+    assert client.get(reverse("core:home-role", args=["enterprise"])).status_code == 200

@@ -86,8 +86,18 @@ def test_certificate_signs_in_through_nginx(nginx, certs, ca_reviewer, security_
     entry = AuditEntry.objects.filter(action=AuditEntry.Action.LOGIN, actor=ca_reviewer).get()
     assert entry.reason == "CA数字证书登录"
     assert entry.data["fingerprint"] == row.fingerprint
-    # The session keeps working on the next page.
+    # The session keeps working on the next pages, over new connections too (the certificate is presented again)...
     assert session.get(f"{nginx.url}/account/certificate/").status_code == 200
+    session.close()
+    again = session.get(f"{nginx.url}/account/certificate/")
+    assert again.status_code == 200
+    assert "已绑定到您的账号" in again.text
+    # ...but not from a client without the certificate, even with the session cookie.
+    thief = browser(certs)
+    thief.cookies.update(session.cookies)
+    stolen = thief.get(f"{nginx.url}/account/certificate/")
+    assert stolen.url.startswith(f"{nginx.url}/login/")
+    assert "未再检测到您登录时使用的CA数字证书" in stolen.text
 
 
 @pytest.mark.parametrize("name", ["foreign", "expired", "revoked"])

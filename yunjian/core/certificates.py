@@ -161,7 +161,10 @@ def from_proxy(request) -> ClientCertificate | None:
 
 
 class ClientCertificateMiddleware:
-    """Sets request.client_certificate (a ClientCertificate or None) and removes the proxy's headers."""
+    """Sets request.client_certificate (a ClientCertificate or None) and removes the proxy's headers.
+
+    A session opened with a certificate lasts only while that certificate is presented: a request
+    without it (the USB key pulled out, another certificate chosen) ends the session."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -170,7 +173,28 @@ class ClientCertificateMiddleware:
         request.client_certificate = from_proxy(request)
         for key in PROXY_HEADERS:
             request.META.pop(key, None)
-        return self.get_response(request)
+        return self._certificate_gone(request) or self.get_response(request)
+
+    def _certificate_gone(self, request):
+        from django.contrib import messages
+        from django.contrib.auth import logout
+        from django.shortcuts import redirect
+
+        from yunjian.core.signin import CA_SIGNED_IN
+
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated or request.path.startswith(settings.STATIC_URL):
+            return None
+        fingerprint = request.session.get(CA_SIGNED_IN)
+        presented = request.client_certificate
+        if not fingerprint or (presented is not None and presented.fingerprint == fingerprint):
+            return None
+        logout(request)
+        messages.warning(
+            request,
+            "未再检测到您登录时使用的CA数字证书（可能已拔出或更换），为保障账号安全已退出，请重新登录。",
+        )
+        return redirect("core:login")
 
 
 # --- bindings ------------------------------------------------------------------------------------
