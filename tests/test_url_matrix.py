@@ -267,6 +267,8 @@ RULES: dict[str, Rule] = {
     "org-lookup": Rule(ENTERPRISE),
     "core:login": Rule(PERSONAS, ok=(200, 302)),
     "core:logout": Rule(PERSONAS, method="post", ok=(302,)),
+    # 使用CA数字证书登录: no certificate here, so back to the login page (signed in: home).
+    "core:ca-login": Rule(PERSONAS, method="post", ok=(302,)),
     "roster:activate": Rule(
         PERSONAS, kwargs=lambda w: {"uidb64": "MTIz", "token": "cqv1x2-0123456789abcdef"}
     ),
@@ -280,6 +282,17 @@ RULES: dict[str, Rule] = {
         ("security_admin",), method="post", ok=(302,), kwargs=lambda w: {"pk": w["users"]["design"].pk}
     ),
     "core:audit-log": Rule(("audit_admin",), lists=True),
+    # CA digital certificates: the holder's own (business roles), the security administrator's binding.
+    "core:certificate-bind": Rule((*ENTERPRISE, *GOVERNMENT)),
+    "core:account-certificates": Rule(
+        ("security_admin",), kwargs=lambda w: {"pk": w["users"]["reviewer_qj"].pk}
+    ),
+    "core:account-certificate-unbind": Rule(
+        ("security_admin",),
+        method="post",
+        ok=(302,),
+        kwargs=lambda w: {"pk": w["users"]["reviewer_qj"].pk, "cert_pk": 1},
+    ),
     "core:account-password-reset": Rule(
         ("security_admin",), method="post", kwargs=lambda w: {"pk": w["users"]["design"].pk}
     ),

@@ -108,6 +108,7 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "yunjian.core.middleware.RejectNulCharactersMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "yunjian.core.certificates.ClientCertificateMiddleware",
     "yunjian.core.middleware.IdleTimeoutMiddleware",
     "yunjian.core.middleware.SignInPolicyMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -203,6 +204,18 @@ LOGIN_KNOWN_ADDRESS_DAYS = env_int("LOGIN_KNOWN_ADDRESS_DAYS", 90)
 # Proxies in front of the app that append to X-Forwarded-For (0: the client is REMOTE_ADDR). The
 # client address is taken that many hops from the right, so a client cannot forge it.
 TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+# CA digital-certificate sign-in (deploy/nginx/): the reverse proxy verifies the client certificate and
+# passes it in X-SSL-Client-* headers with this shared secret; the app believes those headers only when
+# the secret matches (and, if CA_TRUSTED_PROXIES lists addresses, only from them). Empty: CA sign-in is
+# off and the headers are always ignored (yunjian.core.certificates).
+CA_PROXY_SECRET = env_str("CA_PROXY_SECRET", "")
+CA_TRUSTED_PROXIES = env_list("CA_TRUSTED_PROXIES", "")
+if (
+    CA_PROXY_SECRET
+    and not DEBUG
+    and (_problem := secret_problem("CA_PROXY_SECRET", CA_PROXY_SECRET, min_length=32))
+):
+    raise ImproperlyConfigured(_problem)
 
 # Two factors (TOTP, django-otp) for the three administrators and every reviewing role; enterprise
 # users may opt in. On by default and in production; only the one-command demo turns it off.

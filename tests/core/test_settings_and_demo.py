@@ -62,6 +62,8 @@ def test_production_without_secret_key_fails_loudly():
         ("SYNC_SECRET", "demo-shared-secret", "公开的演示或示例值"),
         ("SYNC_SECRET", "0" * 40, "过于简单"),
         ("SYNC_INBOUND_SECRET", "b" * 40, "过于简单"),
+        ("CA_PROXY_SECRET", "x", "至少需要 32 个字符"),
+        ("CA_PROXY_SECRET", "changeme", "公开的演示或示例值"),
         ("FIELD_ENCRYPTION_KEY", "", "须设置 FIELD_ENCRYPTION_KEY"),
         ("FIELD_ENCRYPTION_KEY", "not-a-fernet-key", "无效的密钥"),
         ("FIELD_ENCRYPTION_KEY", PROD_ENV["FIELD_ENCRYPTION_KEY"] + ",c2hvcnQ=", "无效的密钥"),

@@ -26,6 +26,45 @@ class LoginForm(AuthenticationForm):
             raise ValidationError(problem, code="throttled")
         return super().clean()
 
+    def confirm_login_allowed(self, user):
+        super().confirm_login_allowed(user)
+        from yunjian.core.certificates import password_refusal
+
+        problem = password_refusal(user)
+        if problem:
+            from yunjian.core import audit
+            from yunjian.core.models import AuditEntry
+
+            audit.record(
+                action=AuditEntry.Action.LOGIN_FAILED,
+                obj=user,
+                reason="已办理并绑定CA数字证书，拒绝仅凭密码登录",
+                ip=audit.client_ip(self.request),
+            )
+            raise ValidationError(problem, code="certificate_required")
+
+
+class CertificateBindForm(forms.Form):
+    password = forms.CharField(
+        label="登录密码",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        error_messages={"required": "请输入您的登录密码以确认绑定。"},
+    )
+
+
+class AdminCertificateBindForm(forms.Form):
+    serial = forms.CharField(
+        label="证书序列号（十六进制）", max_length=120, error_messages={"required": "请填写证书序列号。"}
+    )
+    subject_dn = forms.CharField(
+        label="证书主题",
+        max_length=500,
+        error_messages={"required": "请填写证书主题。"},
+        help_text="形如 CN=张三,O=曲靖市住房和城乡建设局,C=CN（顺序不限）",
+    )
+    issuer_dn = forms.CharField(label="颁发者（可不填）", max_length=500, required=False)
+
 
 class PasswordChangeForm(forms.Form):
     old_password = forms.CharField(

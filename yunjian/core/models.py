@@ -326,6 +326,42 @@ class User(CleanInputMixin, AbstractUser):
         return crypto.mask_id_number(self.id_number)
 
 
+class BoundCertificate(models.Model):
+    """A CA digital certificate bound to an account (yunjian.core.certificates): its holder signs in
+    with it through the TLS proxy. Bound by the holder (password plus the certificate) or by the
+    security administrator (serial and subject; the fingerprint is then filled in at first use)."""
+
+    user = models.ForeignKey(
+        User, verbose_name=_("账号"), on_delete=models.CASCADE, related_name="certificates"
+    )
+    serial = models.CharField(_("证书序列号"), max_length=64)  # upper-case hex, no leading zeros
+    subject_dn = models.CharField(_("证书主题"), max_length=500)
+    issuer_dn = models.CharField(_("颁发者"), max_length=500, blank=True)
+    fingerprint = models.CharField(_("SHA-256指纹"), max_length=64, blank=True)
+    not_after = models.DateTimeField(_("有效期至"), null=True, blank=True)
+    bound_at = models.DateTimeField(_("绑定时间"), default=timezone.now)
+    bound_by = models.ForeignKey(
+        User, verbose_name=_("绑定人"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    last_used_at = models.DateTimeField(_("最近使用"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("CA数字证书")
+        verbose_name_plural = _("CA数字证书")
+        ordering = ["-bound_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["fingerprint"],
+                condition=~models.Q(fingerprint=""),
+                name="bound_cert_fingerprint_uniq",
+            ),
+            models.UniqueConstraint(fields=["serial", "subject_dn"], name="bound_cert_serial_subject_uniq"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.subject_dn} ({self.serial})"
+
+
 class PasswordHistory(models.Model):
     """The hashes of an account's recent passwords: the last PASSWORD_HISTORY_COUNT cannot be reused."""
 

@@ -16,7 +16,16 @@ from yunjian.core.models import AuditEntry
 
 @receiver(user_logged_in)
 def on_login(sender, request, user, **kwargs):
-    audit.record(action=AuditEntry.Action.LOGIN, actor=user, obj=user, ip=audit.client_ip(request))
+    # A sign-in with a CA certificate says so, with the certificate (yunjian.core.views.ca_login).
+    certificate = getattr(request, "ca_sign_in", None)
+    audit.record(
+        action=AuditEntry.Action.LOGIN,
+        actor=user,
+        obj=user,
+        reason="CA数字证书登录" if certificate else "",
+        data={"serial": certificate.serial, "fingerprint": certificate.fingerprint} if certificate else None,
+        ip=audit.client_ip(request),
+    )
     if request is not None and hasattr(request, "session"):
         from yunjian.core import signin
 

@@ -11,6 +11,9 @@ from django.utils import timezone
 
 OTP_PENDING = "otp_pending"
 EXPIRY_WARNED = "password_expiry_warned"
+# Set when the session was opened with a bound CA certificate (yunjian.core.certificates): the
+# certificate is the second factor, so the dynamic password is not asked for.
+CA_SIGNED_IN = "ca_certificate"
 
 
 def start_session(request, user) -> None:
@@ -25,7 +28,7 @@ def start_session(request, user) -> None:
 
 def otp_pending(request) -> bool:
     user = request.user
-    if user.is_verified():
+    if user.is_verified() or request.session.get(CA_SIGNED_IN):
         return False
     return bool(request.session.get(OTP_PENDING)) or (settings.OTP_REQUIRED and user.otp_required_by_role)
 

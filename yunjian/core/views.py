@@ -19,14 +19,20 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.safestring import mark_safe
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from yunjian.core import accounts as account_services
-from yunjian.core import audit, organizations, selectors, signin
-from yunjian.core.forms import LoginForm, PasswordChangeForm, TokenForm
+from yunjian.core import audit, certificates, organizations, selectors, signin
+from yunjian.core.forms import (
+    AdminCertificateBindForm,
+    CertificateBindForm,
+    LoginForm,
+    PasswordChangeForm,
+    TokenForm,
+)
 from yunjian.core.middleware import SESSION_KEY
 from yunjian.core.models import AuditEntry, Organization, Role, User
 from yunjian.core.pagination import keyset_page
@@ -68,6 +74,43 @@ class LoginView(auth_views.LoginView):
         if form.throttled:
             response.status_code = 429
         return response
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        # Signed in with the password while presenting a verified certificate bound to nobody: offer
+        # to bind it (the page asks for the password once more).
+        presented = getattr(self.request, "client_certificate", None)
+        user = form.get_user()
+        if (
+            presented is not None
+            and certificates.may_bind(user)
+            and certificates.binding_for(presented) is None
+        ):
+            return redirect(
+                reverse("core:certificate-bind") + "?" + urlencode({"next": self.get_success_url()})
+            )
+        return response
+
+
+@require_POST
+def ca_login(request: HttpRequest) -> HttpResponse:
+    """ "使用CA数字证书登录": the certificate the proxy verified, bound to an account, signs it in.
+    The certificate is the second factor too (yunjian.core.certificates)."""
+    from django.contrib.auth import login
+
+    if request.user.is_authenticated:
+        return redirect("core:home")
+    presented = getattr(request, "client_certificate", None)
+    try:
+        user = certificates.account_for_sign_in(presented, ip=audit.client_ip(request))
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
+        return redirect("core:login")
+    request.ca_sign_in = presented  # the sign-in audit entry names the certificate (signals.on_login)
+    login(request, user, backend="yunjian.core.backends.OrganizationModelBackend")
+    request.session[signin.CA_SIGNED_IN] = presented.fingerprint
+    request.session[signin.OTP_PENDING] = False
+    return redirect(_safe_next(request))
 
 
 @require_POST
@@ -236,6 +279,7 @@ def password_change(request: HttpRequest) -> HttpResponse:
             "expires_at": signin.password_expires_at(request.user),
             "max_age_days": settings.PASSWORD_MAX_AGE_DAYS,
             "history_count": settings.PASSWORD_HISTORY_COUNT,
+            "may_bind_certificate": certificates.may_bind(request.user),
         },
     )
 
@@ -383,3 +427,100 @@ def error_404(request, exception=None):
 
 def error_500(request):
     return render(request, "errors/500.html", status=500)
+
+
+# --- CA digital certificates --------------------------------------------------------------------------
+
+
+@never_cache
+@login_required
+def certificate_bind(request: HttpRequest) -> HttpResponse:
+    """The holder's own certificates, and binding the one presented now (password + certificate)."""
+    user = request.user
+    if not certificates.may_bind(user):
+        raise PermissionDenied("管理员账号不绑定CA数字证书。")
+    presented = getattr(request, "client_certificate", None)
+    binding = certificates.binding_for(presented)
+    form = CertificateBindForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            certificates.bind_own(
+                actor=user,
+                password=form.cleaned_data["password"],
+                certificate=presented,
+                ip=audit.client_ip(request),
+            )
+        except ValidationError as error:
+            if hasattr(error, "error_dict"):
+                for field, problems in error.message_dict.items():
+                    form.add_error(field if field in form.fields else None, problems)
+            else:
+                form.add_error(None, error.messages)
+        else:
+            messages.success(request, "CA数字证书已绑定：今后请插入证书，点击“使用CA数字证书登录”。")
+            return redirect(_safe_next(request))
+    status = 400 if request.method == "POST" else 200
+    return render(
+        request,
+        "core/certificate_bind.html",
+        {
+            "form": form,
+            "presented": presented,
+            "binding": binding,
+            "bound": list(user.certificates.all()),
+            "next": request.POST.get("next") or request.GET.get("next", ""),
+        },
+        status=status,
+    )
+
+
+@never_cache
+@login_required
+def account_certificates(request: HttpRequest, pk: int) -> HttpResponse:
+    """Security admin: an account's bound certificates; bind one by serial and subject."""
+    require_roles(request.user, {Role.SECURITY_ADMIN})
+    account = get_object_or_404(User.objects.select_related("organization"), pk=pk)
+    form = AdminCertificateBindForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            certificates.bind_by_admin(
+                actor=request.user, user_id=account.pk, ip=audit.client_ip(request), **form.cleaned_data
+            )
+        except ValidationError as error:
+            if hasattr(error, "error_dict"):
+                for field, problems in error.message_dict.items():
+                    form.add_error(field if field in form.fields else None, problems)
+            else:
+                form.add_error(None, error.messages)
+        else:
+            messages.success(
+                request, f"已为账号 {account.username} 绑定CA数字证书，其首次使用证书登录时核对指纹。"
+            )
+            return redirect("core:account-certificates", pk=account.pk)
+    return render(
+        request,
+        "core/account_certificates.html",
+        {
+            "account": account,
+            "form": form,
+            "bound": list(account.certificates.select_related("bound_by")),
+            "may_bind": certificates.may_bind(account) and account.pk != request.user.pk,
+        },
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@require_POST
+@login_required
+def account_certificate_unbind(request: HttpRequest, pk: int, cert_pk: int) -> HttpResponse:
+    require_roles(request.user, {Role.SECURITY_ADMIN})
+    account = get_object_or_404(User, pk=pk)
+    try:
+        certificates.unbind(
+            actor=request.user, user_id=account.pk, certificate_id=cert_pk, ip=audit.client_ip(request)
+        )
+    except ValidationError as error:
+        messages.error(request, error.messages[0])
+    else:
+        messages.success(request, f"已解除账号 {account.username} 的CA数字证书绑定。")
+    return redirect("core:account-certificates", pk=account.pk)
