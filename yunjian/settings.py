@@ -93,6 +93,7 @@ INSTALLED_APPS = [
     "loads",
     "bulk",
     "notices",
+    "boards",
 ]
 
 MIDDLEWARE = [

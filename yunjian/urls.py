@@ -20,6 +20,7 @@ urlpatterns = [
     path("loads/", include("loads.urls")),
     path("bulk/", include("bulk.urls")),
     path("messages/", include("notices.urls")),
+    path("boards/", include("boards.urls")),
     path("admin/", admin.site.urls),
 ]
 

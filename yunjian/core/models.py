@@ -176,6 +176,9 @@ class Role(models.TextChoices):
     PROVINCE_ADMIN = "province_admin", _("系统管理员")
     SECURITY_ADMIN = "security_admin", _("安全管理员")
     AUDIT_ADMIN = "audit_admin", _("审计管理员")
+    # 省厅业务处室 (建筑市场监管处、勘察设计处 staff following the campaign): the province's progress
+    # boards, read-only; nothing else (boards.scope).
+    BOARD_VIEWER = "board_viewer", _("省厅业务处室（只读）")
 
 
 # 三员分立: each of these roles excludes the others and every business role.
