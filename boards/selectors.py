@@ -7,7 +7,7 @@ import math
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from django.db.models import Q, Sum
+from django.db.models import Count, Max, Q, Sum
 from django.db.models.functions import Substr
 from django.utils import timezone
 
@@ -55,6 +55,7 @@ COLUMNS = (
     ("unroutable", "无人审核"),
     ("per_week", "近四周周均办结"),
     ("mean_days", "平均办理天数"),
+    ("median_days", "办理天数中位数"),
     ("return_rate", "退回率"),
     ("entered_orgs", "已录入企业"),
     ("verified_orgs", "全部认定企业"),
@@ -96,9 +97,11 @@ class Row:
         v["mean_days"] = round(v.get("days_4w", 0) / decided, 1) if decided else "—"
         v["return_rate"] = f"{100 * v.get('returned_4w', 0) / decided:.0f}%" if decided else "—"
         v["total"] = sum(v.get(s, 0) for s in STATES)
+        # A median does not add up: shown for one county and stage only (a county's stage rows).
+        v["median_days"] = v.get("median_days") if v.get("median_days") is not None else "—"
 
 
-DERIVED = {"per_week", "mean_days", "return_rate", "total"}
+DERIVED = {"per_week", "mean_days", "return_rate", "total", "median_days"}
 
 
 def _child_key(division: Division):
@@ -120,7 +123,11 @@ def _grouped(division: Division, stage: str, by: str) -> dict[str, dict]:
         figures = (
             Figures.objects.filter(where)
             .values("stage")
-            .annotate(**{f"f_{name}": Sum(name) for name in FIGURE_FIELDS})
+            .annotate(
+                **{f"f_{name}": Sum(name) for name in FIGURE_FIELDS},
+                f_median=Max("median_days"),
+                f_rows=Count("id"),
+            )
         )
     else:
         expr = _child_key(division)
@@ -131,7 +138,11 @@ def _grouped(division: Division, stage: str, by: str) -> dict[str, dict]:
             Figures.objects.filter(where)
             .values(**group)
             .values("g")
-            .annotate(**{f"f_{name}": Sum(name) for name in FIGURE_FIELDS})
+            .annotate(
+                **{f"f_{name}": Sum(name) for name in FIGURE_FIELDS},
+                f_median=Max("median_days"),
+                f_rows=Count("id"),
+            )
         )
     out: dict[str, dict] = {}
     for row in counts:
@@ -140,6 +151,8 @@ def _grouped(division: Division, stage: str, by: str) -> dict[str, dict]:
         values = out.setdefault(row[key], {})
         for name in FIGURE_FIELDS:
             values[name] = row[f"f_{name}"] or 0
+        if row["f_rows"] == 1:
+            values["median_days"] = row["f_median"]
     return out
 
 

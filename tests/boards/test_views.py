@@ -66,7 +66,13 @@ def test_drill_down_to_the_records(records, office):
     assert [r[0] for r in cells(prefecture, "board-table")[1:]][:2] == ["麒麟区", "沾益区"]
     county = client.get("/boards/", {"division": "530302"})
     rows = cells(county, "board-table")
-    assert row_named(rows, "施工许可")[2] == "1"  # in review
+    head = {label: i for i, label in enumerate(rows[0])}
+    assert row_named(rows, "施工许可")[head["审核中"]] == "1"
+    # 麒麟区's drawing review was decided twice (institution, division) within four weeks.
+    drawing = row_named(rows, "施工图审查")
+    assert drawing[head["近四周周均办结"]] == "0.5"
+    assert drawing[head["办理天数中位数"]] != "—"
+    assert drawing[head["退回率"]] == "0%"
     listing = client.get("/boards/records/", {"division": "530302", "stage": "permit", "state": "in_review"})
     assert listing.status_code == 200
     assert len(listing.context["page"].rows) == 1
