@@ -363,22 +363,37 @@ def _store(rows, fields: tuple[str, ...], now: datetime, reset: bool = True) -> 
     return len(rows)
 
 
+SNAPSHOT_FIELDS = ("draft", "in_review", "returned", "approved", "revoked", "acknowledged", "overdue")
+
+
 def take_snapshot(day: date | None = None) -> int:
-    """Today's counts of every county and stage as history (run again the same day: replaced)."""
+    """Today's counts of every county and stage as history (run again the same day: replaced), with
+    their sums per prefecture and for the province, per stage and for all stages (stage "")."""
     day = day or timezone.localdate()
-    rows: dict[tuple[str, str], Snapshot] = {}
+    counties: dict[tuple[str, str], dict[str, int]] = {}
     for count in StateCount.objects.filter(n__gt=0):
-        snap = rows.setdefault(
-            (count.division_code, count.stage),
-            Snapshot(day=day, division_code=count.division_code, stage=count.stage),
-        )
         if count.state in STATES:
-            setattr(snap, str(count.state), count.n)
+            values = counties.setdefault(
+                (count.division_code, count.stage), dict.fromkeys(SNAPSHOT_FIELDS, 0)
+            )
+            values[str(count.state)] += count.n
     for figures in Figures.objects.all():
-        snap = rows.get((figures.division_code, figures.stage))
-        if snap is not None:
-            snap.acknowledged = figures.acknowledged
-            snap.overdue = figures.overdue
+        values = counties.get((figures.division_code, figures.stage))
+        if values is not None:
+            values["acknowledged"] = figures.acknowledged
+            values["overdue"] = figures.overdue
+    rows: dict[tuple[str, str], Snapshot] = {}
+
+    def add(code: str, level: str, stage: str, values: dict[str, int]) -> None:
+        snap = rows.setdefault((code, stage), Snapshot(day=day, level=level, division_code=code, stage=stage))
+        for name in SNAPSHOT_FIELDS:
+            setattr(snap, name, getattr(snap, name) + values[name])
+
+    for (code, stage), values in counties.items():
+        for stage_key in (stage, ""):
+            add(code, "county", stage_key, values)
+            add(code[:4] + "00", "prefecture", stage_key, values)
+            add(code[:2] + "0000", "province", stage_key, values)
     with transaction.atomic():
         Snapshot.objects.filter(day=day).delete()
         Snapshot.objects.bulk_create(rows.values(), batch_size=2000)

@@ -83,9 +83,13 @@ class Figures(models.Model):
 
 
 class Snapshot(models.Model):
-    """One day's counts of one county and stage (the daily job), kept as history for the trend."""
+    """One day's counts of one division and stage (the daily job), kept as history for the trend.
+
+    Written for every county and, summed, for every prefecture and the province (`level`), and for
+    each stage and all stages together (stage ""), so a trend reads its lines as they are stored."""
 
     day = models.DateField(_("日期"))
+    level = models.CharField(_("级别"), max_length=12, default="county")
     division_code = models.CharField(_("行政区划代码"), max_length=6)
     stage = models.CharField(_("审核环节"), max_length=20)
     draft = models.IntegerField(_("草稿"), default=0)
@@ -100,7 +104,10 @@ class Snapshot(models.Model):
         verbose_name = _("每日快照")
         verbose_name_plural = _("每日快照")
         constraints = [models.UniqueConstraint(fields=["day", "division_code", "stage"], name="snapshot_key")]
-        indexes = [models.Index(fields=["day"], name="snapshot_day_idx")]
+        indexes = [
+            models.Index(fields=["day"], name="snapshot_day_idx"),
+            models.Index(fields=["level", "stage", "division_code", "day"], name="snapshot_trend_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.day} {self.division_code} {self.stage}"

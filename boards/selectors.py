@@ -276,23 +276,11 @@ def trend(division: Division, stage: str, days: int = 90) -> tuple[list[Series],
     """Per child division (prefectures of the province, counties of a prefecture; a county itself):
     the share approved over the daily snapshots, and when it reaches the campaign's target."""
     since = timezone.localdate() - timedelta(days=days)
-    where = _range_q(division) & Q(day__gte=since) & (Q(stage=stage) if stage else Q())
-    if division.level == Division.Level.PROVINCE:
-        expr, size = Substr("division_code", 1, 4), 4
-    else:
-        expr, size = Substr("division_code", 1, 6), 6
+    level = "prefecture" if division.level == Division.Level.PROVINCE else "county"
     rows = (
-        Snapshot.objects.filter(where)
-        .values(g=expr)
-        .values("g", "day")
-        .annotate(
-            approved=Sum("approved"),
-            draft=Sum("draft"),
-            in_review=Sum("in_review"),
-            returned=Sum("returned"),
-            revoked=Sum("revoked"),
-        )
-        .order_by("g", "day")
+        Snapshot.objects.filter(_range_q(division), level=level, stage=stage, day__gte=since)
+        .values("division_code", "day", "approved", "draft", "in_review", "returned", "revoked")
+        .order_by("division_code", "day")
     )
     children = (
         list(Division.objects.filter(parent_id=division.code).order_by("code"))
@@ -301,12 +289,12 @@ def trend(division: Division, stage: str, days: int = 90) -> tuple[list[Series],
     )
     by_key: dict[str, list] = {}
     for row in rows:
-        by_key.setdefault(row["g"], []).append(row)
+        by_key.setdefault(row["division_code"], []).append(row)
     current = campaign()
     series = []
     for child in children:
         points, approved, total = [], 0, 0
-        for row in by_key.get(child.code[:size], []):
+        for row in by_key.get(child.code, []):
             total = sum(row[s] or 0 for s in ("approved", "draft", "in_review", "returned", "revoked"))
             approved = row["approved"] or 0
             points.append((row["day"], 100.0 * approved / total if total else 0.0))

@@ -232,6 +232,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('day', models.DateField(verbose_name='日期')),
+                ('level', models.CharField(default='county', max_length=12, verbose_name='级别')),
                 ('division_code', models.CharField(max_length=6, verbose_name='行政区划代码')),
                 ('stage', models.CharField(max_length=20, verbose_name='审核环节')),
                 ('draft', models.IntegerField(default=0, verbose_name='草稿')),
@@ -245,7 +246,10 @@ class Migration(migrations.Migration):
             options={
                 'verbose_name': '每日快照',
                 'verbose_name_plural': '每日快照',
-                'indexes': [models.Index(fields=['day'], name='snapshot_day_idx')],
+                'indexes': [
+                    models.Index(fields=['day'], name='snapshot_day_idx'),
+                    models.Index(fields=['level', 'stage', 'division_code', 'day'], name='snapshot_trend_idx'),
+                ],
                 'constraints': [models.UniqueConstraint(fields=('day', 'division_code', 'stage'), name='snapshot_key')],
             },
         ),

@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pytest
 from django.db import connection
+from django.db.models import F
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from openpyxl import load_workbook
@@ -125,14 +126,11 @@ def test_exports(records, office):
 def test_trend_projects_the_target_date(records, office):
     today = timezone.localdate()
     Campaign.objects.create(deadline=today + timedelta(days=30), target_percent=80)
-    # 曲靖's history: 0% approved ten days ago, today's 1 of 3.
-    for snap in Snapshot.objects.filter(day=today, division_code__startswith="5303"):
-        Snapshot.objects.create(
-            day=today - timedelta(days=10),
-            division_code=snap.division_code,
-            stage=snap.stage,
-            draft=snap.total,
-        )
+    # The history: ten days ago, nothing approved yet (the same records, all drafts).
+    aggregates.take_snapshot(today - timedelta(days=10))
+    Snapshot.objects.filter(day=today - timedelta(days=10)).update(
+        draft=F("draft") + F("approved"), approved=0
+    )
     response = client_for(office).get("/boards/trend/")
     series = {s.key: s for s in response.context["series"]}
     qj = series["530300"]

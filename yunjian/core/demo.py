@@ -459,6 +459,7 @@ def load_board_history(days: int = 30) -> int:
             history.append(
                 Snapshot(
                     day=today - timedelta(days=back),
+                    level=snap.level,
                     division_code=snap.division_code,
                     stage=snap.stage,
                     draft=snap.draft + (snap.approved - approved),
