@@ -137,6 +137,29 @@ BEGIN
 END $$;
 """
 
+
+def _project_function() -> str:
+    """A project moved to another county (its county corrected) moves its records' counts with it."""
+    parts = []
+    for stage, model in STAGE_MODELS.items():
+        table = model._meta.db_table
+        moved = (
+            f"FROM old_rows o JOIN new_rows n ON n.id = o.id AND n.county_id <> o.county_id "
+            f"JOIN {table} r ON r.project_id = o.id"
+        )
+        parts.append(f"SELECT o.county_id AS c, '{stage}' AS s, r.state AS st, -1 AS d {moved}")
+        parts.append(f"SELECT n.county_id, '{stage}', r.state, 1 {moved}")
+    select = (
+        "SELECT x.c, x.s, x.st, sum(x.d) FROM ("
+        + " UNION ALL ".join(parts)
+        + ") x GROUP BY 1, 2, 3 HAVING sum(x.d) <> 0 ORDER BY 1, 2, 3"
+    )
+    return (
+        "CREATE OR REPLACE FUNCTION boards_move_project() RETURNS trigger LANGUAGE plpgsql AS $$\n"
+        "BEGIN\n  " + _UPSERT_STATE.format(select=select) + "\n  RETURN NULL;\nEND $$;"
+    )
+
+
 _EVENTS = {"INSERT": "NEW TABLE AS new_rows", "UPDATE": "OLD TABLE AS old_rows NEW TABLE AS new_rows"}
 _EVENTS["DELETE"] = "OLD TABLE AS old_rows"
 
@@ -154,6 +177,11 @@ def triggers_sql() -> list[str]:
     for stage, model in STAGE_MODELS.items():
         statements += _triggers(model._meta.db_table, "boards_count_states", f"s_{stage}", f"'{stage}'")
     statements += _triggers(DrawingReview._meta.db_table, "boards_count_orgs", "orgs")
+    statements += [
+        _project_function(),
+        "CREATE TRIGGER boards_project_update AFTER UPDATE ON projects_project REFERENCING OLD TABLE AS "
+        "old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION boards_move_project();",
+    ]
     return statements
 
 

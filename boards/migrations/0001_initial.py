@@ -101,7 +101,38 @@ TRIGGERS = ['\n'
  'CREATE TRIGGER boards_orgs_update AFTER UPDATE ON projects_drawingreview REFERENCING OLD TABLE '
  'AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION boards_count_orgs();',
  'CREATE TRIGGER boards_orgs_delete AFTER DELETE ON projects_drawingreview REFERENCING OLD TABLE '
- 'AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION boards_count_orgs();']
+ 'AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION boards_count_orgs();',
+ 'CREATE OR REPLACE FUNCTION boards_move_project() RETURNS trigger LANGUAGE plpgsql AS $$\n'
+ 'BEGIN\n'
+ '  INSERT INTO boards_statecount (division_code, stage, state, n) SELECT x.c, x.s, x.st, sum(x.d) '
+ "FROM (SELECT o.county_id AS c, 'drawing_review' AS s, r.state AS st, -1 AS d FROM old_rows o "
+ 'JOIN new_rows n ON n.id = o.id AND n.county_id <> o.county_id JOIN projects_drawingreview r ON '
+ "r.project_id = o.id UNION ALL SELECT n.county_id, 'drawing_review', r.state, 1 FROM old_rows o "
+ 'JOIN new_rows n ON n.id = o.id AND n.county_id <> o.county_id JOIN projects_drawingreview r ON '
+ "r.project_id = o.id UNION ALL SELECT o.county_id AS c, 'permit' AS s, r.state AS st, -1 AS d "
+ 'FROM old_rows o JOIN new_rows n ON n.id = o.id AND n.county_id <> o.county_id JOIN '
+ "projects_constructionpermit r ON r.project_id = o.id UNION ALL SELECT n.county_id, 'permit', "
+ 'r.state, 1 FROM old_rows o JOIN new_rows n ON n.id = o.id AND n.county_id <> o.county_id JOIN '
+ 'projects_constructionpermit r ON r.project_id = o.id UNION ALL SELECT o.county_id AS c, '
+ "'tender_contract' AS s, r.state AS st, -1 AS d FROM old_rows o JOIN new_rows n ON n.id = o.id "
+ 'AND n.county_id <> o.county_id JOIN projects_tendercontract r ON r.project_id = o.id UNION ALL '
+ "SELECT n.county_id, 'tender_contract', r.state, 1 FROM old_rows o JOIN new_rows n ON n.id = o.id "
+ 'AND n.county_id <> o.county_id JOIN projects_tendercontract r ON r.project_id = o.id UNION ALL '
+ "SELECT o.county_id AS c, 'completion' AS s, r.state AS st, -1 AS d FROM old_rows o JOIN new_rows "
+ 'n ON n.id = o.id AND n.county_id <> o.county_id JOIN projects_completion r ON r.project_id = '
+ "o.id UNION ALL SELECT n.county_id, 'completion', r.state, 1 FROM old_rows o JOIN new_rows n ON "
+ 'n.id = o.id AND n.county_id <> o.county_id JOIN projects_completion r ON r.project_id = o.id '
+ "UNION ALL SELECT o.county_id AS c, 'specialty_basic' AS s, r.state AS st, -1 AS d FROM old_rows "
+ 'o JOIN new_rows n ON n.id = o.id AND n.county_id <> o.county_id JOIN '
+ 'projects_specialtyprojectinfo r ON r.project_id = o.id UNION ALL SELECT n.county_id, '
+ "'specialty_basic', r.state, 1 FROM old_rows o JOIN new_rows n ON n.id = o.id AND n.county_id <> "
+ 'o.county_id JOIN projects_specialtyprojectinfo r ON r.project_id = o.id) x GROUP BY 1, 2, 3 '
+ 'HAVING sum(x.d) <> 0 ORDER BY 1, 2, 3 ON CONFLICT ON CONSTRAINT statecount_key DO UPDATE SET n = '
+ 'boards_statecount.n + EXCLUDED.n;\n'
+ '  RETURN NULL;\n'
+ 'END $$;',
+ 'CREATE TRIGGER boards_project_update AFTER UPDATE ON projects_project REFERENCING OLD TABLE AS '
+ 'old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION boards_move_project();']
 DROP = ['DROP TRIGGER IF EXISTS boards_s_drawing_review_insert ON projects_drawingreview;',
  'DROP TRIGGER IF EXISTS boards_s_drawing_review_update ON projects_drawingreview;',
  'DROP TRIGGER IF EXISTS boards_s_drawing_review_delete ON projects_drawingreview;',

@@ -154,3 +154,16 @@ def test_the_migration_installs_the_triggers_the_module_describes():
     migration = importlib.import_module("boards.migrations.0001_initial")
     assert aggregates.triggers_sql() == migration.TRIGGERS
     assert aggregates.drop_triggers_sql() == migration.DROP
+
+
+def test_a_project_moved_to_another_county_moves_its_counts(campaign):
+    """A project's county corrected: its records count in the new county (the project trigger)."""
+    project = campaign["approved"].project
+    project.county_id = "530381"
+    project.save()
+    assert_counts_match_records()
+    from projects.models import Project
+
+    Project.objects.filter(pk=project.pk).update(county_id="532501")
+    assert_counts_match_records()
+    assert stored_counts()[("532501", "permit", State.REVOKED)] == 1
