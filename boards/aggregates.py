@@ -24,7 +24,7 @@ from django.db.models import Count, Exists, F, OuterRef, Q, Sum, Value
 from django.db.models.functions import Concat, Extract, Substr
 from django.utils import timezone
 
-from boards.models import Figures, OrgCount, Snapshot, StateCount
+from boards.models import Figures, OrgCount, ReviewerFigures, Snapshot, StateCount
 from projects.models import (
     Completion,
     ConstructionPermit,
@@ -334,7 +334,27 @@ def refresh_slow(now: datetime | None = None) -> int:
         ]
         org_rows += [{**row, "kind": kind} for row in _enterprise_rows(model)]
     _store(ack_rows, ("acknowledged",), now, reset=True)
+    refresh_reviewers(since)
     return _store(org_rows, ("entered_orgs", "verified_orgs", "blocked_orgs"), now, reset=True)
+
+
+def refresh_reviewers(since: datetime) -> int:
+    """Each reviewer's decisions since `since`: how many, how many returned, the median days taken."""
+    sql = (
+        "SELECT decided_by_id, count(*), count(*) FILTER (WHERE outcome = 'returned'), percentile_cont(0.5) "
+        "WITHIN GROUP (ORDER BY EXTRACT(EPOCH FROM decided_at - submitted_at) / 86400.0) "
+        "FROM review_task WHERE status = 'done' AND decided_at >= %s AND decided_by_id IS NOT NULL GROUP BY 1"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [since])
+        rows = [
+            ReviewerFigures(user_id=u, decided_4w=n, returned_4w=r, median_days=round(float(m), 1))
+            for u, n, r, m in cursor.fetchall()
+        ]
+    with transaction.atomic():
+        ReviewerFigures.objects.all().delete()
+        ReviewerFigures.objects.bulk_create(rows, batch_size=2000)
+    return len(rows)
 
 
 def _median_days(since: datetime) -> dict[tuple[str, str], float]:

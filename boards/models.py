@@ -82,6 +82,22 @@ class Figures(models.Model):
         return f"{self.division_code} {self.stage}"
 
 
+class ReviewerFigures(models.Model):
+    """One reviewer's decisions of the last four weeks (the hourly job): the boards' throughput by person."""
+
+    user_id = models.BigIntegerField(_("审核人员"), unique=True)
+    decided_4w = models.IntegerField(_("近四周办结"), default=0)
+    returned_4w = models.IntegerField(_("近四周退回"), default=0)
+    median_days = models.FloatField(_("办理天数中位数"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("审核人员指标")
+        verbose_name_plural = _("审核人员指标")
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {self.decided_4w}"
+
+
 class Snapshot(models.Model):
     """One day's counts of one division and stage (the daily job), kept as history for the trend.
 

@@ -12,7 +12,7 @@ from django.db.models.functions import Substr
 from django.utils import timezone
 
 from boards.aggregates import STATES
-from boards.models import Campaign, Figures, OrgCount, Snapshot, StateCount
+from boards.models import Campaign, Figures, OrgCount, ReviewerFigures, Snapshot, StateCount
 from projects.models import State
 from projects.stages import REVIEW_STAGES, Stage
 from yunjian.core.models import Division, Organization
@@ -165,6 +165,7 @@ class Board:
     stage_rows: list[Row]  # this division's figures per stage
     rows_are_stages: bool
     breadcrumbs: list[Division]
+    reviewers: list[ReviewerLine] = field(default_factory=list)
 
     @property
     def stage_label(self) -> str:
@@ -207,7 +208,7 @@ def board(division: Division, stage: str, scope: list[str]) -> Board:
         rows_are_stages = True
     total.derive()
     crumbs = breadcrumbs(division, scope)
-    return Board(division, stage, rows, total, stage_rows, rows_are_stages, crumbs)
+    return Board(division, stage, rows, total, stage_rows, rows_are_stages, crumbs, reviewers(division))
 
 
 def breadcrumbs(division: Division, scope: list[str]) -> list[Division]:
@@ -219,6 +220,47 @@ def breadcrumbs(division: Division, scope: list[str]) -> list[Division]:
     codes = [c for c in codes if any(covers(outer, c) for outer in scope)]
     names = {d.code: d for d in Division.objects.filter(code__in=codes)}
     return [names[c] for c in codes if c in names]
+
+
+@dataclass
+class ReviewerLine:
+    name: str
+    organization: str
+    per_week: float
+    median_days: float | None
+    return_rate: str
+
+
+def reviewers(division: Division, limit: int = 50) -> list[ReviewerLine]:
+    """The reviewers whose roster lines lie within `division`, by decisions of the last four weeks
+    (most first): two queries, the roster and the reviewers' figures."""
+    from review.models import ReviewerAssignment
+
+    low, high = division.code_range
+    people = {
+        a["user_id"]: a
+        for a in ReviewerAssignment.objects.filter(
+            division_id__gte=low, division_id__lt=high, user__is_active=True
+        )
+        .values("user_id", "user__full_name", "user__username", "user__organization__name")
+        .distinct()
+    }
+    figures = ReviewerFigures.objects.filter(user_id__in=list(people)).order_by("-decided_4w", "user_id")[
+        :limit
+    ]
+    lines = []
+    for f in figures:
+        person = people[f.user_id]
+        lines.append(
+            ReviewerLine(
+                person["user__full_name"] or person["user__username"],
+                person["user__organization__name"] or "",
+                round(f.decided_4w / 4, 1),
+                f.median_days,
+                f"{100 * f.returned_4w / f.decided_4w:.0f}%" if f.decided_4w else "—",
+            )
+        )
+    return lines
 
 
 # --- the design division's board ------------------------------------------------------------------------

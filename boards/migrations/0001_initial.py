@@ -299,5 +299,19 @@ class Migration(migrations.Migration):
                 'constraints': [models.UniqueConstraint(fields=('division_code', 'stage', 'state'), name='statecount_key')],
             },
         ),
+        migrations.CreateModel(
+            name='ReviewerFigures',
+            fields=[
+                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
+                ('user_id', models.BigIntegerField(unique=True, verbose_name='审核人员')),
+                ('decided_4w', models.IntegerField(default=0, verbose_name='近四周办结')),
+                ('returned_4w', models.IntegerField(default=0, verbose_name='近四周退回')),
+                ('median_days', models.FloatField(blank=True, null=True, verbose_name='办理天数中位数')),
+            ],
+            options={
+                'verbose_name': '审核人员指标',
+                'verbose_name_plural': '审核人员指标',
+            },
+        ),
         migrations.RunPython(install, uninstall),
     ]

@@ -15,6 +15,8 @@ from openpyxl import load_workbook
 
 from boards import aggregates
 from boards.models import Campaign, Snapshot
+from projects.models import ConstructionPermit
+from review.models import Task
 from tests import factories as f
 from tests.conftest import Client
 
@@ -77,6 +79,18 @@ def test_drill_down_to_the_records(records, office):
     listing = client.get("/boards/records/", {"division": "530302", "stage": "permit", "state": "in_review"})
     assert listing.status_code == 200
     assert len(listing.context["page"].rows) == 1
+
+
+def test_reviewer_throughput_by_person(records, liaison, reviewer):
+    """A decision by 曲靖's roster reviewer shows on 曲靖's board, in the reviewers' table (the
+    institution's and the design division's decisions are not roster reviewers')."""
+    permit_task = Task.objects.get(status="open", kind="permit", project__county_id="530302")
+    f.approve(ConstructionPermit.objects.get(pk=permit_task.record_id), reviewer)
+    aggregates.refresh_slow()
+    rows = cells(client_for(liaison).get("/boards/"), "board-reviewers")
+    line = row_named(rows, reviewer.full_name or reviewer.username)
+    assert line[2] == "0.2"  # one decision in four weeks
+    assert line[4] == "0%"
 
 
 def test_a_liaison_sees_the_prefecture_only(records, liaison):
