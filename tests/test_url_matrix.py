@@ -56,7 +56,9 @@ ENTERPRISE = (
 REVIEWERS = ("reviewer_qj", "reviewer_qlq", "reviewer_hh")
 GOVERNMENT = ("institution", "institution_other", "division", *REVIEWERS)
 ADMINS = ("province_admin", "security_admin", "audit_admin")
-SIGNED_IN = (*ENTERPRISE, *GOVERNMENT, *ADMINS)
+# 省厅业务处室 (Role.BOARD_VIEWER): the progress boards, read-only, and nothing else.
+OFFICE = ("office",)
+SIGNED_IN = (*ENTERPRISE, *GOVERNMENT, *OFFICE, *ADMINS)
 PERSONAS = ("anonymous", *SIGNED_IN)
 # Everyone signed in who reviews something (the review inbox and done lists are theirs).
 REVIEWING = ("institution", "institution_other", "division", *REVIEWERS)
@@ -97,6 +99,7 @@ def build_world() -> dict:
     users["reviewer_hh"] = f.make_reviewer("m_reviewer_hh", "532500", *REVIEW_STAGES, org=orgs["bureau_hh"])
     # No superuser: the administrators hold their role (and the system administrator the admin site).
     users["province_admin"] = f.make_user("m_admin", orgs["division"], Role.PROVINCE_ADMIN, is_staff=True)
+    users["office"] = f.make_user("m_office", orgs["division"], Role.BOARD_VIEWER)
     users["security_admin"] = f.make_user("m_security", orgs["division"], Role.SECURITY_ADMIN)
     users["audit_admin"] = f.make_user("m_auditor", orgs["division"], Role.AUDIT_ADMIN)
 
@@ -410,6 +413,12 @@ RULES: dict[str, Rule] = {
     "notices:read-all": Rule(SIGNED_IN, method="post", ok=(302,)),
     "notices:preferences": Rule(SIGNED_IN),
     "notices:failed": Rule(ADMIN, lists=True),
+    # The progress boards: the province (省厅业务处室, the system administrator), each reviewer their
+    # roster's divisions (tests/boards for the scopes); the design division's board by unit.
+    "boards:board": Rule(("office", "province_admin", *REVIEWERS)),
+    "boards:records": Rule(("office", "province_admin", *REVIEWERS), lists=True),
+    "boards:trend": Rule(("office", "province_admin", *REVIEWERS)),
+    "boards:design": Rule(("office", "province_admin", "division")),
     # Loads of the existing systems' exports: the system administrator (a job that is not there: 404).
     # Bulk entry from Excel: the kinds the organisation enters (the 建设单位 enters neither); an
     # upload only for its own organisation. An upload without a file is refused (400).

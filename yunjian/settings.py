@@ -94,6 +94,7 @@ INSTALLED_APPS = [
     "bulk",
     "notices",
     "enterprises",
+    "boards",
 ]
 
 MIDDLEWARE = [

@@ -21,6 +21,7 @@ urlpatterns = [
     path("bulk/", include("bulk.urls")),
     path("messages/", include("notices.urls")),
     path("", include("enterprises.urls")),
+    path("boards/", include("boards.urls")),
     path("admin/", admin.site.urls),
 ]
 

@@ -16,6 +16,8 @@ NAV = (
     ("我的图审信息", "projects:my-reviews", {Role.ENTERPRISE}, {K.DESIGN}),
     ("待办审核", "review:inbox", REVIEWERS, None),
     ("已办审核", "review:done", REVIEWERS, None),
+    ("进度看板", "boards:board", {Role.BOARD_VIEWER, Role.PROVINCE_ADMIN, Role.REVIEWER}, None),
+    ("图审看板", "boards:design", {Role.BOARD_VIEWER, Role.PROVINCE_ADMIN, Role.DESIGN_DIVISION}, None),
     ("审核人员名单", "roster:index", {Role.PROVINCE_ADMIN}, None),
     ("数据同步", "sync:operations", {Role.PROVINCE_ADMIN}, None),
     ("发送失败的通知", "notices:failed", {Role.PROVINCE_ADMIN}, None),

@@ -95,6 +95,9 @@ DEMO_ACCOUNTS = (
     DemoAccount(
         "division1", "胡复核", Role.DESIGN_DIVISION, "division", "省厅勘察设计处：复核图审、审批新增申请"
     ),
+    DemoAccount(
+        "office1", "许处室", Role.BOARD_VIEWER, "province", "省厅业务处室（只读）：全省进度看板、图审看板"
+    ),
     DemoAccount("admin", "林管理", Role.PROVINCE_ADMIN, "province", "系统管理员：导入审核人员名单、同步运维"),
     DemoAccount("security", "高安全", Role.SECURITY_ADMIN, "province", "安全管理员：账号锁定与解锁"),
     DemoAccount("auditor", "罗审计", Role.AUDIT_ADMIN, "province", "审计管理员：查阅审计日志"),
@@ -436,3 +439,47 @@ def deliver_via_reference_receiver(*, project_ids: list[int], db_path: str | Non
     finally:
         worker.close()
         receiver.stop()
+
+
+def load_board_history(days: int = 30) -> int:
+    """The progress boards' figures and, for the trend charts, a month of made-up daily snapshots
+    leading to today's real counts (records approved at a steady pace, the rest still waiting), and a
+    campaign deadline two months ahead if the province has set none. Demo only: the real history is the
+    daily job's (boards.tasks.daily_snapshot)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from boards import aggregates
+    from boards.models import Campaign, Snapshot
+
+    aggregates.rebuild_counts()
+    aggregates.refresh_tasks()
+    aggregates.refresh_slow()
+    today = timezone.localdate()
+    aggregates.take_snapshot(today)
+    if not Campaign.objects.exists():
+        Campaign.objects.create(deadline=today + timedelta(days=60), target_percent=90)
+    history = []
+    for snap in Snapshot.objects.filter(day=today):
+        for back in range(1, days + 1):
+            share = 1 - back / (days + 5)  # the share of today's approvals already made that day
+            approved = int(snap.approved * share)
+            history.append(
+                Snapshot(
+                    day=today - timedelta(days=back),
+                    level=snap.level,
+                    division_code=snap.division_code,
+                    stage=snap.stage,
+                    draft=snap.draft + (snap.approved - approved),
+                    in_review=snap.in_review,
+                    returned=snap.returned,
+                    approved=approved,
+                    revoked=snap.revoked,
+                    acknowledged=min(snap.acknowledged, approved),
+                    overdue=snap.overdue,
+                )
+            )
+    Snapshot.objects.filter(day__lt=today, day__gte=today - timedelta(days=days)).delete()
+    Snapshot.objects.bulk_create(history, batch_size=2000)
+    return len(history)

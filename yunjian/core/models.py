@@ -178,6 +178,9 @@ class Role(models.TextChoices):
     PROVINCE_ADMIN = "province_admin", _("系统管理员")
     SECURITY_ADMIN = "security_admin", _("安全管理员")
     AUDIT_ADMIN = "audit_admin", _("审计管理员")
+    # 省厅业务处室 (建筑市场监管处、勘察设计处 staff following the campaign): the province's progress
+    # boards, read-only; nothing else (boards.scope).
+    BOARD_VIEWER = "board_viewer", _("省厅业务处室（只读）")
 
 
 # 三员分立: each of these roles excludes the others and every business role.
@@ -212,12 +215,14 @@ def access_conflict(user) -> str:
     return ""
 
 
-# Every reviewing role and the three administrators sign in with two factors (GB/T 22239 level 3).
+# Every reviewing role, the business offices that read the whole province's boards and the three
+# administrators sign in with two factors (GB/T 22239 level 3).
 OTP_ROLES = frozenset(
     {
         Role.INSTITUTION,
         Role.REVIEWER,
         Role.DESIGN_DIVISION,
+        Role.BOARD_VIEWER,
         Role.PROVINCE_ADMIN,
         Role.SECURITY_ADMIN,
         Role.AUDIT_ADMIN,

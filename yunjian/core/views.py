@@ -169,7 +169,9 @@ def healthz(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    """Send each user to the home page of their first role."""
+    """Send each user to the home page of their first role (省厅业务处室: the province's board)."""
+    if request.user.has_role(Role.BOARD_VIEWER):
+        return redirect("boards:board")
     for role in request.user.role_list:
         if role in ROLE_HOME:
             return redirect("core:home-role", role=ROLE_HOME[role])

@@ -22,6 +22,7 @@ class Command(BaseCommand):
         orgs = demo.load_organizations()
         accounts = demo.load_accounts(orgs)
         projects = demo.load_projects(orgs)
+        demo.load_board_history()
         if options["json"]:
             self.stdout.write(
                 json.dumps(
