@@ -205,6 +205,10 @@ def correction_save(
             if not reason:
                 problems["reason"] = "请填写更正事项及原因（哪些内容有误、依据什么更正）。"
             unknown = [name for name in changes if name not in allowed]
+            if not unknown:  # a value equal to the approved one is no change
+                changes = {
+                    k: v for k, v in changes.items() if _load(record, k, v) != current_value(record, k)
+                }
             if unknown:
                 problems["__all__"] = f"不能更正的字段：{'、'.join(unknown)}。"
             elif not changes:
