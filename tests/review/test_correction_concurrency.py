@@ -42,8 +42,9 @@ def test_two_corrections_at_once_open_one(permit_c, contractor):
     results = run_together(_ask(contractor, permit_c, "1100"), _ask(contractor, permit_c, "1200"))
     won = [r for r in results if isinstance(r, Correction)]
     lost = [r for r in results if isinstance(r, Exception)]
-    assert len(won) == 1 and len(lost) == 1, results
-    assert isinstance(lost[0], Conflict) and "审核中" in lost[0].message
+    assert (len(won), len(lost)) == (1, 1), results
+    assert isinstance(lost[0], Conflict)
+    assert "审核中" in lost[0].message
     assert Correction.objects.filter(record_id=permit_c.pk).count() == 1
     assert Task.objects.filter(kind="permit", record_id=permit_c.pk, status="open").count() == 1
 

@@ -99,7 +99,7 @@ def test_a_correction_approved_becomes_version_2_and_the_platform_gets_it(
     # Same record key, the next version, carrying the corrected amount.
     assert permit_rows(permit) == [*before_rows, (2, "1234.5", "C")]
     entry = AuditEntry.objects.filter(object_type="permit", object_id=str(permit.pk)).latest("id")
-    assert entry.data["correction"] == correction.pk and entry.data["version"] == 2
+    assert (entry.data["correction"], entry.data["version"]) == (correction.pk, 2)
     assert "更正生效" in entry.reason
     history = corrections.history(permit)
     assert [(r["c"].version, r["diff"][0]["old"], r["diff"][0]["new"]) for r in history] == [
