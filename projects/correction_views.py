@@ -58,6 +58,10 @@ def record_correct(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
     base = corrections.proposed(record, correction)
     data = request.POST if request.method == "POST" else None
     form = form_class.build(data, user=request.user, record=base, project=project, params={})
+    # Only the record's own fields are corrected (not the records it links, nor the project's info).
+    keep = set(corrections.correctable_fields(record))
+    for name in [n for n in form.fields if n not in keep]:
+        del form.fields[name]
     initial = {"reason": correction.reason, "lock_version": correction.lock_version} if correction else {}
     reason_form = CorrectionReasonForm(data, initial=initial)
     status = 200

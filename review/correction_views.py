@@ -112,7 +112,7 @@ def correction_page(request: HttpRequest, pk: int) -> HttpResponse:
             else:
                 messages.success(request, "已退回更正申请，原认定版本继续有效。")
             return redirect("review:inbox")
-    correction.refresh_from_db()
+    correction = Correction.objects.select_related("created_by", "decided_by").get(pk=pk)
     return render(
         request, "review/correction.html", _context(request, record, correction, form), status=status
     )
