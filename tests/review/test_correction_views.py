@@ -16,6 +16,7 @@ from projects.models import ConstructionPermit, Correction
 from review.models import Task
 from tests import factories as f
 from tests.projects.formdata import form_data
+from tests.synchelpers import acknowledge_project_offline
 
 pytestmark = pytest.mark.django_db
 
@@ -190,3 +191,45 @@ def test_an_unapproved_record_cannot_be_corrected(client, project, approved_revi
     response = client.get(correct_url(permit))
     assert response.status_code == 302
     assert not Correction.objects.exists()
+
+
+@pytest.fixture
+def tender_in_review(permit_in_review, reviewer, contractor):
+    permit = f.approve(permit_in_review, reviewer)
+    acknowledge_project_offline(permit.project)
+    return ps.tender_contract_save(
+        actor=contractor, project_id=permit.project_id, data=f.tender_data(), submit=True
+    )
+
+
+@pytest.mark.parametrize(
+    ("fixture", "enterer", "field", "value"),
+    [
+        ("completion_in_review", "contractor", "actual_cost", "1099"),
+        ("specialty_in_review", "specialist", "specialty_scope", "更正后的专业承包内容"),
+        ("tender_in_review", "contractor", "contract_amount", "2100"),
+    ],
+)
+def test_other_kinds_are_corrected_through_their_own_form(
+    request, client, reviewer, fixture, enterer, field, value
+):
+    """Each kind's own entry form carries its correction; its chain's reviewer approves it."""
+    record = f.approve(request.getfixturevalue(fixture), reviewer)
+    client.force_login(request.getfixturevalue(enterer))
+    url = reverse("projects:record-correct", args=[record.KIND, record.pk])
+    page = client.get(url)
+    assert page.status_code == 200
+    data = form_data(page.content.decode(), {field: value, "reason": "录入有误"}, form_id="correction-form")
+    data.pop("draft", None)
+    data["submit"] = "1"
+    response = client.post(url, data)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    correction = Correction.objects.get(kind=record.KIND, record_id=record.pk)
+    assert list(correction.changes) == [field]
+    client.force_login(reviewer)
+    client.post(
+        reverse("review:correction", args=[correction.pk]),
+        {"decision": "approve", "lock_version": correction.lock_version},
+    )
+    record = type(record).objects.get(pk=record.pk)
+    assert (str(getattr(record, field)).rstrip("0").rstrip("."), record.version) == (value, 2)
