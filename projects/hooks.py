@@ -14,3 +14,7 @@ record_submitted = Signal()
 # fields to refuse it. The sync layer checks it against the exchange's rules (sync.preflight), so a
 # record that the platform would refuse is stopped before any reviewer sees it.
 submission_check = Signal()
+
+# 更正 (issue 18): a correction of an approved record was submitted (correction=, record=, actor=): the
+# review layer opens the inbox row of its current step, marked as a correction, in this transaction.
+correction_submitted = Signal()

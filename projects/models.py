@@ -331,6 +331,8 @@ class ReviewableRecord(CleanInputMixin, ConcurrentTransitionMixin, models.Model)
     origin = models.CharField(_("数据来源"), max_length=10, choices=Origin.choices, default=Origin.ENTERED)
     # Who confirmed it (§2.11): D until the final approval sets it from the approving authority.
     data_level = models.CharField(_("数据等级"), max_length=1, choices=DataLevel.choices, default=DataLevel.D)
+    # The approved version in force: 1 from the first approval, one more per approved correction (更正).
+    version = models.PositiveIntegerField(_("版本"), default=1)
     owner_org = models.ForeignKey(
         Organization, verbose_name=_("录入单位"), on_delete=models.PROTECT, related_name="+"
     )
@@ -1136,3 +1138,110 @@ class Revocation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.number}"
+
+
+class Correction(models.Model):
+    """更正 (issue 18): the enterer's request to correct an approved record, kept as a draft version.
+
+    The approved record stays in force (pages, lists, exports, 业绩, the platform) until the correction
+    is approved: only then are `changes` applied to the record, as its next `version`. Reviewed by the
+    record's own chain (projects.workflow.correction_chain), step by step like a round of the record.
+    One open correction per record (`correction_one_open_per_record`). `before` keeps the values the
+    correction replaced, so the record's history shows both versions.
+    """
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("更正草稿")
+        IN_REVIEW = "in_review", _("更正审核中")
+        RETURNED = "returned", _("更正已退回")
+        APPROVED = "approved", _("更正已生效")
+        WITHDRAWN = "withdrawn", _("更正已撤回")
+
+    OPEN = (Status.DRAFT, Status.IN_REVIEW, Status.RETURNED)
+
+    status = FSMField(_("状态"), default=Status.DRAFT, choices=Status.choices, protected=True)
+    kind = models.CharField(_("记录类型"), max_length=20, choices=RecordKind.choices)
+    record_id = models.BigIntegerField(_("记录编号"))
+    owner_org = models.ForeignKey(
+        Organization, verbose_name=_("录入单位"), on_delete=models.PROTECT, related_name="+"
+    )
+    # The version it would make: the record's version when it was asked for, plus one.
+    version = models.PositiveIntegerField(_("更正后版本"))
+    reason = models.TextField(_("更正事项及原因"))
+    # {field name: new value, JSON-safe (a related record by its id)}; only the fields that change.
+    changes = models.JSONField(_("更正内容"), default=dict)
+    # {field name: the approved value it replaces}, in the same form, kept when it is approved.
+    before = models.JSONField(_("更正前内容"), default=dict, blank=True)
+    step = models.CharField(_("当前审核步骤"), max_length=40, blank=True, default="")
+    revision = models.PositiveIntegerField(_("提交轮次"), default=0)
+    return_reason = models.TextField(_("退回原因"), blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("申请人"), on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
+    submitted_at = models.DateTimeField(_("提交时间"), null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("审核人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(_("审核时间"), null=True, blank=True)
+    data_level = models.CharField(_("认定数据等级"), max_length=1, blank=True, default="")
+    lock_version = models.PositiveIntegerField(default=0, editable=False)
+
+    class Meta:
+        verbose_name = _("更正申请")
+        verbose_name_plural = _("更正申请")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "record_id"],
+                condition=Q(status__in=["draft", "in_review", "returned"]),
+                name="correction_one_open_per_record",
+            )
+        ]
+        indexes = [models.Index(fields=["kind", "record_id", "-id"], name="correction_record_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} #{self.record_id} v{self.version}"
+
+    def save(self, *args, **kwargs):
+        self.lock_version += 1
+        super().save(*args, **kwargs)
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in self.OPEN
+
+    @property
+    def is_editable(self) -> bool:
+        return self.status in (self.Status.DRAFT, self.Status.RETURNED)
+
+    @transition(field=status, source=[Status.DRAFT, Status.RETURNED], target=Status.IN_REVIEW)
+    def submit(self, *, first_step: str) -> None:
+        self.revision += 1
+        self.step = first_step
+        self.submitted_at = timezone.now()
+        self.return_reason = ""
+
+    @transition(field=status, source=Status.IN_REVIEW, target=RETURN_VALUE(Status.IN_REVIEW, Status.APPROVED))
+    def approve(self, *, next_step: str) -> str:
+        if next_step:
+            self.step = next_step
+            return self.Status.IN_REVIEW
+        self.step = ""
+        return self.Status.APPROVED
+
+    @transition(field=status, source=Status.IN_REVIEW, target=Status.RETURNED)
+    def send_back(self, *, reason: str) -> None:
+        self.return_reason = reason
+        self.step = ""
+
+    @transition(
+        field=status, source=[Status.DRAFT, Status.RETURNED, Status.IN_REVIEW], target=Status.WITHDRAWN
+    )
+    def withdraw(self) -> None:
+        """The enterer withdraws a draft or returned one; a revocation of the record ends one in review."""
+        self.step = ""

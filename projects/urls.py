@@ -1,6 +1,6 @@
 from django.urls import path
 
-from projects import performance_views, views
+from projects import correction_views, performance_views, views
 
 app_name = "projects"
 
@@ -31,6 +31,9 @@ urlpatterns = [
     path("records/<slug:kind>/<int:pk>/", views.record_detail, name="record"),
     path("records/<slug:kind>/<int:pk>/edit/", views.record_edit, name="record-edit"),
     path("records/<slug:kind>/<int:pk>/attachments/", views.attachment_upload, name="attachment-upload"),
+    # 更正 (issue 18): correcting an approved record.
+    path("records/<slug:kind>/<int:pk>/correct/", correction_views.record_correct, name="record-correct"),
+    path("corrections/<int:pk>/withdraw/", correction_views.correction_withdraw, name="correction-withdraw"),
     path("attachments/<int:pk>/", views.attachment_download, name="attachment-download"),
     path("attachments/<int:pk>/delete/", views.attachment_delete, name="attachment-delete"),
 ]

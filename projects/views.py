@@ -22,7 +22,18 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from projects import access, attachments, forms, presenters, rules, selectors, services, workflow, workspace
+from projects import (
+    access,
+    attachments,
+    corrections,
+    forms,
+    presenters,
+    rules,
+    selectors,
+    services,
+    workflow,
+    workspace,
+)
 from projects.codes import SCOPE_ORG_KIND
 from projects.models import (
     DATA_SOURCES,
@@ -695,6 +706,12 @@ def _record_context(request, record: ReviewableRecord, upload_form=None) -> dict
         and record.data_level in workflow.RAISE_TO
         and record.origin != Origin.PLATFORM
         and record.KIND in workflow.PROJECT_KINDS,
+        # 更正 (issue 18): the versions and the correction in flight; the enterer may ask for one.
+        "corrections": corrections.history(record),
+        "can_correct": mine
+        and record.state == State.APPROVED
+        and record.KIND in workflow.CORRECTABLE
+        and not corrections.refusal(user, record),
         # A record of one's own in a project one is not (yet) a party of: no link to that project.
         "project_link": bool(record.project_id) and access.is_party(user, record.project_id),
     }

@@ -15,6 +15,7 @@ request flows through it and for the walkthroughs "add a record kind" and "add a
 | specialty_info           (二(二))  | specialty contractor                    | specialty_review 工程项目基本信息 reviewers where it is      |
 | drawing_review:platform  (三, 二(二))| design unit (specialty contractor)    | local_drawing_review 施工图审查信息 reviewers where it is    |
 | level_raise (提级, issue 18)        | an approved record's enterer            | level_verify: reviewers of the records' stage one level up |
+| 更正 correction (issue 18)          | the approved record's enterer           | the record's own chain again, as a new round (correction_chain) |
 
 A step is named by its key, and records, inbox rows and audit entries store that key: a step
 inserted into a chain never shifts a record that is already in flight.
@@ -142,6 +143,33 @@ RAISE_TO = {"C": "B", "B": "A"}
 
 def chain_for(record: ReviewableRecord) -> tuple[Step, ...]:
     return CHAINS[record.chain_key]
+
+
+# 更正 (issue 18): the enterer's correction of an approved record (projects.models.Correction) is
+# reviewed by the record's OWN chain, step by step, as a new round: the same people who approved the
+# record approve its correction, and the last of them sets its 数据等级 again. Every kind that is a
+# performance record can be corrected; an addition request's approval created a drawing review,
+# which is what would be corrected.
+CORRECTABLE: tuple[str, ...] = (
+    RecordKind.DRAWING_REVIEW,
+    RecordKind.PERMIT,
+    RecordKind.TENDER_CONTRACT,
+    RecordKind.COMPLETION,
+    RecordKind.SPECIALTY_INFO,
+)
+CORRECTION_BUTTONS = ("同意更正（新版本生效）", "退回更正申请")
+
+
+def correction_chain(record: ReviewableRecord) -> tuple[Step, ...]:
+    """The chain a correction of `record` goes through: the record's own."""
+    return chain_for(record)
+
+
+def correction_next_step_key(record: ReviewableRecord, key: str) -> str:
+    """The key of the step after `key` in the correction's chain, or "" when `key` is the last."""
+    keys = [s.key for s in correction_chain(record)]
+    index = keys.index(key)
+    return keys[index + 1] if index + 1 < len(keys) else ""
 
 
 def step_of(record: ReviewableRecord, key: str | None = None) -> Step | None:

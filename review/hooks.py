@@ -18,6 +18,10 @@ record_revoked = Signal()
 # version, carrying the new level, in the same transaction.
 level_raised = Signal()
 
+# 更正 approved (record=, correction=, actor=): the corrected record's next version; sync queues it as
+# the next version of the record's rows the platform has, in the same transaction.
+record_corrected = Signal()
+
 # Every decision, after the record and its task are saved (record=, actor=, approved=, reason=): the
 # message centre (notices) writes the enterer's message and defers its email in the same transaction.
 record_decided = Signal()

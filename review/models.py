@@ -113,6 +113,8 @@ class Task(models.Model):
     reason = models.TextField(_("意见"), blank=True)
     # The 数据等级 a final approval gave the record (docs/data-standard.md §2.11), else "".
     data_level = models.CharField(_("认定数据等级"), max_length=1, blank=True, default="")
+    # 更正 (issue 18): the projects.Correction this step reviews, else None (a round of the record).
+    correction_id = models.BigIntegerField(_("更正申请"), null=True, blank=True)
     # What the reader should know about the deadline, e.g. "含国庆假期" (review.workdays).
     due_note = models.CharField(_("期限说明"), max_length=100, blank=True)
 

@@ -44,9 +44,10 @@ def _deadline_days(key: str) -> int:
     return row if row is not None else DEFAULT_WORKING_DAYS
 
 
-def open_task(record: ReviewableRecord) -> Task:
-    """Open the inbox row for the record's current step, filed under its post (review.jurisdiction)."""
-    step = workflow.current_step(record)
+def open_task(record: ReviewableRecord, step=None, correction=None) -> Task:
+    """Open the inbox row for the record's current step, filed under its post (review.jurisdiction);
+    for a correction (更正, review.corrections), the row of the correction's `step`, marked with it."""
+    step = step or workflow.current_step(record)
     post = jurisdiction.post_of(record, step)
     now = timezone.now()
     due = deadline(now, _deadline_days(step.stage or step.performer))
@@ -54,7 +55,8 @@ def open_task(record: ReviewableRecord) -> Task:
     return Task.objects.create(
         kind=record.KIND,
         record_id=record.pk,
-        revision=record.revision,
+        revision=correction.revision if correction is not None else record.revision,
+        correction_id=correction.pk if correction is not None else None,
         step=step.key,
         step_label=step.label,
         performer=post.performer,
@@ -255,6 +257,9 @@ def record_revoke(
                 },
                 ip=ip,
             )
+            from review.corrections import end_open_correction  # 更正 in flight ends with the approval
+
+            end_open_correction(record, actor=actor, ip=ip)
             record_revoked.send(sender=type(record), record=record, revocation=revocation, actor=actor)
             return revocation
     except BaseException:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from review import views
+from review import correction_views, views
 
 app_name = "review"
 
@@ -13,6 +13,7 @@ urlpatterns = [
     path("done/export/", views.done_export, name="done-export"),
     path("records/<slug:kind>/<int:pk>/", views.record_page, name="record"),
     path("records/<slug:kind>/<int:pk>/revoke/", views.record_revoke, name="record-revoke"),
+    path("corrections/<int:pk>/", correction_views.correction_page, name="correction"),
     path("revocations/", views.revocations, name="revocations"),
     path("level-requests/", views.level_requests, name="level-requests"),
     path("level-requests/new/<slug:kind>/", views.level_request_new, name="level-new"),

@@ -27,7 +27,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from bulk.models import BulkUpload
 from enterprises import services as enterprise_services
 from notices.models import Message
-from projects import attachments
+from projects import attachments, corrections
 from projects import services as ps
 from projects.stages import REVIEW_STAGES, Stage
 from review import services as review_services
@@ -182,10 +182,30 @@ def build_world() -> dict:
         },
         licence=upload("营业执照.pdf", PDF_BYTES),
     )
+    # 更正: the contractor's correction of that permit, in review at 麒麟区 (its issuing authority); the
+    # design unit's draft correction of its approved drawing review.
+    correction = corrections.correction_save(
+        actor=users["builder"],
+        kind="permit",
+        record_id=permit_level.pk,
+        changes={"contract_amount": "4321.5"},
+        reason="合同金额录入有误",
+        submit=True,
+    )
+    correction_draft = corrections.correction_save(
+        actor=users["design"],
+        kind="drawing_review",
+        record_id=review.pk,
+        changes={"scale": "更正后的建设规模"},
+        reason="建设规模录入有误",
+        submit=False,
+    )
     return {
         "registration": registration,
         "registration_token": registration_token,
         "colleague": colleague,
+        "correction": correction,
+        "correction_draft": correction_draft,
         "bulk_upload": bulk_upload,
         "users": users,
         "orgs": orgs,
@@ -385,6 +405,13 @@ RULES: dict[str, Rule] = {
     "review:level-mine": Rule(ENTERPRISE, lists=True),
     "review:level-requests": Rule(REVIEWERS, lists=True),
     "review:level-request": Rule(("reviewer_qj",), kwargs=_pk("level_request")),
+    # 更正: the enterer of an approved record asks (other parties 403, the rest 404); a correction is
+    # decided on its page by the reviewers of the record's step (曲靖 and 麒麟区 permit reviewers) only.
+    "projects:record-correct": Rule(("design",), kwargs=_record("review")),
+    "projects:correction-withdraw": Rule(
+        ("design",), method="post", ok=(302,), kwargs=_pk("correction_draft")
+    ),
+    "review:correction": Rule(("reviewer_qj", "reviewer_qlq"), kwargs=_pk("correction")),
     # Rosters: the system administrator (a prefecture's liaison sees their own: tests/review).
     "roster:index": Rule(ADMIN),
     "roster:template": Rule(ADMIN),

@@ -44,6 +44,17 @@ CREATE TABLE IF NOT EXISTS deliveries (
     at TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS deliveries_key ON deliveries (idempotency_key, status);
+-- Earlier versions of a record (e.g. version 1 of a record corrected after approval, 更正): the row a
+-- later version replaced, kept whole.
+CREATE TABLE IF NOT EXISTS record_history (
+    tbl TEXT NOT NULL,
+    record_key TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    data TEXT NOT NULL,
+    accepted_at TEXT NOT NULL,
+    superseded_at TEXT NOT NULL,
+    PRIMARY KEY (tbl, record_key, version)
+);
 -- Records withdrawn (撤销认定): the revoking item's version and data; removed again when a later
 -- version of the record is accepted.
 CREATE TABLE IF NOT EXISTS revocations (
@@ -193,6 +204,12 @@ class Store:
             "DELETE FROM revocations WHERE tbl = ? AND record_key = ?", (item["table"], item["record_key"])
         )
         prj_num = str(data.get("PrjNum") or "").strip()
+        # The version it replaces stays in the history (a correction's version 1, a level's old row).
+        db.execute(
+            "INSERT OR IGNORE INTO record_history (tbl, record_key, version, data, accepted_at, superseded_at)"
+            " SELECT tbl, record_key, version, data, accepted_at, ? FROM records WHERE tbl = ? AND record_key = ?",
+            (accepted_at, item["table"], item["record_key"]),
+        )
         db.execute(
             "INSERT INTO records (tbl, record_key, version, prj_num, data, idempotency_key, accepted_at)"
             " VALUES (?, ?, ?, ?, ?, ?, ?)"
@@ -250,6 +267,18 @@ class Store:
                 "SELECT data FROM revocations WHERE tbl = ? AND record_key = ?", (table, record_key)
             ).fetchone()
         return json.loads(row[0]) if row else None
+
+    def history(self, table: str, record_key: str) -> list[dict[str, Any]]:
+        """The earlier versions of a record the platform replaced, oldest first: version, data, when."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT version, data, accepted_at, superseded_at FROM record_history"
+                " WHERE tbl = ? AND record_key = ? ORDER BY version",
+                (table, record_key),
+            ).fetchall()
+        return [
+            {"version": v, "data": json.loads(d), "accepted_at": a, "superseded_at": s} for v, d, a, s in rows
+        ]
 
     def record_data(self, table: str, record_key: str) -> dict[str, Any] | None:
         with self._lock:

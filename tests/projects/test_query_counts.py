@@ -114,8 +114,9 @@ def test_my_reviews_queries_do_not_grow(as_user, designer, build, django_assert_
 # session, user, the record (project, county, its organizations joined), the project's owner (basic
 # info), buildings, the permit's drawing reviews, attachments, timeline (actors joined), and whether
 # the organization is a party of the project (a link to the project page only then, issue 11), the
-# record's revocations (撤销认定, issue 18); and the header's unread-message count
-RECORD_QUERIES = 10 + 1
+# record's revocations (撤销认定, issue 18), its corrections (更正, issue 18); and the header's
+# unread-message count
+RECORD_QUERIES = 11 + 1
 
 
 @pytest.mark.parametrize("total", [2, 40])
