@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
 from yunjian.core import audit, organizations
-from yunjian.core.models import AuditEntry, Division, Organization, User, Zone
+from yunjian.core.models import AuditEntry, Campaign, Division, Organization, User, Zone
 
 
 @admin.register(Division)
@@ -71,3 +71,8 @@ class AuditEntryAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(Campaign)
+class CampaignAdmin(admin.ModelAdmin):
+    list_display = ("name", "deadline", "remind_days")

@@ -360,6 +360,8 @@ class AuditEntry(models.Model):
         APPROVE = "approve", _("审核通过")
         RETURN = "return", _("退回")
         REVOKE = "revoke", _("撤销认定")
+        WITHDRAW = "withdraw", _("撤回")
+        REASSIGN = "reassign", _("转交待审核任务")
         DELETE = "delete", _("删除")
         IMPORT = "import", _("导入")
         EXPORT = "export", _("导出")
@@ -402,3 +404,31 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.get_action_display()} {self.object_type}#{self.object_id}"
+
+
+class Campaign(models.Model):
+    """The province's campaign (专项治理) and its deadline, edited in the admin: the deadline reminders
+    (notices.tasks.deadline_reminders) and the progress boards read the current one (`current()`)."""
+
+    name = models.CharField(_("专项治理名称"), max_length=100)
+    deadline = models.DateField(_("截止日期"))
+    remind_days = models.PositiveSmallIntegerField(
+        _("提前提醒天数"), default=14, help_text=_("截止日期前多少天起，每天提醒企业和联络员。")
+    )
+    created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("专项治理")
+        verbose_name_plural = _("专项治理")
+
+    def __str__(self) -> str:
+        return f"{self.name}（截止 {self.deadline:%Y-%m-%d}）"
+
+    @classmethod
+    def current(cls) -> Campaign | None:
+        """The campaign whose deadline is nearest from today on (else the latest one)."""
+        today = timezone.localdate()
+        return (
+            cls.objects.filter(deadline__gte=today).order_by("deadline", "id").first()
+            or cls.objects.order_by("-deadline", "-id").first()
+        )
