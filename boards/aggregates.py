@@ -20,8 +20,8 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 
 from django.db import connection, transaction
-from django.db.models import Count, Exists, F, OuterRef, Q, Sum, Value
-from django.db.models.functions import Concat, Extract, Substr
+from django.db.models import Count, F, Q, Sum
+from django.db.models.functions import Extract
 from django.utils import timezone
 
 from boards.models import Figures, OrgCount, ReviewerFigures, Snapshot, StateCount
@@ -34,8 +34,8 @@ from projects.models import (
     State,
     TenderContract,
 )
-from projects.stages import REVIEW_STAGES, Performer, Stage
-from review.models import ReviewerAssignment, Task
+from projects.stages import REVIEW_STAGES, Stage
+from review.models import Task
 from review.workdays import Calendar
 from sync.performance import acknowledged
 
@@ -273,19 +273,10 @@ def _task_stage_rows(queryset):
 
 
 def unroutable_q() -> Q:
-    """Open roster steps that no active reviewer's assignment covers — the coverage of
-    review.jurisdiction: the filing county, its prefecture or the province; a post of a zone, the
-    zone's roster or the province. Cheap: it reads the open steps and the roster only."""
-    code = OuterRef("division_code")
-    province = Concat(Substr(code, 1, 2), Value("0000"))
-    covering = ReviewerAssignment.objects.filter(user__is_active=True, stage=OuterRef("stage"))
-    by_division = covering.filter(
-        Q(division_id=code) | Q(division_id=Concat(Substr(code, 1, 4), Value("00"))) | Q(division_id=province)
-    )
-    by_zone = covering.filter(Q(zone__slug=OuterRef("zone")) | Q(division_id=province))
-    return Q(performer=Performer.ROSTER) & (
-        (Q(zone="") & ~Exists(by_division)) | (~Q(zone="") & ~Exists(by_zone))
-    )
+    """Open steps flagged 无人审核: nobody in the roster covers them. The review layer keeps the flag
+    (`Task.unroutable_since`, set when a step opens and recomputed when the roster or an account
+    changes: review.routing), so the board counts what the stalled-records list shows."""
+    return Q(unroutable_since__isnull=False)
 
 
 def refresh_tasks(now: datetime | None = None) -> int:

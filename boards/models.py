@@ -10,7 +10,6 @@ the refresh jobs (boards.tasks); `Snapshot` is one row per day, county and stage
 
 from __future__ import annotations
 
-from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -131,20 +130,3 @@ class Snapshot(models.Model):
     @property
     def total(self) -> int:
         return self.draft + self.in_review + self.returned + self.approved + self.revoked
-
-
-class Campaign(models.Model):
-    """The campaign's deadline and target, set by the province (Django admin). The newest row counts."""
-
-    name = models.CharField(_("名称"), max_length=100, default="工程项目数据专项治理")
-    deadline = models.DateField(_("截止日期"))
-    target_percent = models.PositiveSmallIntegerField(
-        _("目标（已认定占比，%）"), default=90, validators=[MinValueValidator(1), MaxValueValidator(100)]
-    )
-
-    class Meta:
-        verbose_name = _("专项治理期限")
-        verbose_name_plural = _("专项治理期限")
-
-    def __str__(self) -> str:
-        return f"{self.name}（{self.deadline}，{self.target_percent}%）"

@@ -12,10 +12,10 @@ from django.db.models.functions import Substr
 from django.utils import timezone
 
 from boards.aggregates import STATES
-from boards.models import Campaign, Figures, OrgCount, ReviewerFigures, Snapshot, StateCount
+from boards.models import Figures, OrgCount, ReviewerFigures, Snapshot, StateCount
 from projects.models import State
 from projects.stages import REVIEW_STAGES, Stage
-from yunjian.core.models import Division, Organization
+from yunjian.core.models import Campaign, Division, Organization
 
 STAGE_LABELS = {
     Stage.DRAWING_REVIEW: "施工图审查",
@@ -311,7 +311,7 @@ class Series:
 
 
 def campaign() -> Campaign | None:
-    return Campaign.objects.order_by("-id").first()
+    return Campaign.current()
 
 
 def trend(division: Division, stage: str, days: int = 90) -> tuple[list[Series], Campaign | None]:

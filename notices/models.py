@@ -12,6 +12,9 @@ class Kind(models.TextChoices):
     RETURNED = "returned", _("记录被退回")
     APPROVED = "approved", _("记录审核通过")
     DIGEST = "digest", _("每日待审核提醒")
+    UNROUTABLE = "unroutable", _("无人审核的记录")
+    ASSIGNED = "assigned", _("转交给我的审核任务")
+    DEADLINE = "deadline", _("专项治理截止提醒")
 
 
 class Message(models.Model):

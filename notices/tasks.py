@@ -55,3 +55,12 @@ def daily_digest(timestamp: int) -> None:
     from notices.services import daily_digest as digest
 
     digest()
+
+
+# 09:00 Beijing (01:00 UTC) every day: reminders as the campaign's deadline approaches.
+@app.periodic(cron="0 1 * * *", periodic_id="deadline")
+@app.task(queue="notices", name="notices.deadline_reminders")
+def deadline_reminders(timestamp: int) -> None:
+    from notices.services import deadline_reminders as remind
+
+    remind()

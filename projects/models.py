@@ -400,6 +400,12 @@ class ReviewableRecord(CleanInputMixin, ConcurrentTransitionMixin, models.Model)
         self.return_fields = fields
         self.step = ""
 
+    @transition(field=state, source=State.IN_REVIEW, target=State.DRAFT)
+    def withdraw(self) -> None:
+        """撤回: the enterer takes back a submission nobody has decided yet; the round stays in history
+        and the next submission is a new round (review.services.record_withdraw)."""
+        self.step = ""
+
     @transition(field=state, source=State.APPROVED, target=State.REVOKED)
     def revoke(self) -> None:
         """撤销认定: the approval is withdrawn; the Revocation row says by whom, why and on what evidence."""

@@ -699,6 +699,8 @@ def _record_context(request, record: ReviewableRecord, upload_form=None) -> dict
         "next_step": _next_step(record, mine),
         "edit_label": EDIT_LABELS.get(record.state, "继续填写"),
         "revocations": selectors.revocations_of_record(record.KIND, record.pk),
+        # 撤回 (review.services.record_withdraw refuses once a step of the round is decided).
+        "can_withdraw": mine and workflow.is_enterer(user, record) and record.state == State.IN_REVIEW,
         # 提级: an approved record of one's own at C or B (review.services.level_request_submit decides).
         "can_raise": mine
         and workflow.is_enterer(user, record)

@@ -25,3 +25,12 @@ record_corrected = Signal()
 # Every decision, after the record and its task are saved (record=, actor=, approved=, reason=): the
 # message centre (notices) writes the enterer's message and defers its email in the same transaction.
 record_decided = Signal()
+
+# Open steps newly found with nobody to perform them (无人审核; task_ids=), in the transaction that found
+# them (a submission, a step opening, a roster change): the message centre tells the prefecture's
+# liaisons and the province administrators (review.routing).
+tasks_unroutable = Signal()
+
+# Open steps pinned to a reviewer by a reassignment (assignee=, task_ids=, actor=): the message centre
+# tells the new reviewer.
+tasks_assigned = Signal()

@@ -25,7 +25,7 @@ from django.db.models import Q
 from projects import workflow
 from projects.models import DataLevel, Origin, ReviewableRecord, State
 from projects.workflow import Performer, Step
-from review.models import ReviewerAssignment
+from review.models import ReviewerAssignment, Task
 from yunjian.core.models import (
     NEW_AREA_ZONE,
     Division,
@@ -131,7 +131,18 @@ def approval_level(user, record: ReviewableRecord, step: Step) -> str:
 
 def can_decide(user, record: ReviewableRecord) -> bool:
     """Whether `user` may approve or return the record now: it is in review at a step they perform."""
-    return record.state == State.IN_REVIEW and performs(user, record, workflow.current_step(record))
+    if record.state != State.IN_REVIEW or not performs(user, record, workflow.current_step(record)):
+        return False
+    return pinned_to(record) in (None, user.pk)
+
+
+def pinned_to(record: ReviewableRecord) -> int | None:
+    """The reviewer the record's open step is pinned to (review.routing), else None."""
+    return (
+        Task.objects.filter(kind=record.KIND, record_id=record.pk, status=Task.Status.OPEN)
+        .values_list("assignee_id", flat=True)
+        .first()
+    )
 
 
 def is_province_reviewer(user) -> bool:
@@ -248,4 +259,5 @@ def performed_by_q(user, assignments: list[ReviewerAssignment] | None = None) ->
     if user.has_role(Role.REVIEWER):
         for a in assignments if assignments is not None else assignments_of(user):
             q |= Q(performer=Performer.ROSTER, stage=a.stage) & covered_q(a)
-    return q
+    # A step pinned to one reviewer (review.routing.reassign_tasks) is theirs alone.
+    return q & (Q(assignee__isnull=True) | Q(assignee_id=user.pk))

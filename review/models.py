@@ -80,6 +80,7 @@ class Task(models.Model):
     class Outcome(models.TextChoices):
         APPROVED = "approved", _("通过")
         RETURNED = "returned", _("退回")
+        WITHDRAWN = "withdrawn", _("企业撤回")
 
     kind = models.CharField(_("记录类型"), max_length=20, choices=RecordKind.choices)
     record_id = models.BigIntegerField(_("记录编号"))
@@ -117,6 +118,19 @@ class Task(models.Model):
     correction_id = models.BigIntegerField(_("更正申请"), null=True, blank=True)
     # What the reader should know about the deadline, e.g. "含国庆假期" (review.workdays).
     due_note = models.CharField(_("期限说明"), max_length=100, blank=True)
+    # 无人审核: since when no active person performs this open step (review.routing); NULL while
+    # someone does. Set in the transaction that opens the step, recomputed when the roster changes.
+    unroutable_since = models.DateTimeField(_("无人审核起始时间"), null=True, blank=True)
+    # 指派: a liaison or the province pinned this open step to one reviewer of its post
+    # (review.routing.reassign_tasks); NULL: every reviewer of the post sees it (review.jurisdiction).
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("指定审核人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
 
     class Meta:
         verbose_name = _("审核任务")
@@ -146,6 +160,17 @@ class Task(models.Model):
             ),
             models.Index(fields=["decided_by", "-decided_at", "-id"], name="task_done_idx"),
             models.Index(fields=["kind", "record_id", "status"], name="task_record_idx"),
+            # 无人审核 lists and the boards' counts: open steps nobody performs, by division.
+            models.Index(
+                fields=["division_code", "id"],
+                condition=Q(status="open", unroutable_since__isnull=False),
+                name="task_open_unroutable_idx",
+            ),
+            models.Index(
+                fields=["assignee", "id"],
+                condition=Q(status="open", assignee__isnull=False),
+                name="task_open_assignee_idx",
+            ),
         ]
         constraints = [
             # At most one open step per record: the lock in review.services keeps it so.

@@ -17,7 +17,7 @@ from projects import attachments, snapshots, workflow
 from projects.access import load_record
 from projects.models import ReviewableRecord, Revocation, State
 from projects.services import Conflict, lock_record
-from review import jurisdiction
+from review import jurisdiction, routing
 from review.access import can_view_record
 from review.hooks import level_raised, record_approved, record_decided, record_revoked
 from review.models import LevelRequest, LevelRequestItem, StageDeadline, Task
@@ -34,6 +34,7 @@ __all__ = [
     "open_task",
     "record_decide",
     "record_revoke",
+    "record_withdraw",
 ]
 
 DEFAULT_WORKING_DAYS = 5
@@ -52,7 +53,7 @@ def open_task(record: ReviewableRecord, step=None, correction=None) -> Task:
     now = timezone.now()
     due = deadline(now, _deadline_days(step.stage or step.performer))
     project = record.project if record.project_id else None
-    return Task.objects.create(
+    task = Task.objects.create(
         kind=record.KIND,
         record_id=record.pk,
         revision=correction.revision if correction is not None else record.revision,
@@ -73,6 +74,9 @@ def open_task(record: ReviewableRecord, step=None, correction=None) -> Task:
         due_at=due.due_at,
         due_note=due.note,
     )
+    # 无人审核: flagged at once, in this transaction, when nobody performs the step (review.routing).
+    routing.flag_if_unroutable(task)
+    return task
 
 
 def open_first_task(sender, *, record: ReviewableRecord, **kwargs) -> None:
@@ -158,6 +162,59 @@ def record_decide(
             ip=ip,
         )
         record_decided.send(sender=type(record), record=record, actor=actor, approved=approve, reason=reason)
+        return record
+
+
+def record_withdraw(
+    *, actor, kind: str, record_id: int, lock_version: int | None = None, ip: str | None = None
+):
+    """撤回: the enterer of the owning organisation takes back a submitted record before any step of the
+    current round is decided. Row lock → permission (the kind's enterers of the owning organisation:
+    workflow.is_enterer) → nothing decided in this round → fsm transition (in review → draft) → the
+    open step closes as withdrawn (cancelled; the round and its snapshot stay in history) → audit
+    entry. Raises PermissionDenied or Conflict (a Chinese message); changes nothing then."""
+    with transaction.atomic():
+        record = lock_record(kind, record_id)
+        if not workflow.is_enterer(actor, record):
+            raise PermissionDenied("只有录入单位的填报人员可以撤回该记录。")
+        if record.state != State.IN_REVIEW:
+            raise Conflict("该记录不在审核中，无需撤回。")
+        if lock_version is not None and record.lock_version != lock_version:
+            raise Conflict()
+        decided = Task.objects.filter(
+            kind=kind, record_id=record.pk, revision=record.revision, status=Task.Status.DONE
+        ).exists()
+        if decided:
+            raise Conflict("该记录本轮已有审核环节办理完毕，不能撤回；如需修改，请联系审核人员退回。")
+        task = (
+            Task.objects.select_for_update()
+            .filter(kind=kind, record_id=record.pk, status=Task.Status.OPEN)
+            .first()
+        )
+        old_state, old_step = record.state, record.step
+        try:
+            record.withdraw()
+            record.save()
+        except ConcurrentTransition as exc:  # backstop behind the row lock
+            raise Conflict() from exc
+        if task is not None:
+            task.status = Task.Status.CANCELLED
+            task.outcome = Task.Outcome.WITHDRAWN
+            task.decided_by = actor
+            task.decided_at = timezone.now()
+            task.unroutable_since = None
+            task.save(update_fields=["status", "outcome", "decided_by", "decided_at", "unroutable_since"])
+        audit.record(
+            action=AuditEntry.Action.WITHDRAW,
+            actor=actor,
+            obj=record,
+            from_state=old_state,
+            to_state=record.state,
+            step=old_step,
+            reason="企业撤回已提交的记录",
+            data={"revision": record.revision},
+            ip=ip,
+        )
         return record
 
 

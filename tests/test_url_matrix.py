@@ -399,6 +399,17 @@ RULES: dict[str, Rule] = {
     ),
     # The revocations of every enterprise: the province's reviewers and the design division.
     "review:revocations": Rule(("division",), lists=True),
+    # Issue 16 §2: the records nobody reviews and overdue steps (the province; a liaison their own:
+    # tests/review/test_routing.py), a reviewer's open steps and their reassignment, deactivating a
+    # reviewer; the enterer's withdrawal (GET: the confirmation page; the owner's enterer only).
+    "review:stalled": Rule(ADMIN, lists=True),
+    "review:reviewer-tasks": Rule(ADMIN, kwargs=lambda w: {"pk": w["users"]["reviewer_qlq"].pk}, lists=True),
+    "review:reviewer-deactivate": Rule(
+        ADMIN, kwargs=lambda w: {"pk": w["users"]["reviewer_qlq"].pk}, lists=True
+    ),
+    "review:record-withdraw": Rule(
+        ("builder",), kwargs=_record("permit"), elsewhere=((_record("permit_hh"), ("builder_hh",)),)
+    ),
     # 提级: enterprises ask (the form lists their own raisable records); reviewers list what is filed
     # with their roster lines; a request is verified by the prefecture's reviewer of its stage only.
     "review:level-new": Rule(ENTERPRISE, kwargs=lambda w: {"kind": "permit"}),

@@ -203,19 +203,6 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Campaign',
-            fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(default='工程项目数据专项治理', max_length=100, verbose_name='名称')),
-                ('deadline', models.DateField(verbose_name='截止日期')),
-                ('target_percent', models.PositiveSmallIntegerField(default=90, validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(100)], verbose_name='目标（已认定占比，%）')),
-            ],
-            options={
-                'verbose_name': '专项治理期限',
-                'verbose_name_plural': '专项治理期限',
-            },
-        ),
-        migrations.CreateModel(
             name='Figures',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),

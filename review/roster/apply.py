@@ -29,6 +29,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from projects.stages import Stage
+from review import routing
 from review.models import ReviewerAssignment
 from review.roster import bulk
 from review.roster.parse import (
@@ -703,6 +704,9 @@ def _apply(parse, actor, filename, sha256, expected_digest, ip, source) -> Apply
         if plan.removals:
             ReviewerAssignment.objects.filter(pk__in=[a.pk for a in plan.removals]).delete()
         added = _create_assignments(plan)
+        # 无人审核: steps the new lines cover lose their flag, steps left with nobody gain it (and
+        # their liaisons are told), in this transaction (review.routing).
+        routing.refresh_rosters(plan.roster_keys)
         entry = audit.record(
             action=AuditEntry.Action.IMPORT,
             actor=actor,

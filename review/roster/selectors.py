@@ -129,6 +129,7 @@ def display_line(assignment: ReviewerAssignment, *, full_id: bool) -> dict:
         "place": place_label(assignment),
         "name": user.full_name,
         "username": user.username,
+        "user_id": user.pk,
         "department": user.department,
         "title": user.title,
         "has_ca": None if liaison else user.has_ca_certificate,

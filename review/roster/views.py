@@ -14,6 +14,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import SetPasswordForm
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
@@ -21,6 +22,7 @@ from django.utils.http import content_disposition_header
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from review import routing
 from review.roster import activation, selectors, storage
 from review.roster.apply import (
     STATUS_LABELS,
@@ -463,7 +465,10 @@ class ActivateView(auth_views.PasswordResetConfirmView):
 
     def form_valid(self, form):
         user = form.user
-        response = super().form_valid(form)
+        with transaction.atomic():
+            response = super().form_valid(form)
+            # The person now performs their posts: steps that waited for nobody lose the flag.
+            routing.refresh_person(user)
         audit.record(
             action=AuditEntry.Action.PASSWORD,
             actor=user,

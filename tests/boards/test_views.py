@@ -14,11 +14,12 @@ from django.utils import timezone
 from openpyxl import load_workbook
 
 from boards import aggregates
-from boards.models import Campaign, Snapshot
+from boards.models import Snapshot
 from projects.models import ConstructionPermit
 from review.models import Task
 from tests import factories as f
 from tests.conftest import Client
+from yunjian.core.models import Campaign
 
 RECORD_TABLES = ("projects_", "review_task")
 
@@ -139,7 +140,7 @@ def test_exports(records, office):
 
 def test_trend_projects_the_target_date(records, office):
     today = timezone.localdate()
-    Campaign.objects.create(deadline=today + timedelta(days=30), target_percent=80)
+    Campaign.objects.create(name="专项治理", deadline=today + timedelta(days=30), target_percent=80)
     # The history: ten days ago, nothing approved yet (the same records, all drafts).
     aggregates.take_snapshot(today - timedelta(days=10))
     Snapshot.objects.filter(day=today - timedelta(days=10)).update(

@@ -3,7 +3,7 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
 from yunjian.core import audit, organizations
 from yunjian.core.admin_paging import EstimatedCountPaginator
-from yunjian.core.models import AuditEntry, Division, Organization, User, Zone
+from yunjian.core.models import AuditEntry, Campaign, Division, Organization, User, Zone
 
 
 @admin.register(Division)
@@ -75,3 +75,8 @@ class AuditEntryAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(Campaign)
+class CampaignAdmin(admin.ModelAdmin):
+    list_display = ("name", "deadline", "remind_days", "target_percent")

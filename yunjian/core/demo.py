@@ -451,7 +451,8 @@ def load_board_history(days: int = 30) -> int:
     from django.utils import timezone
 
     from boards import aggregates
-    from boards.models import Campaign, Snapshot
+    from boards.models import Snapshot
+    from yunjian.core.models import Campaign
 
     aggregates.rebuild_counts()
     aggregates.refresh_tasks()
@@ -459,7 +460,9 @@ def load_board_history(days: int = 30) -> int:
     today = timezone.localdate()
     aggregates.take_snapshot(today)
     if not Campaign.objects.exists():
-        Campaign.objects.create(deadline=today + timedelta(days=60), target_percent=90)
+        Campaign.objects.create(
+            name="工程项目历史业绩数据专项治理", deadline=today + timedelta(days=60), target_percent=90
+        )
     history = []
     for snap in Snapshot.objects.filter(day=today):
         for back in range(1, days + 1):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser, Group
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 from django.utils.functional import cached_property
@@ -403,6 +404,8 @@ class AuditEntry(models.Model):
         APPROVE = "approve", _("审核通过")
         RETURN = "return", _("退回")
         REVOKE = "revoke", _("撤销认定")
+        WITHDRAW = "withdraw", _("撤回")
+        REASSIGN = "reassign", _("转交待审核任务")
         DELETE = "delete", _("删除")
         IMPORT = "import", _("导入")
         EXPORT = "export", _("导出")
@@ -445,3 +448,38 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.get_action_display()} {self.object_type}#{self.object_id}"
+
+
+class Campaign(models.Model):
+    """The province's campaign (专项治理), its deadline and target, edited in the admin: the deadline
+    reminders (notices.tasks.deadline_reminders) and the progress boards' trend (the projected date
+    each division reaches the target) read the current one (`current()`)."""
+
+    name = models.CharField(_("专项治理名称"), max_length=100)
+    deadline = models.DateField(_("截止日期"))
+    remind_days = models.PositiveSmallIntegerField(
+        _("提前提醒天数"), default=14, help_text=_("截止日期前多少天起，每天提醒企业和联络员。")
+    )
+    target_percent = models.PositiveSmallIntegerField(
+        _("目标（已认定占比，%）"),
+        default=90,
+        validators=[MinValueValidator(1), MaxValueValidator(100)],
+        help_text=_("进度看板按各地当前进度推算达到此占比的日期。"),
+    )
+    created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("专项治理")
+        verbose_name_plural = _("专项治理")
+
+    def __str__(self) -> str:
+        return f"{self.name}（截止 {self.deadline:%Y-%m-%d}）"
+
+    @classmethod
+    def current(cls) -> Campaign | None:
+        """The campaign whose deadline is nearest from today on (else the latest one)."""
+        today = timezone.localdate()
+        return (
+            cls.objects.filter(deadline__gte=today).order_by("deadline", "id").first()
+            or cls.objects.order_by("-deadline", "-id").first()
+        )
