@@ -76,6 +76,37 @@ def on_record_decided(sender, *, record, actor, approved: bool, reason: str = ""
         )
 
 
+def on_correction_decided(
+    sender, *, record, correction, actor, approved: bool, reason: str = "", **kwargs
+) -> None:
+    """Receiver of review.hooks.correction_decided: tell whoever asked for the 更正 of its return or of
+    its final approval (the record's next version is then in force)."""
+    recipient = correction.created_by
+    if recipient is None or not recipient.is_active:
+        return
+    link = reverse("projects:record", args=[record.KIND, record.pk])
+    title = _record_title(record)
+    if approved:
+        notify(
+            recipient,
+            kind=Kind.APPROVED,
+            subject=f"{title}的更正已审核通过",
+            body=f"您申请的{title}更正已审核通过，第{record.version}版现已生效。",
+            link=link,
+        )
+    else:
+        notify(
+            recipient,
+            kind=Kind.RETURNED,
+            subject=f"{title}的更正被退回",
+            body=(
+                f"您申请的{title}更正被退回，原已审核通过的第{record.version}版仍然有效。"
+                f"请修改后重新提交或撤回更正。\n退回原因：{reason}"
+            ),
+            link=link,
+        )
+
+
 def mark_read(*, actor, message_id: int) -> Message:
     """Mark one of the actor's own messages read (someone else's: PermissionDenied, saying nothing)."""
     with transaction.atomic():

@@ -14,7 +14,7 @@ from projects import corrections, workflow
 from projects.models import Correction, ReviewableRecord, State
 from projects.services import Conflict, lock_record
 from review import jurisdiction
-from review.hooks import record_corrected
+from review.hooks import correction_decided, record_corrected
 from review.models import Task
 from review.services import open_task
 from yunjian.core import audit
@@ -133,6 +133,15 @@ def correction_decide(
             },
             ip=ip,
         )
+        if applied or not approve:
+            correction_decided.send(
+                sender=type(record),
+                record=record,
+                correction=correction,
+                actor=actor,
+                approved=approve,
+                reason=reason,
+            )
         return correction
 
 

@@ -22,6 +22,10 @@ level_raised = Signal()
 # the next version of the record's rows the platform has, in the same transaction.
 record_corrected = Signal()
 
+# A correction's return or final approval (record=, correction=, actor=, approved=, reason=), after it
+# is saved: the message centre tells whoever asked for the correction, in the same transaction.
+correction_decided = Signal()
+
 # Every decision, after the record and its task are saved (record=, actor=, approved=, reason=): the
 # message centre (notices) writes the enterer's message and defers its email in the same transaction.
 record_decided = Signal()

@@ -247,3 +247,33 @@ def test_a_two_step_chain_reviews_the_correction_step_by_step(
     decide(correction, division_staff)
     review = reload(approved_review)
     assert (review.scale, review.version, review.data_level) == ("更正后的建设规模", 2, DataLevel.A)
+
+
+def test_whoever_asked_is_told_of_a_return_and_of_the_final_approval_only(
+    approved_review, designer, institution_staff, division_staff
+):
+    """The message centre: a return (with its reason, version 1 still in force) and the final approval
+    (version 2 in force) reach the enterer who asked; the institution's first step tells nobody."""
+    from notices.models import Message
+
+    earlier = Message.objects.order_by("-id").values_list("id", flat=True).first() or 0
+    new = Message.objects.filter(id__gt=earlier)
+    correction = ask(designer, approved_review, changes={"scale": "更正后的建设规模"})
+    decide(correction, institution_staff, approve=False, reason="请附审查合格书")
+    returned = new.get(recipient=designer)
+    assert "更正被退回" in returned.subject
+    assert "第1版仍然有效" in returned.body
+    assert "请附审查合格书" in returned.body
+    correction = ask(
+        designer,
+        approved_review,
+        changes={"scale": "更正后的建设规模"},
+        lock_version=Correction.objects.get(pk=correction.pk).lock_version,
+    )
+    decide(correction, institution_staff)
+    assert new.filter(recipient=designer).count() == 1  # a step on the way: nothing
+    decide(correction, division_staff)
+    approved = new.filter(recipient=designer).latest("id")
+    assert "更正已审核通过" in approved.subject
+    assert "第2版现已生效" in approved.body
+    assert new.count() == 2
