@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET
 from boards import scope as boards_scope
 from boards import selectors
 from boards.aggregates import STAGE_KIND, STAGE_MODELS, STATES
-from projects.models import State
+from projects.models import DataLevel, State
 from projects.stages import REVIEW_STAGES
 from yunjian.core import spreadsheets
 from yunjian.core.pagination import keyset_page
@@ -77,12 +77,17 @@ def records(request: HttpRequest) -> HttpResponse:
     state = request.GET.get("state", "")
     if state not in STATE_LABELS:
         state = str(State.IN_REVIEW)
+    level = request.GET.get("level", "")
+    if level not in DataLevel.values:
+        level = ""
     low, high = division.code_range
     queryset = (
         STAGE_MODELS[stage]
         .objects.filter(project__county_id__gte=low, project__county_id__lt=high, state=state)
         .select_related("project", "project__county", "owner_org")
     )
+    if level:
+        queryset = queryset.filter(data_level=level)
     page = keyset_page(queryset, request, key="id")
     context = {
         "division": division,
@@ -92,6 +97,8 @@ def records(request: HttpRequest) -> HttpResponse:
         "state": state,
         "state_label": STATE_LABELS[state],
         "states": list(STATE_LABELS.items()),
+        "level": level,
+        "levels": DataLevel.choices,
         "page": page,
     }
     return render(request, "boards/records.html", context)

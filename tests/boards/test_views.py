@@ -82,6 +82,24 @@ def test_drill_down_to_the_records(records, office):
     assert len(listing.context["page"].rows) == 1
 
 
+def test_the_records_behind_a_figure_show_and_filter_their_data_level(records, office):
+    """麒麟区's approved drawing review was approved by the design division: level A, entered in this
+    campaign (历史业绩补录), version 1; the level tabs keep only the records of that level."""
+    client = client_for(office)
+    query = {"division": "530302", "stage": "drawing_review", "state": "approved"}
+    listing = client.get("/boards/records/", query)
+    rows = cells(listing, "board-records")
+    head = {label: i for i, label in enumerate(rows[0])}
+    assert len(rows) == 2
+    assert rows[1][head["数据等级"]] == "A级"
+    assert rows[1][head["数据来源"]] == "历史业绩补录"
+    assert rows[1][head["版本"]] == "第1版"
+    assert len(client.get("/boards/records/", {**query, "level": "A"}).context["page"].rows) == 1
+    assert len(client.get("/boards/records/", {**query, "level": "C"}).context["page"].rows) == 0
+    unknown = client.get("/boards/records/", {**query, "level": "Z"})  # an unknown level: every level
+    assert len(unknown.context["page"].rows) == 1
+
+
 def test_reviewer_throughput_by_person(records, liaison, reviewer):
     """A decision by 曲靖's roster reviewer shows on 曲靖's board, in the reviewers' table (the
     institution's and the design division's decisions are not roster reviewers')."""
