@@ -82,7 +82,11 @@ FOCUS: dict[str, tuple[str, ...]] = {
         "tests/sync/test_operations_views.py",
         *WORKFLOW,
     ),
-    "yunjian.core.validators": ("tests/core/test_validators.py", "tests/review/test_roster_parse.py"),
+    "yunjian.core.validators": (
+        "tests/core/test_validators.py",
+        "tests/core/test_clean_input.py",
+        "tests/review/test_roster_parse.py",
+    ),
 }
 # Tests that commit (transactional tests flush the database at the end). A module whose focus holds
 # one runs one worker at a time, so that no test sees another worker's rows.
