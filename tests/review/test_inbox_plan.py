@@ -23,7 +23,7 @@ def sizeable_open_tasks(world):
     with connection.cursor() as cursor:
         for performer, stage, division in (
             ("design_division", "", "''"),
-            ("roster", "permit", "(ARRAY['530302','530102','532501','530402'])[1 + g % 4]"),
+            ("roster", "permit", "(ARRAY['530302','530102','532501','530402'])[1 + g %% 4]"),
         ):
             cursor.execute(
                 f"""
