@@ -137,8 +137,12 @@ class Task(models.Model):
         verbose_name_plural = _("审核任务")
         indexes = [
             # Inbox of roster reviewers: stage + division range, oldest first; only open rows.
+            # INCLUDE (here and below): the columns the per-kind tab counts and the home's overdue count
+            # filter on, so that they count from the index alone (review.selectors.kind_counts; an
+            # index-only scan where the heap pages are all-visible).
             models.Index(
                 fields=["stage", "division_code", "submitted_at", "id"],
+                include=["performer", "zone", "kind", "assignee", "owner_org"],
                 condition=Q(status="open"),
                 name="task_open_roster_idx",
             ),
@@ -150,6 +154,7 @@ class Task(models.Model):
             # The inbox sorted by 办理期限 (review.selectors.INBOX_SORTING), in either direction.
             models.Index(
                 fields=["stage", "division_code", "due_at", "id"],
+                include=["performer", "zone", "kind", "assignee", "owner_org"],
                 condition=Q(status="open"),
                 name="task_open_roster_due_idx",
             ),
@@ -157,6 +162,20 @@ class Task(models.Model):
                 fields=["performer", "assignee_org", "due_at", "id"],
                 condition=Q(status="open"),
                 name="task_open_performer_due_idx",
+            ),
+            # A post's whole inbox in order (the design division: performer alone scopes it; issue 15):
+            # an index-ordered scan that stops at the page instead of a top-N sort of every open row.
+            models.Index(
+                fields=["performer", "submitted_at", "id"],
+                include=["kind", "assignee", "owner_org"],
+                condition=Q(status="open"),
+                name="task_open_post_idx",
+            ),
+            models.Index(
+                fields=["performer", "due_at", "id"],
+                include=["kind", "assignee", "owner_org"],
+                condition=Q(status="open"),
+                name="task_open_post_due_idx",
             ),
             models.Index(fields=["decided_by", "-decided_at", "-id"], name="task_done_idx"),
             models.Index(fields=["kind", "record_id", "status"], name="task_record_idx"),

@@ -29,7 +29,7 @@ from projects.models import (
     State,
 )
 from projects.selectors import revocations_of_record
-from review import exports, jurisdiction, selectors, services
+from review import exports, inbox_rows, jurisdiction, selectors, services
 from review.access import get_record_for_user
 from review.forms import (
     BULK_MAX,
@@ -169,16 +169,18 @@ def inbox(request: HttpRequest) -> HttpResponse:
     rows = selectors.inbox_rows(user, filters, assignments)
     page, order = sorted_page(rows, request, selectors.INBOX_SORTING, size=PAGE_SIZE)
     _mark_overdue(page.rows)
+    here = request.get_full_path()
     context = {
         "form": form,
         "filters": filters,
         "page": page,
+        "rows_html": inbox_rows.render_rows(page.rows, here=here, kind_filter=filters.kind),
         "order": order,
         "tabs": _kind_tabs(request.GET, filters.kind, counts, total, capped),
         "total": f"{total}+" if capped else total,
         "has_assignments": bool(assignments) or not user.has_role(Role.REVIEWER),
         "export_query": _query(request.GET),
-        "here": request.get_full_path(),
+        "here": here,
         "bulk_max": BULK_MAX,
     }
     return render(request, "review/inbox.html", context)
