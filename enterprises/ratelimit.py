@@ -1,8 +1,8 @@
 """A fixed-window request limit per client address, counted in Django's cache.
 
 The address is `yunjian.core.audit.client_ip` (behind TRUSTED_PROXY_COUNT proxies, the address the
-outermost trusted proxy saw). With several server processes the cache must be shared (CACHES in
-settings: a local-memory cache counts per process).
+outermost trusted proxy saw). The cache is shared by every server process (yunjian.core.cache: a
+database table; its increment locks the row, so concurrent requests are all counted).
 """
 
 from __future__ import annotations

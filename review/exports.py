@@ -33,6 +33,7 @@ INBOX_COLUMNS = (
     "提交时间",
     "办理期限",
     "是否超期",
+    "是否更正",
 )
 DONE_COLUMNS = (
     "信息类型",
@@ -50,6 +51,7 @@ DONE_COLUMNS = (
     "审核意见",
     "认定数据等级",
     "数据来源",
+    "是否更正",
 )
 _FIELDS = (
     "kind",
@@ -67,6 +69,8 @@ _FIELDS = (
     "outcome",
     "reason",
     "data_level",
+    # 更正 rows (the inbox page's 更正 badge): the step reviews a correction of an approved record.
+    "correction_id",
 )
 
 
@@ -122,7 +126,7 @@ def export_tasks(queryset: QuerySet[Task], *, done: bool, ordering: tuple[str, .
         (kind, prj_num, title, number, org, credit, division, step, revision, submitted, due, decided) = row[
             :12
         ]
-        outcome, reason, level = row[12:]
+        outcome, reason, level, correction_id = row[12:]
         line = [
             str(labels.get(kind, kind)),
             prj_num,
@@ -146,6 +150,7 @@ def export_tasks(queryset: QuerySet[Task], *, done: bool, ordering: tuple[str, .
             ]
         else:
             line += [_local(due), "是" if due and due < now else "否"]
+        line.append("是" if correction_id else "否")
         ws.append(spreadsheets.text_cells(ws, line))
         count += 1
     if truncated:

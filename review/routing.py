@@ -110,6 +110,25 @@ def uncovered_without(tasks: QuerySet[Task], user_id: int) -> list[int]:
         return [row[0] for row in cursor.fetchall()]
 
 
+def stranded_if(change, lines) -> list[int]:
+    """Ids of the open steps the roster lines `lines` cover (or pin to their people) that someone
+    performs now and nobody would once `change` ran. `change` runs in a savepoint that is always rolled
+    back: nothing changes here (the admin's check before a roster line is edited or deleted)."""
+    lines = list(lines)
+    scope = lines_q(lines) | Q(assignee_id__in={line.user_id for line in lines})
+    tasks = Task.objects.filter(scope, status=Task.Status.OPEN, unroutable_since__isnull=True)
+    exists = _performer_exists_sql(exclude_user=False) % {}
+    with transaction.atomic():
+        change()
+        scope_sql, scope_params = tasks.values("id").query.sql_with_params()
+        sql = f"SELECT t.id FROM {Task._meta.db_table} t WHERE t.id IN ({scope_sql}) AND NOT {exists} ORDER BY t.id"  # noqa: S608
+        with connection.cursor() as cursor:
+            cursor.execute(sql, scope_params)
+            stranded = [row[0] for row in cursor.fetchall()]
+        transaction.set_rollback(True)
+    return stranded
+
+
 # --- scopes ----------------------------------------------------------------------------------------
 
 

@@ -44,8 +44,19 @@ def _divisions(request):
 
 
 @pytest.fixture(autouse=True)
-def _empty_cache():
-    """Django's cache (the public query's results and the per-address request counts) starts empty."""
+def _empty_cache(request, _divisions):
+    """Django's cache (the public query's results and the per-address request counts) starts empty.
+
+    The cache is a database table (yunjian.core.cache): it is cleared inside the test's own
+    transaction, after the database fixture, and only for tests that use the database."""
+    names = request.fixturenames
+    if not (
+        "db" in names
+        or "transactional_db" in names
+        or "live_server" in names
+        or request.node.get_closest_marker("django_db")
+    ):
+        return
     from django.core.cache import cache
 
     cache.clear()

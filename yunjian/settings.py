@@ -162,6 +162,29 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+
+# The cache every server process shares (yunjian.core.cache): the per-address request limits and the
+# public query's results. Default: a table in the project's database (migration core 0009). CACHE_URL
+# overrides: "db://" (the default), "locmem://" (one process only: counts are per worker), or
+# "redis://host:6379/0" (Django's Redis backend; needs the redis package installed).
+def _caches(url: str) -> dict:
+    if url in ("", "db://"):
+        return {
+            "BACKEND": "yunjian.core.cache.LockingDatabaseCache",
+            "LOCATION": "yunjian_cache",
+            # Culling deletes a third of the rows past MAX_ENTRIES: keep it far above the live request
+            # counters so an address's count is never dropped mid-window.
+            "OPTIONS": {"MAX_ENTRIES": 200_000},
+        }
+    if url.startswith("locmem://"):
+        return {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    if url.startswith(("redis://", "rediss://")):
+        return {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}
+    raise ImproperlyConfigured(f"CACHE_URL 无法识别（应为 db://、locmem:// 或 redis://…）: {url!r}")
+
+
+CACHES = {"default": _caches(env_str("CACHE_URL", ""))}
+
 AUTH_USER_MODEL = "core.User"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",

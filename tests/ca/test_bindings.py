@@ -346,3 +346,77 @@ def test_a_certificate_session_ends_when_the_certificate_is_gone(
 def test_a_password_session_does_not_need_a_certificate(client, certs, contractor):
     client.post(reverse("core:login"), {"username": contractor.username, "password": f.PASSWORD})
     assert client.get(reverse("core:home-role", args=["enterprise"])).status_code == 200
+
+
+# --- the password re-entry is throttled like a sign-in -------------------------------------------
+
+
+def test_wrong_passwords_on_the_bind_page_lock_like_sign_in_failures(client, certs, ca_reviewer, settings):
+    from axes.models import AccessAttempt
+
+    client.force_login(ca_reviewer)
+    for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+        wrong = client.post(BIND, {"password": "wrong"}, **proxy_headers(certs.good))
+        assert wrong.status_code == 400
+        assert "密码不正确" in wrong.content.decode()
+
+    locked = client.post(BIND, {"password": "wrong"}, **proxy_headers(certs.good))
+
+    assert locked.status_code == 429
+    assert "账号已临时锁定" in locked.content.decode()
+    attempt = AccessAttempt.objects.get(username=ca_reviewer.username)
+    assert attempt.failures_since_start == settings.AXES_FAILURE_LIMIT
+    lockout = AuditEntry.objects.get(action=AuditEntry.Action.LOCKOUT)
+    assert lockout.object_id == str(ca_reviewer.pk)
+    # The session that guessed is signed out; the right password no longer signs in from this address.
+    assert client.get(BIND).status_code == 302
+    again = client.post(reverse("core:login"), {"username": ca_reviewer.username, "password": f.PASSWORD})
+    assert again.status_code == 429
+    assert "账号已临时锁定" in again.content.decode()
+    assert "_auth_user_id" not in client.session
+    # From another address the account signs in as before.
+    other = client.post(
+        reverse("core:login"),
+        {"username": ca_reviewer.username, "password": f.PASSWORD},
+        REMOTE_ADDR="10.9.8.7",
+    )
+    assert other.status_code == 302
+    assert not BoundCertificate.objects.exists()
+
+
+def test_sign_in_and_bind_page_failures_add_up_and_a_locked_pair_cannot_bind(
+    client, certs, ca_reviewer, settings
+):
+    signed_in = type(client)()
+    signed_in.force_login(ca_reviewer)
+    for _ in range(settings.AXES_FAILURE_LIMIT - 2):
+        client.post(reverse("core:login"), {"username": ca_reviewer.username, "password": "wrong"})
+    assert signed_in.post(BIND, {"password": "wrong"}, **proxy_headers(certs.good)).status_code == 400
+    # One more wrong password on the sign-in page: the fifth failure in all locks the pair.
+    client.post(reverse("core:login"), {"username": ca_reviewer.username, "password": "wrong"})
+
+    # The session signed in before is still open, but its right password is refused unchecked.
+    refused = signed_in.post(BIND, {"password": f.PASSWORD}, **proxy_headers(certs.good))
+
+    assert refused.status_code == 429
+    assert "已在该地址锁定" in refused.content.decode()
+    assert not BoundCertificate.objects.exists()
+    # From another address the pair is not locked: binding works there.
+    elsewhere = signed_in.post(
+        BIND, {"password": f.PASSWORD}, REMOTE_ADDR="10.9.8.7", **proxy_headers(certs.good)
+    )
+    assert elsewhere.status_code == 302
+    assert BoundCertificate.objects.get().user == ca_reviewer
+
+
+def test_a_throttled_address_cannot_guess_on_the_bind_page(client, certs, ca_reviewer, designer, settings):
+    settings.LOGIN_IP_FAILURE_LIMIT = 3
+    for name in ("a1", "a2", "a3"):
+        client.post(reverse("core:login"), {"username": name, "password": "wrong"})
+    client.force_login(ca_reviewer)
+
+    refused = client.post(BIND, {"password": f.PASSWORD}, **proxy_headers(certs.good))
+
+    assert refused.status_code == 429
+    assert "该地址登录失败次数过多" in refused.content.decode()
+    assert not BoundCertificate.objects.exists()

@@ -10,20 +10,29 @@
 
 Failures are counted in axes' failure log (purgeable, not the audit log); the audit log gets one
 entry when an address or a username starts being refused.
+
+A signed-in user re-entering their password to confirm something (binding a CA certificate,
+yunjian.core.views.certificate_bind) is guessing at the same secret: a wrong password there is a
+sign-in failure (`reentry_failed`: axes counts it for the (username, address) pair, and the address
+and username counts above include it), and the page refuses before checking while the pair is locked
+or the address or username is throttled (`reentry_refusal`).
 """
 
 from __future__ import annotations
 
 from datetime import timedelta
 
+from axes.handlers.proxy import AxesProxyHandler
 from axes.models import AccessFailureLog, AccessLog
 from django.conf import settings
+from django.contrib.auth.signals import user_login_failed
 from django.utils import timezone
 
 from yunjian.core import audit
 from yunjian.core.models import AuditEntry
 
 IP_MESSAGE = "该地址登录失败次数过多，已暂停从该地址登录，请{minutes}分钟后再试，或联系安全管理员。"
+LOCKED_MESSAGE = "该账号在您所在的地址连续输错密码次数过多，已在该地址锁定，请{minutes}分钟后再试，或联系安全管理员解除锁定。"
 USERNAME_MESSAGE = (
     "该账号近期在多个地址登录失败次数过多，已暂停从新地址登录，请{minutes}分钟后再试，或联系安全管理员。"
 )
@@ -91,3 +100,20 @@ def _audit_once(*, kind: str, key: str, ip: str | None, reason: str) -> None:
         data={"window_seconds": settings.LOGIN_THROTTLE_WINDOW_SECONDS},
         ip=ip,
     )
+
+
+def reentry_refusal(request, user) -> str:
+    """Why a signed-in user's password re-entry is refused before the password is checked ("" when
+    it is not): the (username, address) pair locked by axes, or the address or username throttled."""
+    if AxesProxyHandler.is_locked(request, {"username": user.username}):
+        minutes = max(1, int(settings.AXES_COOLOFF_TIME.total_seconds()) // 60)
+        return LOCKED_MESSAGE.format(minutes=minutes)
+    return refusal(request, user.username)
+
+
+def reentry_failed(request, user) -> bool:
+    """Count a wrong re-entered password as a failed sign-in of `user` from this address (the signal
+    Django sends for a failed sign-in: axes logs it and locks the pair at AXES_FAILURE_LIMIT). True when
+    this failure locked the pair."""
+    user_login_failed.send(sender=__name__, credentials={"username": user.username}, request=request)
+    return bool(getattr(request, "axes_locked_out", False))

@@ -9,7 +9,7 @@ import django_otp
 import segno
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import update_session_auth_hash
+from django.contrib.auth import logout, update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -25,7 +25,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from yunjian.core import accounts as account_services
-from yunjian.core import audit, certificates, organizations, selectors, signin
+from yunjian.core import audit, certificates, organizations, selectors, signin, throttle
 from yunjian.core.forms import (
     AdminCertificateBindForm,
     CertificateBindForm,
@@ -444,7 +444,11 @@ def certificate_bind(request: HttpRequest) -> HttpResponse:
     presented = getattr(request, "client_certificate", None)
     binding = certificates.binding_for(presented)
     form = CertificateBindForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+    # The password re-entry is a sign-in in all but name: throttled and locked like one (throttle.py).
+    refused = throttle.reentry_refusal(request, user) if request.method == "POST" else ""
+    if refused:
+        form.add_error(None, refused)
+    elif request.method == "POST" and form.is_valid():
         try:
             certificates.bind_own(
                 actor=user,
@@ -453,6 +457,12 @@ def certificate_bind(request: HttpRequest) -> HttpResponse:
                 ip=audit.client_ip(request),
             )
         except ValidationError as error:
+            wrong_password = hasattr(error, "error_dict") and "password" in error.error_dict
+            if wrong_password and throttle.reentry_failed(request, user):
+                # Locked at this address: the session that guessed goes too; axes' middleware
+                # answers with the lockout page, as for a sign-in.
+                logout(request)
+                return HttpResponse(status=403)
             if hasattr(error, "error_dict"):
                 for field, problems in error.message_dict.items():
                     form.add_error(field if field in form.fields else None, problems)
@@ -461,7 +471,7 @@ def certificate_bind(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, "CA数字证书已绑定：今后请插入证书，点击“使用CA数字证书登录”。")
             return redirect(_safe_next(request))
-    status = 400 if request.method == "POST" else 200
+    status = (429 if refused else 400) if request.method == "POST" else 200
     return render(
         request,
         "core/certificate_bind.html",
