@@ -197,3 +197,19 @@ def test_the_rebuild_command_recomputes_every_verdict(permitted, world):  # noqa
     call_command("performance_rebuild")
     assert_stored_equal_computed()
     assert not performance_parties().filter(missing=4, blocking="permit").exists()
+
+
+def test_the_refresh_job_is_periodic_and_refreshes_in_batches(permitted, world):  # noqa: F811
+    from procrastinate.contrib.django import app
+
+    from sync.tasks import refresh_performance_verdicts
+
+    [periodic] = [
+        t
+        for t in app.periodic_registry.periodic_tasks.values()
+        if t.task.name == "sync.refresh_performance_verdicts"
+    ]
+    assert periodic.cron == "* * * * *"
+    assert performance_parties().filter(perf_stale=True).exists()
+    assert refresh_performance_verdicts(timestamp=0) > 0
+    assert not performance_parties().filter(perf_stale=True).exists()
