@@ -10,8 +10,11 @@ contract and its completion; 二(二): in a project the owner contracted directl
 contractor enters everything and its basic info comes first). A project is verified (已认定业绩)
 for that role when every such record is approved and acknowledged by the platform.
 
-Every per-project state is an SQL expression (annotations on `ProjectParty`), so the counts on
-the home page and the filtered lists cost one query whatever the number of projects. What the
+Every per-project state is an SQL expression (annotations on `ProjectParty`), computed for the rows
+whose inputs changed and stored on the row (`s_<kind>`, `missing`, `blocking`): triggers mark the
+rows stale in the same transaction as the change (`triggers_sql`), `refresh` recomputes them — before
+an organization's pages and in a periodic job — and the figures and filtered lists read the stored
+columns, one query whatever the number of projects (docs/architecture.md, 业绩). What the
 platform has acknowledged is the sync layer's knowledge: it passes `acknowledged(kind)` in
 (sync.performance); this module does not import the sync layer (docs/architecture.md, layers).
 """
