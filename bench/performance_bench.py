@@ -388,8 +388,13 @@ def main() -> None:
         print(
             f"生成 {args.projects} 个本企业项目（另 {args.projects} 个其他企业项目）：{time.perf_counter() - start:.1f} 秒；构成 {mix}"
         )
-    from sync.performance import performance_summary
+    from sync.performance import performance_summary, refresh_verdicts
 
+    # The stored verdicts (ProjectParty.missing …): the bulk build left every party stale; the
+    # first read of the enterprise computes its own (what the periodic job otherwise does).
+    start = time.perf_counter()
+    refreshed = refresh_verdicts(org_id=user.organization_id)
+    print(f"首次计算本企业 {refreshed} 条业绩认定结果：{time.perf_counter() - start:.2f} 秒")
     summary = performance_summary(user.organization_id)
     print(
         f"业绩数字：参与 {summary.total}，已认定 {summary.verified}，差一步 {summary.near}，卡住 {summary.blocked}"

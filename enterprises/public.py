@@ -1,7 +1,7 @@
 """The public verified-performance query (公开业绩查询): search an enterprise, list its verified projects.
 
 "Verified" is the 业绩 list's own verdict (`projects.performance` with the platform's acknowledgement
-from `sync.performance`): a project counts for a role when every record the notice asks of that role is
+from `sync.performance`; the stored one, ProjectParty.missing = 0): a project counts for a role when every record the notice asks of that role is
 approved and acknowledged by the platform. Only what the national platform publishes is shown —
 numbers, names of projects and units, amounts, dates; nothing personal (no ID numbers, phones or
 reviewers). Results are cached (PUBLIC_CACHE_SECONDS) as plain values.
@@ -16,7 +16,7 @@ from django.db.models import Q
 
 from projects import performance
 from projects.models import ProjectParty
-from sync.performance import performance_verdicts
+from sync.performance import refresh_verdicts
 from yunjian.core.models import Organization
 from yunjian.core.validators import normalize_code, normalize_text
 
@@ -124,8 +124,14 @@ def enterprise(credit_code: str, after: int | None = None) -> EnterprisePage | N
     )
     if org is None:
         return None
-    ids = sorted(performance_verdicts(org.pk).ids(show="verified"))
-    start = [i for i in ids if after is None or i > after]
+    # The stored verdicts (refreshed first if the triggers marked any stale since the periodic job
+    # ran: an anonymous request writes only then); verified = no owed step missing.
+    refresh_verdicts(org_id=org.pk)
+    verified = performance.parties(org.pk).filter(performance.FILTER_Q["verified"])
+    total = verified.count()
+    start = list(
+        verified.filter(pk__gt=after or 0).order_by("id").values_list("id", flat=True)[: PAGE_SIZE + 1]
+    )
     chosen = start[:PAGE_SIZE]
     lines = performance.list_lines(ProjectParty.objects.filter(pk__in=chosen), org.pk) if chosen else []
     page = EnterprisePage(
@@ -133,7 +139,7 @@ def enterprise(credit_code: str, after: int | None = None) -> EnterprisePage | N
         credit_code=org.credit_code,
         kinds=org.get_kinds_display(),
         division=org.division.name,
-        total=len(ids),
+        total=total,
         lines=[_line(line) for line in lines],
         next_after=chosen[-1] if len(start) > PAGE_SIZE else None,
     )

@@ -211,6 +211,20 @@ class ProjectParty(models.Model):
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="parties")
     organization = models.ForeignKey(Organization, on_delete=models.PROTECT, related_name="project_roles")
     role = models.CharField(_("角色"), max_length=24, choices=Role.choices)
+    # 业绩: the stored verdict of this role on this project (projects.performance: the rule; kept by
+    # the triggers of migration 0013 marking it stale and by projects.performance.refresh). The states
+    # are performance's codes (0 missing … 5 acknowledged); `missing` the owed steps not yet
+    # acknowledged (0 = verified), `blocking` the first of them. A new row starts stale; `perf_version`
+    # grows at every change of its inputs, so a refresh computed before a change never clears `perf_stale`.
+    s_specialty_info = models.SmallIntegerField(db_default=0, editable=False)
+    s_drawing_review = models.SmallIntegerField(db_default=0, editable=False)
+    s_permit = models.SmallIntegerField(db_default=0, editable=False)
+    s_tender_contract = models.SmallIntegerField(db_default=0, editable=False)
+    s_completion = models.SmallIntegerField(db_default=0, editable=False)
+    missing = models.SmallIntegerField(db_default=5, editable=False)
+    blocking = models.CharField(max_length=24, db_default="", editable=False)
+    perf_stale = models.BooleanField(db_default=True, editable=False)
+    perf_version = models.IntegerField(db_default=0, editable=False)
 
     class Meta:
         verbose_name = _("项目参建单位")
@@ -218,7 +232,14 @@ class ProjectParty(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["project", "organization", "role"], name="party_unique"),
         ]
-        indexes = [models.Index(fields=["organization", "-project"], name="party_org_project_idx")]
+        indexes = [
+            models.Index(fields=["organization", "-project"], name="party_org_project_idx"),
+            models.Index(fields=["organization", "missing"], name="party_org_missing_idx"),
+            models.Index(fields=["organization", "blocking"], name="party_org_blocking_idx"),
+            models.Index(
+                fields=["organization"], condition=models.Q(perf_stale=True), name="party_perf_stale_idx"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.organization} / {self.get_role_display()}"

@@ -10,8 +10,11 @@ contract and its completion; 二(二): in a project the owner contracted directl
 contractor enters everything and its basic info comes first). A project is verified (已认定业绩)
 for that role when every such record is approved and acknowledged by the platform.
 
-Every per-project state is an SQL expression (annotations on `ProjectParty`), so the counts on
-the home page and the filtered lists cost one query whatever the number of projects. What the
+Every per-project state is an SQL expression (annotations on `ProjectParty`), computed for the rows
+whose inputs changed and stored on the row (`s_<kind>`, `missing`, `blocking`): triggers mark the
+rows stale in the same transaction as the change (`triggers_sql`), `refresh` recomputes them — before
+an organization's pages and in a periodic job — and the figures and filtered lists read the stored
+columns, one query whatever the number of projects (docs/architecture.md, 业绩). What the
 platform has acknowledged is the sync layer's knowledge: it passes `acknowledged(kind)` in
 (sync.performance); this module does not import the sync layer (docs/architecture.md, layers).
 """
@@ -26,7 +29,9 @@ from dataclasses import dataclass, field
 from django.db import connection, transaction
 from django.db.models import (
     Case,
+    Count,
     Exists,
+    F,
     IntegerField,
     OuterRef,
     Q,
@@ -145,11 +150,11 @@ def _record_code(acknowledged: Acknowledged, kind: str) -> Case:
     )
 
 
-def _own(kind: str, org_id: int, acknowledged: Acknowledged, **extra) -> QuerySet:
+def _own(kind: str, org, acknowledged: Acknowledged, **extra) -> QuerySet:
     """The organization's records of `kind` in the party row's project, worst first."""
     model = workflow.KINDS[kind].model
     return (
-        model.objects.filter(project_id=OuterRef("project_id"), owner_org_id=org_id, **extra)
+        model.objects.filter(project_id=OuterRef("project_id"), owner_org_id=org, **extra)
         .annotate(code=_record_code(acknowledged, kind))
         .order_by("code", "id")
     )
@@ -160,11 +165,12 @@ def _step(queryset: QuerySet, field: str) -> Subquery:
 
 
 def annotate_steps(
-    queryset: QuerySet, org_id: int, acknowledged: Acknowledged, *, ids: bool = False
+    queryset: QuerySet, org_id: int | None, acknowledged: Acknowledged, *, ids: bool = False
 ) -> QuerySet:
-    """Annotate party rows with `s_<kind>`: the state of each step the row's role owes, or
+    """Annotate party rows with `st_<kind>`: the state of each step the row's role owes, or
     ACKNOWLEDGED for a step it does not owe. With `ids`, also `r_<kind>`: the id of the record
-    behind each step's state (the next thing to open).
+    behind each step's state (the next thing to open). The organization is `org_id`, or with None
+    each row's own (`organization_id`: the stored verdicts' refresh, over many organizations).
 
     Each is one correlated subquery, evaluated once per row only inside `verdict_sql` (Django
     repeats an annotation's whole expression wherever another one or a filter refers to it).
@@ -175,24 +181,26 @@ def annotate_steps(
         default=Value(""),
     )
     queryset = queryset.annotate(scope=scope)
+    org = OuterRef("organization_id") if org_id is None else org_id
+    inner_org = OuterRef(OuterRef("organization_id")) if org_id is None else org_id
     # A subcontractor's completions are those of its own specialty contracts, one for each
     # (notice 二(一)); the general contractor's (or a direct project's) completion is the project's.
     specialty_contracts = TenderContract.objects.filter(
-        project_id=OuterRef("project_id"), owner_org_id=org_id, scope=codes.Scope.SPECIALTY
+        project_id=OuterRef("project_id"), owner_org_id=org, scope=codes.Scope.SPECIALTY
     )
     uncompleted = specialty_contracts.exclude(
-        Exists(Completion.objects.filter(specialty_contract_id=OuterRef("pk"), owner_org_id=org_id))
+        Exists(Completion.objects.filter(specialty_contract_id=OuterRef("pk"), owner_org_id=inner_org))
     )
     sources = {
-        RecordKind.SPECIALTY_INFO: _own(RecordKind.SPECIALTY_INFO, org_id, acknowledged),
-        RecordKind.DRAWING_REVIEW: _own(RecordKind.DRAWING_REVIEW, org_id, acknowledged),
-        RecordKind.PERMIT: _own(RecordKind.PERMIT, org_id, acknowledged),
-        RecordKind.TENDER_CONTRACT: _own(RecordKind.TENDER_CONTRACT, org_id, acknowledged).filter(
+        RecordKind.SPECIALTY_INFO: _own(RecordKind.SPECIALTY_INFO, org, acknowledged),
+        RecordKind.DRAWING_REVIEW: _own(RecordKind.DRAWING_REVIEW, org, acknowledged),
+        RecordKind.PERMIT: _own(RecordKind.PERMIT, org, acknowledged),
+        RecordKind.TENDER_CONTRACT: _own(RecordKind.TENDER_CONTRACT, org, acknowledged).filter(
             scope=OuterRef("scope")
         ),
     }
-    main_completion = _own(RecordKind.COMPLETION, org_id, acknowledged, specialty_contract__isnull=True)
-    sub_completion = _own(RecordKind.COMPLETION, org_id, acknowledged, specialty_contract__isnull=False)
+    main_completion = _own(RecordKind.COMPLETION, org, acknowledged, specialty_contract__isnull=True)
+    sub_completion = _own(RecordKind.COMPLETION, org, acknowledged, specialty_contract__isnull=False)
     annotations = {}
     for kind in STEPS:
         required = _required_q(kind)
@@ -210,7 +218,7 @@ def annotate_steps(
         else:
             code = Coalesce(_step(sources[kind], "code"), Value(MISSING))
             record_id = _step(sources[kind], "id")
-        annotations[f"s_{kind}"] = Case(
+        annotations[f"st_{kind}"] = Case(
             When(required, then=code), default=Value(ACKNOWLEDGED), output_field=IntegerField()
         )
         if ids:
@@ -234,22 +242,38 @@ def annotate_steps(
 CONTEXT_KINDS = (RecordKind.DRAWING_REVIEW, RecordKind.PERMIT, RecordKind.COMPLETION)
 
 
-def verdict_sql(queryset: QuerySet, org_id: int, acknowledged: Acknowledged, *, ids: bool = False):
-    """(sql, params) of the party rows of `queryset` with their step states and the verdict:
-    `missing` (how many owed steps are not yet acknowledged: 0 = verified, 1 = one step away) and
-    `blocking` (the first such step in chain order, "" when verified).
+def verdict_sql(
+    queryset: QuerySet,
+    org_id: int | None,
+    acknowledged: Acknowledged,
+    *,
+    ids: bool = False,
+    extra: tuple[str, ...] = (),
+):
+    """(sql, params) of the party rows of `queryset` with their step states `s_<kind>` and the
+    verdict: `missing` (how many owed steps are not yet acknowledged: 0 = verified, 1 = one step
+    away) and `blocking` (the first such step in chain order, "" when verified). `org_id` None: each
+    row's own organization. `extra`: party columns passed through.
 
     The steps are computed once per row in a MATERIALIZED common table expression; the verdict
     reads its columns, so no subquery runs twice."""
-    columns = [f"s_{k}" for k in STEPS]
+    columns = [f"st_{k}" for k in STEPS]
     if ids:
         columns += [f"r_{k}" for k in STEPS] + [f"c_{k}" for k in CONTEXT_KINDS]
-    inner = annotate_steps(queryset, org_id, acknowledged, ids=ids).values("id", *columns)
+    inner = annotate_steps(queryset, org_id, acknowledged, ids=ids).values("id", *extra, *columns)
     sql, params = inner.query.sql_with_params()
-    missing = " + ".join(f"(t.s_{k} < {ACKNOWLEDGED})::int" for k in STEPS)
-    blocking = " ".join(f"WHEN t.s_{k} < {ACKNOWLEDGED} THEN '{k}'" for k in STEPS)
+    missing = " + ".join(f"(t.st_{k} < {ACKNOWLEDGED})::int" for k in STEPS)
+    blocking = " ".join(f"WHEN t.st_{k} < {ACKNOWLEDGED} THEN '{k}'" for k in STEPS)
+    out = ", ".join(
+        [
+            "t.id",
+            *(f"t.{c}" for c in extra),
+            *(f"t.st_{k} AS s_{k}" for k in STEPS),
+            *(f"t.{c}" for c in columns[5:]),
+        ]
+    )
     # Interpolated: Django's compiled SQL (values in `params`) and the STEPS keys, constants.
-    verdict = f"SELECT t.*, ({missing}) AS missing, (CASE {blocking} ELSE '' END) AS blocking FROM t"  # noqa: S608
+    verdict = f"SELECT {out}, ({missing}) AS missing, (CASE {blocking} ELSE '' END) AS blocking FROM t"  # noqa: S608
     return f"WITH t AS MATERIALIZED ({sql}) {verdict}", params  # noqa: S608
 
 
@@ -311,27 +335,28 @@ class Summary:
 
 
 def summary(org_id: int, acknowledged: Acknowledged) -> Summary:
-    """The home page's figures, in one aggregate query over the organization's rows: verified, one
-    step away, and how many are blocked at each step (their first step not yet acknowledged)."""
-    sql, params = verdict_sql(parties(org_id), org_id, acknowledged)
-    per_step = ", ".join(f"count(*) FILTER (WHERE v.blocking = '{k}')" for k in STEPS)
-    with without_jit(), connection.cursor() as cursor:
-        figures = "count(*), count(*) FILTER (WHERE v.missing = 0), count(*) FILTER (WHERE v.missing = 1)"
-        cursor.execute(f"SELECT {figures}, {per_step} FROM ({sql}) v", params)  # noqa: S608
-        total, verified, near, *blocked = cursor.fetchone()
+    """The home page's figures, in one aggregate query over the organization's stored verdicts
+    (refreshed first): verified, one step away, and how many are blocked at each step (their first
+    step not yet acknowledged)."""
+    refresh(acknowledged, org_id=org_id)
+    per_step = {f"b_{k}": Count("id", filter=Q(blocking=k)) for k in STEPS}
+    figures = parties(org_id).aggregate(
+        total=Count("id"),
+        verified=Count("id", filter=Q(missing=0)),
+        near=Count("id", filter=Q(missing=1)),
+        **per_step,
+    )
     return Summary(
-        total,
-        verified,
-        near,
-        [(str(k), step_label(k), n) for k, n in zip(STEPS, blocked, strict=True) if n],
+        figures["total"],
+        figures["verified"],
+        figures["near"],
+        [(str(k), step_label(k), figures[f"b_{k}"]) for k in STEPS if figures[f"b_{k}"]],
     )
 
 
 @dataclass(frozen=True)
 class Verdicts:
-    """Every party row's verdict, `{id: (missing, blocking)}`: computed once per request (one query)
-    and shared by the page's figures and its filter (they cost one evaluation of every row's chain,
-    not two; bench/README.md)."""
+    """Every party row's verdict, `{id: (missing, blocking)}`."""
 
     by_id: dict[int, tuple[int, str]]
 
@@ -357,12 +382,23 @@ class Verdicts:
         )
 
 
-def verdicts(org_id: int, acknowledged: Acknowledged) -> Verdicts:
-    """The verdict of each of the organization's party rows (one query)."""
-    sql, params = verdict_sql(parties(org_id), org_id, acknowledged)
+def computed_verdicts(queryset: QuerySet, acknowledged: Acknowledged) -> Verdicts:
+    """The verdicts of the party rows of `queryset` computed from the records now, each with its
+    own organization (one query; the reference the stored ones are checked against)."""
+    sql, params = verdict_sql(queryset, None, acknowledged)
     with without_jit(), connection.cursor() as cursor:
         cursor.execute(f"SELECT v.id, v.missing, v.blocking FROM ({sql}) v", params)  # noqa: S608
         return Verdicts({pk: (missing, blocking) for pk, missing, blocking in cursor.fetchall()})
+
+
+def verdicts(org_id: int, acknowledged: Acknowledged) -> Verdicts:
+    """The stored verdict of each of the organization's party rows (refreshed first)."""
+    refresh(acknowledged, org_id=org_id)
+    return Verdicts({pk: (m, b) for pk, m, b in parties(org_id).values_list("id", "missing", "blocking")})
+
+
+# The list's filters over the stored verdict (FILTERS' tests, as conditions on the columns).
+FILTER_Q = {"verified": Q(missing=0), "near": Q(missing=1), "open": Q(missing__gt=0)}
 
 
 def rows(
@@ -373,16 +409,191 @@ def rows(
     blocked: str = "",
     known: Verdicts | None = None,
 ) -> QuerySet:
-    """The 业绩 list of an organization (party rows, no states yet: `with_states` adds them to a
-    page), filtered: `show` one of FILTERS, `blocked` a step kind (the rows blocked there). Unfiltered,
-    no row's chain is evaluated here (a page costs the same wherever it is); filtered, the rows'
-    verdicts are `known` (or computed, one query) and their ids chosen in Python: as a subquery of
-    the page's query, PostgreSQL joined them row by row (4 s instead of 0.3 s at 5,000 projects)."""
+    """The 业绩 list of an organization (party rows with their stored verdict; `with_states` adds
+    each step's record to a page), filtered: `show` one of FILTERS, `blocked` a step kind (the rows
+    blocked there): conditions on the stored columns (indexes party_org_missing_idx and
+    party_org_blocking_idx). The organization's stale verdicts are refreshed first. `known` is
+    accepted for the callers of the time the verdicts were computed per request; unused."""
+    refresh(acknowledged, org_id=org_id)
     queryset = parties(org_id)
-    if show in FILTERS or blocked in STEPS:
-        known = known or verdicts(org_id, acknowledged)
-        queryset = queryset.filter(pk__in=known.ids(show=show, blocked=blocked))
+    if show in FILTERS:
+        queryset = queryset.filter(FILTER_Q[show])
+    if blocked in STEPS:
+        queryset = queryset.filter(blocking=blocked)
     return queryset.select_related("project", "project__county", "project__county__parent")
+
+
+# --- the stored verdicts: marked stale by triggers, refreshed on read and by a job ---------------
+
+STORED_COLUMNS = (*(f"s_{k}" for k in STEPS), "missing", "blocking")
+
+# Every change of a verdict's inputs marks the verdicts of its project's parties stale and bumps
+# their version, in the same transaction (the triggers below and sync's on the outbox). Rows are
+# locked in id order, as the refresh locks them, so the two never deadlock each other.
+_ROLES_SQL = ", ".join(f"'{r}'" for r in PERFORMANCE_ROLES)
+MARK_FUNCTION = f"""
+CREATE OR REPLACE FUNCTION projects_perf_mark(ids bigint[]) RETURNS void LANGUAGE sql AS $$
+  UPDATE projects_projectparty p SET perf_stale = true, perf_version = p.perf_version + 1
+  FROM (SELECT id FROM projects_projectparty WHERE project_id = ANY(ids) AND role IN ({_ROLES_SQL})
+        ORDER BY id FOR UPDATE) l
+  WHERE p.id = l.id;
+$$;
+"""  # noqa: S608 (constants)
+
+# The columns of each record table the verdict reads (projects.performance, sync.performance).
+_RECORD_INPUTS = ("state", "owner_org_id", "project_id", "origin")
+_EXTRA_INPUTS = {
+    RecordKind.TENDER_CONTRACT: ("scope",),
+    RecordKind.COMPLETION: ("specialty_contract_id", "filing_num"),
+}
+
+
+def _record_function(kind: str) -> str:
+    table = workflow.KINDS[kind].model._meta.db_table
+    columns = (*_RECORD_INPUTS, *_EXTRA_INPUTS.get(kind, ()))
+    old = ", ".join(f"o.{c}" for c in columns)
+    new = ", ".join(f"n.{c}" for c in columns)
+    changed = f"FROM old_rows o JOIN new_rows n ON n.id = o.id WHERE ({old}) IS DISTINCT FROM ({new})"
+    return (
+        f"CREATE OR REPLACE FUNCTION projects_perf_{table}() RETURNS trigger LANGUAGE plpgsql AS $$\n"  # noqa: S608
+        "BEGIN\n"
+        "  IF TG_OP = 'INSERT' THEN\n"
+        "    PERFORM projects_perf_mark(ARRAY(SELECT DISTINCT project_id FROM new_rows));\n"
+        "  ELSIF TG_OP = 'DELETE' THEN\n"
+        "    PERFORM projects_perf_mark(ARRAY(SELECT DISTINCT project_id FROM old_rows));\n"
+        "  ELSE\n"
+        f"    PERFORM projects_perf_mark(ARRAY(SELECT o.project_id {changed} UNION SELECT n.project_id {changed}));\n"
+        "  END IF;\n"
+        "  RETURN NULL;\n"
+        "END $$;"
+    )
+
+
+PROJECT_FUNCTION = """
+CREATE OR REPLACE FUNCTION projects_perf_project() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM projects_perf_mark(ARRAY(SELECT n.id FROM old_rows o JOIN new_rows n ON n.id = o.id
+    WHERE (o.kind, o.platform_synced_at) IS DISTINCT FROM (n.kind, n.platform_synced_at)));
+  RETURN NULL;
+END $$;
+"""
+
+# A party moved to another organization, role or project: its own verdict is stale (a new party
+# starts stale: the columns' default).
+PARTY_FUNCTION = """
+CREATE OR REPLACE FUNCTION projects_perf_party() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF (NEW.role, NEW.organization_id, NEW.project_id) IS DISTINCT FROM
+     (OLD.role, OLD.organization_id, OLD.project_id) THEN
+    NEW.perf_stale := true;
+    NEW.perf_version := OLD.perf_version + 1;
+  END IF;
+  RETURN NEW;
+END $$;
+"""
+
+_EVENTS = {
+    "INSERT": "NEW TABLE AS new_rows",
+    "UPDATE": "OLD TABLE AS old_rows NEW TABLE AS new_rows",
+    "DELETE": "OLD TABLE AS old_rows",
+}
+
+
+def triggers_sql() -> list[str]:
+    """The functions and triggers that mark verdicts stale (frozen in projects migration 0013)."""
+    statements = [MARK_FUNCTION]
+    for kind in STEPS:
+        table = workflow.KINDS[kind].model._meta.db_table
+        statements.append(_record_function(kind))
+        statements += [
+            f"CREATE TRIGGER projects_perf_{event.lower()} AFTER {event} ON {table} REFERENCING {refs} "
+            f"FOR EACH STATEMENT EXECUTE FUNCTION projects_perf_{table}();"
+            for event, refs in _EVENTS.items()
+        ]
+    statements += [
+        PROJECT_FUNCTION,
+        "CREATE TRIGGER projects_perf_update AFTER UPDATE ON projects_project REFERENCING OLD TABLE AS "
+        "old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION projects_perf_project();",
+        PARTY_FUNCTION,
+        "CREATE TRIGGER projects_perf_party BEFORE UPDATE ON projects_projectparty "
+        "FOR EACH ROW EXECUTE FUNCTION projects_perf_party();",
+    ]
+    return statements
+
+
+def drop_triggers_sql() -> list[str]:
+    statements = []
+    for kind in STEPS:
+        table = workflow.KINDS[kind].model._meta.db_table
+        statements += [f"DROP TRIGGER IF EXISTS projects_perf_{e.lower()} ON {table};" for e in _EVENTS]
+        statements.append(f"DROP FUNCTION IF EXISTS projects_perf_{table}();")
+    return [
+        *statements,
+        "DROP TRIGGER IF EXISTS projects_perf_update ON projects_project;",
+        "DROP FUNCTION IF EXISTS projects_perf_project();",
+        "DROP TRIGGER IF EXISTS projects_perf_party ON projects_projectparty;",
+        "DROP FUNCTION IF EXISTS projects_perf_party();",
+        "DROP FUNCTION IF EXISTS projects_perf_mark(bigint[]);",
+    ]
+
+
+Computed = list[tuple]  # (id, version, *STORED_COLUMNS) of each party row
+
+
+def compute_stale(
+    acknowledged: Acknowledged, *, org_id: int | None = None, limit: int | None = None
+) -> Computed:
+    """The verdicts of the stale party rows (of one organization, or the first `limit` of all)
+    computed from the records now, with the version each was read at (two queries)."""
+    stale = ProjectParty.objects.filter(perf_stale=True, role__in=PERFORMANCE_ROLES)
+    if org_id is not None:
+        stale = stale.filter(organization_id=org_id)
+    ids = list(stale.order_by("id").values_list("id", flat=True)[:limit])
+    if not ids:
+        return []
+    sql, params = verdict_sql(
+        ProjectParty.objects.filter(pk__in=ids), None, acknowledged, extra=("perf_version",)
+    )
+    names = ", ".join(f"v.{c}" for c in STORED_COLUMNS)
+    with without_jit(), connection.cursor() as cursor:
+        cursor.execute(f"SELECT v.id, v.perf_version, {names} FROM ({sql}) v", params)  # noqa: S608
+        return cursor.fetchall()
+
+
+def store(computed: Computed) -> int:
+    """Write computed verdicts; a row's stale flag is cleared only if its version is still the one
+    they were computed at (a change since — a trigger bumped it — leaves it stale for the next
+    refresh, the values written being no older than before). Returns the rows cleared."""
+    if not computed:
+        return 0
+    columns = list(zip(*computed, strict=True))
+    types = ["bigint", "int", *(["smallint"] * len(STEPS)), "smallint", "text"]
+    unnest = ", ".join(f"%s::{t}[]" for t in types)
+    names = ", ".join(["id", "ver", *STORED_COLUMNS])
+    sets = ", ".join(f"{c} = v.{c}" for c in STORED_COLUMNS)
+    sql = (
+        f"WITH v ({names}) AS (SELECT * FROM unnest({unnest})), "  # noqa: S608 (constants)
+        "l AS (SELECT p.id FROM projects_projectparty p WHERE p.id IN (SELECT id FROM v) ORDER BY p.id FOR UPDATE) "
+        f"UPDATE projects_projectparty p SET {sets}, perf_stale = (p.perf_version <> v.ver) "
+        "FROM v WHERE p.id = v.id AND p.id IN (SELECT id FROM l) AND p.perf_version = v.ver"
+    )
+    # A row whose version moved keeps its flag and its values: the next refresh computes it again.
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(sql, [list(c) for c in columns])
+        return cursor.rowcount
+
+
+def refresh(acknowledged: Acknowledged, *, org_id: int | None = None, limit: int | None = None) -> int:
+    """Recompute and store the stale verdicts (one organization's before its pages, or a batch of
+    all: the periodic job). Costs one query when nothing is stale."""
+    return store(compute_stale(acknowledged, org_id=org_id, limit=limit))
+
+
+def mark_all_stale() -> int:
+    """Every verdict stale (`manage.py performance_rebuild` then refreshes them all)."""
+    return ProjectParty.objects.filter(role__in=PERFORMANCE_ROLES).update(
+        perf_stale=True, perf_version=F("perf_version") + 1
+    )
 
 
 # --- what a row shows: the chain, each step's state and the next thing to do ---------------------

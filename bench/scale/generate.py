@@ -117,6 +117,8 @@ class Table:
                 value = now
             elif f.has_default():
                 value = f.get_default()
+            elif f.has_db_default():  # e.g. ProjectParty's stored verdict (a new party starts stale)
+                value = getattr(f.db_default, "value", f.db_default)
             elif f.null:
                 value = None
             else:
