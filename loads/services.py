@@ -112,10 +112,17 @@ def claim(worker: str, job_id: int | None = None) -> LoadJob | None:
         job = jobs.order_by("id").first()
         if job is None:
             return None
+        # A phase that starts afresh starts at row 0 in the same write that names it: between the two,
+        # a job "applying" with the check's count would read as done (the progress bar, a resume).
+        fresh = job.status == S.CHECK_QUEUED or (job.status == S.APPLY_QUEUED and not job.apply_counts)
         job.status = S.CHECKING if job.status in (S.CHECK_QUEUED, S.CHECKING) else S.APPLYING
         job.lease_until = now + dt.timedelta(seconds=settings.LOAD_LEASE_SECONDS)
         job.worker = worker[:80]
-        job.save(update_fields=["status", "lease_until", "worker"])
+        fields = ["status", "lease_until", "worker"]
+        if fresh:
+            job.done_rows = 0
+            fields.append("done_rows")
+        job.save(update_fields=fields)
         return job
 
 

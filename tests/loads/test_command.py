@@ -311,3 +311,27 @@ def test_a_title_row_above_the_header_is_skipped(tmp_path, world):
     code, out, err = load(path, "--json")
     assert code == 0, err
     assert json.loads(out)["row"] == 3
+
+
+def test_a_phase_claimed_afresh_starts_at_row_0_in_the_same_write():
+    """Claiming a confirmed job names it "applying" and zeroes the check's row count at once: read
+    between the two writes, it looked 100 % applied (the progress bar; a killed-load resume)."""
+    from loads import services as load_services
+
+    job = LoadJob.objects.create(
+        origin="pms",
+        source="command",
+        status=LoadJob.Status.APPLY_QUEUED,
+        total_rows=20_000,
+        done_rows=20_000,
+    )
+    claimed = load_services.claim("worker-1", job.pk)
+    assert claimed.status == LoadJob.Status.APPLYING
+    stored = LoadJob.objects.get(pk=job.pk)
+    assert (stored.status, stored.done_rows, stored.percent) == (LoadJob.Status.APPLYING, 0, 0)
+    # A job resumed after its holder died keeps the rows it had applied.
+    LoadJob.objects.filter(pk=job.pk).update(
+        done_rows=600, apply_counts={"new": 600}, lease_until=stored.lease_until.replace(year=2000)
+    )
+    assert load_services.claim("worker-2", job.pk).done_rows == 600
+    assert LoadJob.objects.get(pk=job.pk).done_rows == 600
