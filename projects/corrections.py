@@ -289,21 +289,27 @@ def correction_withdraw(*, actor, correction_id: int, lock_version: int | None =
             lock_version is not None and correction.lock_version != lock_version
         ):
             raise Conflict("该更正申请正在审核或已办结，不能撤回。")
-        old = correction.status
-        correction.withdraw()
-        correction.save()
-        audit.record(
-            action=AuditEntry.Action.UPDATE,
-            actor=actor,
-            object_type="correction",
-            object_id=correction.pk,
-            from_state=old,
-            to_state=correction.status,
-            reason="撤回更正申请",
-            data={"kind": correction.kind, "record": record.pk},
-            ip=ip,
-        )
-        return correction
+        return end(correction, actor=actor, reason="撤回更正申请", ip=ip)
+
+
+def end(correction: Correction, *, actor, reason: str, ip=None) -> Correction:
+    """Withdraw an open correction (its enterer's withdrawal, or a revocation of the record) and
+    audit it; the caller holds the record's and the correction's row locks."""
+    old = correction.status
+    correction.withdraw()
+    correction.save()
+    audit.record(
+        action=AuditEntry.Action.UPDATE,
+        actor=actor,
+        object_type="correction",
+        object_id=correction.pk,
+        from_state=old,
+        to_state=correction.status,
+        reason=reason,
+        data={"kind": correction.kind, "record": correction.record_id},
+        ip=ip,
+    )
+    return correction
 
 
 def history(record: ReviewableRecord) -> list[dict]:

@@ -185,21 +185,7 @@ def end_open_correction(record: ReviewableRecord, *, actor, ip=None) -> Correcti
     )
     if correction is None:
         return None
-    old = correction.status
-    correction.withdraw()
-    correction.save()
     Task.objects.filter(
         kind=record.KIND, record_id=record.pk, status=Task.Status.OPEN, correction_id=correction.pk
     ).update(status=Task.Status.CANCELLED)
-    audit.record(
-        action=AuditEntry.Action.UPDATE,
-        actor=actor,
-        object_type="correction",
-        object_id=correction.pk,
-        from_state=old,
-        to_state=correction.status,
-        reason="记录被撤销认定，更正申请终止",
-        data={"kind": record.KIND, "record": record.pk},
-        ip=ip,
-    )
-    return correction
+    return corrections.end(correction, actor=actor, reason="记录被撤销认定，更正申请终止", ip=ip)
