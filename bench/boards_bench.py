@@ -36,23 +36,9 @@ def setup_django() -> None:
     url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_BENCH_DB)
     os.environ["DATABASE_URL"] = url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "yunjian.settings_test")
-    import dj_database_url
-    import psycopg2
+    from yunjian.dbcheck import ensure_bench_database
 
-    from yunjian.dbcheck import ensure_database
-
-    config = dj_database_url.parse(url)
-    if "bench" not in config["NAME"]:
-        raise SystemExit(f"refusing to run on database {config['NAME']!r}: its name must contain 'bench'")
-    admin = psycopg2.connect(
-        dbname="postgres",
-        user=config["USER"],
-        password=config["PASSWORD"],
-        host=config["HOST"],
-        port=config["PORT"] or 5432,
-    )
-    ensure_database(admin, config["NAME"])
-    admin.close()
+    ensure_bench_database(url)
     import django
     from django.core.management import call_command
 
@@ -145,6 +131,17 @@ def office_client():
     )
     client = Client(HTTP_HOST="127.0.0.1")
     client.force_login(user)
+    # The business offices sign in with two factors: a confirmed device, verified in the session.
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from yunjian.core.signin import OTP_PENDING
+
+    device, _ = TOTPDevice.objects.get_or_create(user=user, name="bench", defaults={"confirmed": True})
+    session = client.session
+    session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+    session[OTP_PENDING] = False
+    session.save()
     return client
 
 

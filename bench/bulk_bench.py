@@ -41,23 +41,9 @@ def setup_django() -> None:
     url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_BENCH_DB)
     os.environ["DATABASE_URL"] = url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "yunjian.settings_test")
-    import dj_database_url
-    import psycopg2
+    from yunjian.dbcheck import ensure_bench_database
 
-    from yunjian.dbcheck import ensure_database
-
-    config = dj_database_url.parse(url)
-    if "bench" not in config["NAME"]:
-        raise SystemExit(f"refusing to run on database {config['NAME']!r}: its name must contain 'bench'")
-    admin = psycopg2.connect(
-        dbname="postgres",
-        user=config["USER"],
-        password=config["PASSWORD"],
-        host=config["HOST"],
-        port=config["PORT"] or 5432,
-    )
-    ensure_database(admin, config["NAME"])
-    admin.close()
+    ensure_bench_database(url)
     import django
     from django.core.management import call_command
 

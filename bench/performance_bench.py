@@ -41,23 +41,9 @@ PREFIX = "91539900"  # credit codes of the organizations this benchmark makes
 
 
 def prepare(url: str) -> None:
-    import dj_database_url
-    import psycopg2
+    from yunjian.dbcheck import ensure_bench_database
 
-    from yunjian.dbcheck import ensure_database
-
-    config = dj_database_url.parse(url)
-    if "bench" not in config["NAME"]:
-        raise SystemExit(f"refusing to run on database {config['NAME']!r}: its name must contain 'bench'")
-    admin = psycopg2.connect(
-        dbname="postgres",
-        user=config["USER"],
-        password=config["PASSWORD"],
-        host=config["HOST"],
-        port=config["PORT"] or 5432,
-    )
-    ensure_database(admin, config["NAME"])
-    admin.close()
+    ensure_bench_database(url)
     os.environ["DATABASE_URL"] = url
     os.environ["DEBUG"] = "true"
     os.environ["DJANGO_SETTINGS_MODULE"] = "yunjian.settings_test"

@@ -25,6 +25,25 @@ def ensure_database(server, name: str) -> bool:
     return True
 
 
+def ensure_bench_database(url: str) -> None:
+    """For the benchmarks in bench/: refuse a database whose name lacks "bench" (they delete what they
+    made), and create it when missing."""
+    config = dj_database_url.parse(url)
+    if "bench" not in config["NAME"]:
+        raise SystemExit(f"refusing to run on database {config['NAME']!r}: its name must contain 'bench'")
+    server = psycopg2.connect(
+        dbname="postgres",
+        user=config["USER"],
+        password=config["PASSWORD"],
+        host=config["HOST"],
+        port=config["PORT"] or 5432,
+    )
+    try:
+        ensure_database(server, config["NAME"])
+    finally:
+        server.close()
+
+
 def main(argv: list[str] | None = None) -> int:
     create = "--create" in (sys.argv[1:] if argv is None else argv)
     url = os.environ.get("DATABASE_URL", DEFAULT_URL)
