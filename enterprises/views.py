@@ -9,7 +9,6 @@ import mimetypes
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.forms import SetPasswordForm
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
@@ -25,6 +24,7 @@ from enterprises import public, ratelimit, services
 from enterprises.forms import RefuseForm, RegistrationForm, SearchForm, StaffForm
 from enterprises.models import Registration
 from yunjian.core import audit
+from yunjian.core.forms import FirstPasswordForm
 from yunjian.core.models import AuditEntry, Organization, Role, User
 from yunjian.core.pagination import keyset_page
 from yunjian.core.permissions import require_roles
@@ -296,15 +296,11 @@ def staff_audit(request: HttpRequest) -> HttpResponse:
     return render(request, "enterprises/staff_audit.html", {"page": page})
 
 
-class StaffPasswordForm(SetPasswordForm):
-    error_messages = {**SetPasswordForm.error_messages, "password_mismatch": "两次输入的密码不一致。"}
-
-
 class SetPasswordView(auth_views.PasswordResetConfirmView):
     """The one-time link the enterprise administrator handed over: the colleague sets their password."""
 
     template_name = "enterprises/set_password.html"
-    form_class = StaffPasswordForm
+    form_class = FirstPasswordForm
     token_generator = services.staff_token
     reset_url_token = "set-password"  # noqa: S105 (a URL segment, not a password)
     success_url = reverse_lazy("core:login")

@@ -12,7 +12,6 @@ import re
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.forms import SetPasswordForm
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
@@ -37,6 +36,7 @@ from review.roster.excel import error_report_workbook, summary_workbook, templat
 from review.roster.forms import ApplyForm, ExportForm, RevealForm, UploadForm
 from review.roster.parse import RosterFileError
 from yunjian.core import audit
+from yunjian.core.forms import FirstPasswordForm
 from yunjian.core.models import AuditEntry, Role, User
 from yunjian.core.pagination import keyset_page
 from yunjian.core.permissions import require_roles
@@ -444,15 +444,11 @@ def mine(request: HttpRequest) -> HttpResponse:
 # --- activation ------------------------------------------------------------------------------
 
 
-class ActivationForm(SetPasswordForm):
-    error_messages = {**SetPasswordForm.error_messages, "password_mismatch": "两次输入的密码不一致。"}
-
-
 class ActivateView(auth_views.PasswordResetConfirmView):
     """The one-time link: the person sets their first password, then logs in."""
 
     template_name = "roster/activate.html"
-    form_class = ActivationForm
+    form_class = FirstPasswordForm
     token_generator = activation.activation_token
     reset_url_token = "set-password"  # noqa: S105 (a URL segment, not a password)
     success_url = reverse_lazy("core:login")

@@ -1,8 +1,15 @@
 from django import forms
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm, SetPasswordForm
 from django.core.exceptions import ValidationError
 
 from yunjian.core import throttle
+
+
+class FirstPasswordForm(SetPasswordForm):
+    """A password set through a one-time link (a roster activation, a colleague's account): Django's
+    form with its mismatch message in Chinese."""
+
+    error_messages = {**SetPasswordForm.error_messages, "password_mismatch": "两次输入的密码不一致。"}
 
 
 class LoginForm(AuthenticationForm):
